@@ -1,0 +1,211 @@
+"""``relapse build``: load the sources, build the panel, cache it by content hash.
+
+The panel is rebuilt only when an input file, the resolved configuration that shapes it
+(``data``, ``target``, ``features``) or the package's own code changes; otherwise the cached
+``panel.parquet`` is returned. The hash is stored beside it in ``panel.meta.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from relapse import features as feats
+from relapse.errors import DataError
+from relapse.panel import build_base_panel, label_columns
+
+BASE_SOURCES: tuple[str, ...] = ("ucdp_acd", "gw_states", "country_codes")
+
+PANEL_FILE = "panel.parquet"
+META_FILE = "panel.meta.json"
+
+
+@dataclass
+class BuildResult:
+    """The built (or cached) panel and where it came from."""
+
+    panel: pd.DataFrame
+    path: Path
+    input_hash: str
+    data_vintage: str
+    cached: bool
+
+
+def source_keys(cfg: DictConfig) -> list[str]:
+    """Every source key the build reads with this config."""
+    keys = list(BASE_SOURCES)
+    keys += [k for k in feats.sources_needed(cfg) if k not in keys]
+    return keys
+
+
+def data_vintage(cfg: DictConfig, keys: list[str]) -> str:
+    """Hash of the input files' contents (SHA-256 of the sorted per-file digests)."""
+    from relapse.sources import get_source
+    from relapse.sources.base import sha256_of
+
+    data_dir = Path(cfg.paths.data_dir)
+    digest = hashlib.sha256()
+    for key in sorted(keys):
+        path = data_dir / get_source(key).path
+        if not path.is_file():
+            raise DataError(f"{get_source(key).path}: file not found in {data_dir}")
+        digest.update(f"{key}:{sha256_of(path)}\n".encode())
+    if cfg.data.vintage_year is not None:
+        digest.update(f"vintage_year:{cfg.data.vintage_year}".encode())
+    return digest.hexdigest()[:16]
+
+
+def code_hash() -> str:
+    """Hash of the package's source files (a code change invalidates the cached panel)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def input_hash(cfg: DictConfig, vintage: str) -> str:
+    """Hash of everything that determines the panel."""
+    relevant = {k: OmegaConf.to_container(cfg[k], resolve=True) for k in ("data", "target",
+                                                                           "features")}
+    text = json.dumps({"config": relevant, "vintage": vintage, "code": code_hash()},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def panel_path(cfg: DictConfig) -> Path:
+    """Where ``relapse build`` writes the panel."""
+    return Path(cfg.paths.processed_dir) / PANEL_FILE
+
+
+def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -> BuildResult:
+    """Build the panel (or return the cached one) and write ``panel.parquet``.
+
+    Parameters
+    ----------
+    cfg
+        Composed config (``compose_config("build")``).
+    force
+        Rebuild even if the cached panel's hash matches.
+    progress
+        Optional callable ``progress(step: str)`` called after each stage.
+
+    Returns
+    -------
+    BuildResult
+    """
+    keys = source_keys(cfg)
+    vintage = data_vintage(cfg, keys)
+    digest = input_hash(cfg, vintage)
+    path = panel_path(cfg)
+    meta_path = path.with_name(META_FILE)
+    if not force and path.is_file() and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("input_hash") == digest:
+            return BuildResult(pd.read_parquet(path), path, digest, vintage, cached=True)
+    panel = make_panel(cfg, keys, progress=progress)
+    write_panel(panel, path, {"input_hash": digest, "data_vintage": vintage,
+                              "sources": keys, "rows": len(panel)})
+    return BuildResult(panel, path, digest, vintage, cached=False)
+
+
+def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = None
+               ) -> pd.DataFrame:
+    """Load the sources and assemble the panel in memory (no caching, no writing)."""
+    from relapse.sources import load_tables
+
+    keys = keys or source_keys(cfg)
+    tables = dict(
+        load_tables(
+            keys,
+            cfg.paths.data_dir,
+            verify=bool(cfg.data.verify_checksums),
+            vintage_year=cfg.data.vintage_year,
+        )
+    )
+    if progress:
+        progress("sources")
+    base = build_base_panel(tables, cfg)
+    if progress:
+        progress("labels")
+    tables["spine"] = base[["gwno", "year", "iso3", "country"]]
+    tables["timeline"] = base
+    panel = feats.assemble(base, tables, cfg, progress=progress)
+    return order_columns(panel, cfg)
+
+
+def order_columns(panel: pd.DataFrame, cfg: DictConfig) -> pd.DataFrame:
+    """Identifiers, population and labels first, then the features, then history columns."""
+    first = ["gwno", "iso3", "country", "year", "in_population", "years_since_conflict",
+             *label_columns(list(cfg.target.horizons))]
+    features = feats.feature_columns(cfg)
+    history = ["active", "intensity", "last_active_year", "spell_start", "spell_length",
+               "spell_max_intensity", "n_spells", "war_years", "conflict_years"]
+    out = panel[first + features + history].copy()
+    out["gwno"] = out["gwno"].astype("int64")
+    out["year"] = out["year"].astype("int64")
+    out["in_population"] = out["in_population"].astype(bool)
+    return out.reset_index(drop=True)
+
+
+def write_panel(panel: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
+    """Write the panel and its metadata atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, panel.to_parquet(index=False))
+    atomic_write_bytes(path.with_name(META_FILE), json.dumps(meta, indent=2).encode())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def summary(panel: pd.DataFrame, cfg: DictConfig) -> dict[str, Any]:
+    """Population size, base rate per horizon and base rate by how the last episode ended."""
+    pop = panel.loc[panel["in_population"]]
+    rates = {}
+    for h in cfg.target.horizons:
+        col = f"relapse_h{h}"
+        labelled = pop[col].dropna()
+        rates[int(h)] = {"labelled": len(labelled), "relapses": int(labelled.sum()),
+                         "base_rate": float(labelled.mean()) if len(labelled) else float("nan"),
+                         "censored": int(pop[col].isna().sum())}
+    by_outcome: dict[str, dict[int, float]] = {}
+    outcome_cols = [c for c in panel.columns if c.startswith("leg_ended_")]
+    for col in outcome_cols:
+        rows = pop.loc[pop[col] == 1]
+        by_outcome[col.removeprefix("leg_ended_").replace("_", " ")] = {
+            int(h): float(rows[f"relapse_h{h}"].dropna().mean()) for h in cfg.target.horizons
+        }
+    if outcome_cols:
+        unknown = pop.loc[pop[outcome_cols].isna().all(axis=1)]
+        by_outcome["not recorded"] = {
+            int(h): float(unknown[f"relapse_h{h}"].dropna().mean()) for h in cfg.target.horizons
+        }
+    return {
+        "rows": len(panel),
+        "countries": int(panel["gwno"].nunique()),
+        "first_year": int(panel["year"].min()),
+        "last_year": int(panel["year"].max()),
+        "population": len(pop),
+        "base_rates": rates,
+        "by_outcome": by_outcome,
+    }

@@ -1,0 +1,257 @@
+"""The ``relapse`` command line: ``relapse <command> [options] [hydra overrides]``.
+
+Every command composes its primary config from ``conf/`` with the given Hydra overrides
+(``key=value``, ``group=option``), so anything in the config can be changed from here, and a
+misspelt key fails before any work starts. Heavy libraries are imported inside the command
+that needs them, so ``relapse score`` starts quickly.
+
+Exit codes: 0 ok, 2 usage or configuration, 3 data, 4 model or registry (see
+:mod:`relapse.errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from relapse.errors import ConfigError, RelapseError
+
+EPILOG = """\
+Overrides use Hydra syntax, e.g.:
+  relapse build target.window_years=5 'target.horizons=[1,3]'
+  relapse build 'features.families=[conflict_legacy,mission]'
+  relapse build paths.data_dir=/path/to/new/vintage
+Print the resolved configuration with --cfg.
+Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry."""
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _compose(name: str, overrides: Sequence[str]) -> Any:
+    from relapse.config import compose_config
+
+    return compose_config(name, overrides)
+
+
+def _print_cfg(cfg: Any) -> None:
+    from omegaconf import OmegaConf
+
+    print(OmegaConf.to_yaml(cfg, resolve=True))
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    """Load and validate every source; verify checksums; print a table."""
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from relapse.sources import check_all
+
+    cfg = _compose("data_check", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    data_dir = Path(cfg.paths.data_dir)
+    results = check_all(data_dir)
+    table = Table(title=f"Raw sources in {data_dir}")
+    for col in ("file", "rows", "years", "status"):
+        table.add_column(col, overflow="fold")
+    failures = 0
+    for source, result, status in results:
+        if result is None:
+            failures += 1
+            table.add_row(source.path, "", "", f"[red]FAIL[/red] {status}")
+            continue
+        years = (
+            f"{result.first_year}–{result.last_year}" if result.first_year is not None else "—"
+        )
+        excluded = result.notes.get("excluded_non_states")
+        note = f" ({sum(excluded.values())} non-state rows excluded)" if excluded else ""
+        table.add_row(source.path, f"{result.raw_rows:,}", years, f"[green]ok[/green]{note}")
+    _console().print(table)
+    if failures:
+        _console(stderr=True).print(
+            f"[red]error:[/red] {failures} of {len(results)} sources failed validation"
+        )
+        return 3
+    _console().print(f"all {len(results)} sources valid")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the country-year panel (cached by content hash) and print its summary."""
+    cfg = _compose("build", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    result = _build(cfg, force=args.force)
+    _print_build_summary(result, cfg)
+    return 0
+
+
+def _build(cfg: Any, force: bool = False) -> Any:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from relapse.build import build_panel
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        console=_console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("building panel: checking inputs", total=None)
+
+        def step(name: str) -> None:
+            bar.update(task, description=f"building panel: {name} done")
+
+        return build_panel(cfg, force=force, progress=step)
+
+
+def _print_build_summary(result: Any, cfg: Any) -> None:
+    from rich.table import Table
+
+    from relapse.build import summary
+
+    s = summary(result.panel, cfg)
+    console = _console()
+    state = "cached (inputs unchanged)" if result.cached else "built"
+    console.print(
+        f"panel {state}: {result.path}  ({s['rows']:,} country-years, {s['countries']} "
+        f"states, {s['first_year']}–{s['last_year']}; data vintage {result.data_vintage})"
+    )
+    console.print(
+        f"post-conflict population: {s['population']:,} country-years "
+        f"(not active, ≤ {cfg.target.window_years} years after the last active year; "
+        f"level={cfg.target.level})"
+    )
+    rates = Table(title="Relapse base rate per horizon (population rows with a known label)")
+    for col in ("horizon", "labelled", "relapses", "base rate", "censored"):
+        rates.add_column(col, justify="right")
+    for h, r in s["base_rates"].items():
+        rates.add_row(f"{h} y", f"{r['labelled']:,}", f"{r['relapses']:,}",
+                      f"{r['base_rate']:.1%}", f"{r['censored']:,}")
+    console.print(rates)
+    if s["by_outcome"]:
+        by = Table(title="Base rate by how the last episode ended (UCDP Termination)")
+        by.add_column("ended by")
+        for h in cfg.target.horizons:
+            by.add_column(f"h={h}", justify="right")
+        for outcome, values in s["by_outcome"].items():
+            by.add_row(outcome, *(f"{v:.1%}" if v == v else "—" for v in values.values()))
+        console.print(by)
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    """Print the feature registry with coverage by decade among population rows."""
+    from rich.table import Table
+
+    from relapse.features import registry_table
+
+    cfg = _compose("features", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    result = _build(cfg)
+    pop = result.panel.loc[result.panel["in_population"]]
+    decades = sorted({int(y) // 10 * 10 for y in pop["year"]})
+    decades = [d for d in decades if d >= 1950]
+    registry = registry_table(cfg)
+    table = Table(title="Feature registry — coverage = share non-missing among population rows")
+    for col in ("family", "feature", "unit", "lag", "sources", *[f"{d}s" for d in decades],
+                "description"):
+        table.add_column(col, overflow="fold")
+    pop_decade = pop["year"] // 10 * 10
+    for row in registry.loc[registry["enabled"]].itertuples(index=False):
+        cover = [f"{pop.loc[pop_decade == d, row.name].notna().mean():.0%}" for d in decades]
+        table.add_row(row.family, row.name, row.unit, str(row.lag), row.sources, *cover,
+                      row.description)
+    _console().print(table)
+    off = registry.loc[~registry["enabled"], "family"].unique().tolist()
+    if off:
+        _console().print(f"families switched off: {', '.join(off)}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job: check the data, then build the panel."""
+    code = cmd_data_check(args)
+    if code:
+        return code
+    return cmd_build(args)
+
+
+# ------------------------------------------------------------------------------------ parser
+
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
+    "build": (cmd_build, "Build the country-year panel with labels and features."),
+    "features": (cmd_features, "Print the feature registry with coverage by decade."),
+    "run": (cmd_run, "The main job: data check, then build."),
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser (one sub-parser per command)."""
+    parser = argparse.ArgumentParser(
+        prog="relapse",
+        description="Forecast post-conflict relapse: build, train, explain, report, score.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from relapse import __version__
+
+    parser.add_argument("--version", action="version", version=f"relapse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
+            parent: Any = sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, description=help_, epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("overrides", nargs="*", metavar="override",
+                       help="Hydra override, e.g. target.window_years=5")
+        p.add_argument("--cfg", action="store_true", help="print the resolved config and exit")
+        p.set_defaults(func=func)
+        return p
+
+    data = sub.add_parser("data", help="Check the raw data snapshot.",
+                          description="Check the raw data snapshot.")
+    data_sub = data.add_subparsers(dest="data_command", metavar="<data-command>", required=True)
+    add("check", cmd_data_check,
+        "Load and validate every source, verify SHA-256 against MANIFEST.csv, print a table. "
+        "Exit 0 only when every source is valid (3 otherwise).", parent=data_sub)
+    for name, (func, help_) in COMMANDS.items():
+        p = add(name, func, help_)
+        if name in ("build", "run"):
+            p.add_argument("--force", action="store_true",
+                           help="rebuild the panel even if its inputs are unchanged")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``relapse`` console script."""
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "force"):
+        args.force = False
+    bad = [o for o in args.overrides if "=" not in o]
+    try:
+        if bad:
+            raise ConfigError(f"not a key=value override: {' '.join(bad)}")
+        code = args.func(args)
+    except RelapseError as exc:
+        _console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

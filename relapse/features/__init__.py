@@ -1,0 +1,158 @@
+"""Feature families: the registry in config, the builders, and how they join the panel.
+
+Each family module (``conflict``, ``mission``, ``security``, ``elections``, ``governance``,
+``services``, ``economy``) exposes ``FAMILY``, ``SOURCES_USED`` and a pure
+``build(tables, cfg) -> DataFrame`` returning one row per spine (gwno, year) with the family's
+features *unlagged* (each value describes its own year). :func:`assemble` checks every builder
+against the registry (``conf/features/registry/``) and applies each feature's publication lag:
+the value used at year t is the builder's value at t − lag.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from types import ModuleType
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from relapse.config import FAMILIES
+from relapse.errors import ConfigError, DataError
+
+FAMILY_MODULES: dict[str, str] = {
+    "conflict_legacy": "relapse.features.conflict",
+    "mission": "relapse.features.mission",
+    "security_sector_reform": "relapse.features.security",
+    "elections": "relapse.features.elections",
+    "governance": "relapse.features.governance",
+    "services": "relapse.features.services",
+    "economy": "relapse.features.economy",
+}
+
+IDENTIFIERS: tuple[str, ...] = ("gwno", "year", "iso3", "country")
+"""Never model features (country identifiers would let a model memorise countries)."""
+
+
+def family_module(family: str) -> ModuleType:
+    """The builder module of a family."""
+    if family not in FAMILY_MODULES:
+        raise ConfigError(f"unknown feature family {family!r}; known: {list(FAMILIES)}")
+    return importlib.import_module(FAMILY_MODULES[family])
+
+
+def effective_lag(cfg: DictConfig, name: str) -> int:
+    """A feature's lag: its own ``lag`` or the largest lag of its sources."""
+    spec = cfg.features.registry[name]
+    if spec.lag is not None:
+        return int(spec.lag)
+    return max(int(cfg.features.source_lags[s]) for s in spec.sources)
+
+
+def registry_table(cfg: DictConfig) -> pd.DataFrame:
+    """The registry as a table: name, family, sources, unit, lag, description, enabled."""
+    enabled = set(cfg.features.families)
+    rows = [
+        {
+            "name": name,
+            "family": spec.family,
+            "sources": ", ".join(spec.sources),
+            "unit": spec.unit,
+            "lag": effective_lag(cfg, name),
+            "description": spec.description,
+            "enabled": spec.family in enabled,
+        }
+        for name, spec in cfg.features.registry.items()
+    ]
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    return table.sort_values(
+        ["family", "name"], key=lambda s: s.map(order) if s.name == "family" else s
+    ).reset_index(drop=True)
+
+
+def feature_columns(cfg: DictConfig) -> list[str]:
+    """Model feature names of the enabled families, in registry order."""
+    table = registry_table(cfg)
+    return table.loc[table["enabled"], "name"].tolist() if len(table) else []
+
+
+def family_map(cfg: DictConfig) -> dict[str, str]:
+    """Feature name → family, for the enabled families."""
+    enabled = set(cfg.features.families)
+    return {
+        name: str(spec.family)
+        for name, spec in cfg.features.registry.items()
+        if spec.family in enabled
+    }
+
+
+def sources_needed(cfg: DictConfig) -> list[str]:
+    """Source keys the enabled families read."""
+    keys: list[str] = []
+    for family in cfg.features.families:
+        for key in family_module(family).SOURCES_USED:
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def apply_lag(values: pd.DataFrame, columns: list[str], lag: int) -> pd.DataFrame:
+    """Shift ``columns`` forward by ``lag`` calendar years within each country.
+
+    The row for year t receives the value of year t − lag (matched on the year value, not the
+    row position, so gaps in a country's years never pull in a neighbour's value).
+    """
+    if lag == 0:
+        return values[["gwno", "year", *columns]]
+    shifted = values[["gwno", "year", *columns]].copy()
+    shifted["year"] = shifted["year"] + lag
+    return values[["gwno", "year"]].merge(shifted, on=["gwno", "year"], how="left")
+
+
+def build_family(
+    family: str, tables: Mapping[str, pd.DataFrame], cfg: DictConfig
+) -> pd.DataFrame:
+    """Run one family's builder and check it against the spine and the registry."""
+    module = family_module(family)
+    spine = tables["spine"]
+    out = module.build(tables, cfg)
+    expected = sorted(n for n, s in cfg.features.registry.items() if s.family == family)
+    produced = sorted(c for c in out.columns if c not in ("gwno", "year"))
+    if produced != expected:
+        missing = sorted(set(expected) - set(produced))
+        extra = sorted(set(produced) - set(expected))
+        raise ConfigError(
+            f"family {family!r}: builder and registry disagree "
+            f"(in registry only: {missing}; built but not registered: {extra})"
+        )
+    leaked = [c for c in produced if c in IDENTIFIERS]
+    if leaked:
+        raise ConfigError(f"family {family!r}: identifiers used as features: {leaked}")
+    keys = out[["gwno", "year"]]
+    if len(out) != len(spine) or keys.duplicated().any():
+        raise DataError(f"family {family!r}: builder must return one row per spine country-year")
+    return out
+
+
+def assemble(
+    base: pd.DataFrame, tables: Mapping[str, pd.DataFrame], cfg: DictConfig, progress=None
+) -> pd.DataFrame:
+    """Join every enabled family, lagged, onto the base panel (spine, history, labels)."""
+    panel = base
+    for family in cfg.features.families:
+        built = build_family(family, tables, cfg)
+        names = [c for c in built.columns if c not in ("gwno", "year")]
+        by_lag: dict[int, list[str]] = {}
+        for name in names:
+            by_lag.setdefault(effective_lag(cfg, name), []).append(name)
+        for lag, columns in sorted(by_lag.items()):
+            lagged = apply_lag(built, columns, lag)
+            panel = panel.merge(lagged, on=["gwno", "year"], how="left", validate="one_to_one")
+        if progress is not None:
+            progress(family)
+    for name in feature_columns(cfg):
+        panel[name] = pd.to_numeric(panel[name]).astype("float64")
+    return panel

@@ -1,0 +1,309 @@
+"""The country-year panel: state-system spine, conflict history, population and relapse labels.
+
+Definitions follow ``shared/docs/DOMAIN.md`` (UCDP conventions, all configurable in
+``conf/target/``):
+
+* an **active country-year** has at least one conflict-year of the configured types
+  (internal 3 and internationalised internal 4 by default) located in the country — multi-
+  country locations count for each country;
+* a country-year is in the **post-conflict population** when it is not active and its last
+  active year is at most ``target.window_years`` years earlier;
+* ``relapse_h{h}`` is 1 when the country has an active year in t+1 … t+h (country level) or
+  when one of the conflicts of its last active spell is active again (conflict level), 0
+  otherwise, and **missing** when t + h is past the last year of the data or the state leaves
+  the system before t + h: such rows are scored but never trained or evaluated on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+
+from relapse.errors import DataError
+
+GW_LIST_LAST_UPDATE = pd.Timestamp("2017-12-31")
+"""The GW state list ends every surviving state on this date: it means "still a state"."""
+
+
+def build_spine(
+    gw_states: pd.DataFrame,
+    first_year: int,
+    last_year: int,
+    country_codes: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every Gleditsch–Ward state-year from ``first_year`` to ``last_year``.
+
+    A state is in the spine for every calendar year in which it existed on at least one day
+    (South Sudan from 2011, the GDR to 1990). States still in the list at its last update
+    (2017-12-31) continue to ``last_year``. Serbia (GW 340 from 2006) continues Yugoslavia's
+    GW 345, as in UCDP.
+
+    Parameters
+    ----------
+    gw_states
+        Output of the ``gw_states`` loader.
+    first_year, last_year
+        The span of the panel.
+    country_codes
+        Output of the ``country_codes`` loader, used for ISO3 codes (optional).
+
+    Returns
+    -------
+    DataFrame
+        ``gwno`` (int64), ``year`` (int64), ``iso3`` (string), ``country`` (string),
+        sorted by ``gwno`` and ``year``.
+    """
+    from relapse.countries import GW_TO_GW_TRAPS
+
+    last_update = gw_states["enddate"].max()
+    rows = []
+    names: dict[int, str] = {}
+    for spell in gw_states.itertuples(index=False):
+        gwno = GW_TO_GW_TRAPS.get(int(spell.gwno), int(spell.gwno))
+        end_year = last_year if spell.enddate >= last_update else spell.enddate.year
+        start = max(spell.startdate.year, first_year)
+        end = min(end_year, last_year)
+        if start <= end:
+            rows.append(pd.DataFrame({"gwno": gwno, "year": np.arange(start, end + 1)}))
+            if gwno == int(spell.gwno) or gwno not in names:
+                names[gwno] = str(spell.statename)
+    spine = pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
+    spine = spine.astype({"gwno": "int64", "year": "int64"})
+    spine["country"] = spine["gwno"].map(names).astype("string")
+    iso3 = _gw_to_iso3(country_codes)
+    missing = {g: n for g, n in names.items() if g not in iso3}
+    if missing:
+        # States outside the V-Dem crosswalk (Bahamas, Belize, Brunei...): ask country_converter.
+        from relapse.countries import name_to_iso3
+
+        found = name_to_iso3(list(missing.values()))
+        iso3.update({g: c for g, c in zip(missing, found, strict=True) if isinstance(c, str)})
+    spine["iso3"] = spine["gwno"].map(iso3).astype("string")
+    spine = spine[["gwno", "year", "iso3", "country"]]
+    return spine.sort_values(["gwno", "year"], ignore_index=True)
+
+
+def _gw_to_iso3(country_codes: pd.DataFrame | None) -> dict[int, str]:
+    from relapse.countries import GW_TO_GW_TRAPS, ISO3_TO_GW_TRAPS
+
+    table: dict[int, str] = {}
+    if country_codes is not None:
+        for row in country_codes.dropna(subset=["gwno"]).itertuples(index=False):
+            gw = GW_TO_GW_TRAPS.get(int(row.gwno), int(row.gwno))
+            # The crosswalk lists predecessors too (DEU for GW 255); the trap table decides.
+            trap = ISO3_TO_GW_TRAPS.get(str(row.iso3))
+            if trap is None or trap == gw:
+                table.setdefault(gw, str(row.iso3))
+    return table
+
+
+@dataclass(frozen=True)
+class ConflictHistory:
+    """Country-year conflict activity derived from the UCDP/PRIO ACD."""
+
+    active: pd.DataFrame
+    """One row per active country-year: ``gwno``, ``year``, ``max_intensity``,
+    ``n_conflicts``, ``conflict_ids`` (tuple)."""
+    last_year: int
+    """The last year of the conflict data (labels never look past it)."""
+
+
+def conflict_history(
+    acd: pd.DataFrame, conflict_types: list[int] | tuple[int, ...], last_year: int | None = None
+) -> ConflictHistory:
+    """Active country-years of the configured conflict types (locations already expanded).
+
+    Parameters
+    ----------
+    acd
+        Output of the ``ucdp_acd`` loader (one row per conflict-year and location country).
+    conflict_types
+        UCDP ``type_of_conflict`` values that count (3 and 4 by default).
+    last_year
+        The last year of the data; default the last year in ``acd``.
+    """
+    if acd.empty:
+        raise DataError("ucdp_acd: no conflict-years to build a panel from")
+    data_last = int(acd["year"].max())
+    last_year = data_last if last_year is None else last_year
+    rows = acd.loc[acd["type_of_conflict"].isin(list(conflict_types)) & (acd["year"] <= last_year)]
+    active = (
+        rows.groupby(["gwno", "year"], sort=True)
+        .agg(
+            max_intensity=("intensity_level", "max"),
+            n_conflicts=("conflict_id", "nunique"),
+            conflict_ids=("conflict_id", lambda s: tuple(sorted(set(s)))),
+        )
+        .reset_index()
+    )
+    active = active.astype({"gwno": "int64", "year": "int64", "max_intensity": "int64"})
+    return ConflictHistory(active=active, last_year=last_year)
+
+
+def country_timeline(spine: pd.DataFrame, history: ConflictHistory) -> pd.DataFrame:
+    """The spine with per-country conflict history up to and including each year.
+
+    Adds ``active`` (bool), ``intensity`` (0 none, 1 minor, 2 war), ``last_active_year``
+    (Int64: the latest active year ≤ t), ``years_since_conflict`` (Int64: t − that year;
+    0 when active), ``spell_start`` / ``spell_length`` / ``spell_max_intensity`` of the latest
+    active spell (consecutive active years) ending ≤ t, ``n_spells`` (spells begun ≤ t),
+    ``war_years`` and ``conflict_years`` (cumulative since the first year of the data), and
+    ``spell_conflict_ids`` (the conflicts active in that latest spell).
+
+    Every value at year t uses rows of years ≤ t only.
+    """
+    panel = spine[["gwno", "year"]].merge(
+        history.active, on=["gwno", "year"], how="left", validate="one_to_one"
+    )
+    panel["active"] = panel["max_intensity"].notna()
+    panel["intensity"] = panel["max_intensity"].fillna(0).astype("int64")
+    out = []
+    for _, g in panel.groupby("gwno", sort=True):
+        out.append(_country_history(g))
+    result = pd.concat(out, ignore_index=True)
+    return spine.merge(result, on=["gwno", "year"], how="left", validate="one_to_one")
+
+
+def _country_history(g: pd.DataFrame) -> pd.DataFrame:
+    years = g["year"].to_numpy()
+    active = g["active"].to_numpy()
+    intensity = g["intensity"].to_numpy()
+    ids = g["conflict_ids"].to_numpy()
+    n = len(g)
+    last_active = np.full(n, -1)
+    spell_start = np.full(n, -1)
+    spell_len = np.zeros(n, dtype=np.int64)
+    spell_int = np.zeros(n, dtype=np.int64)
+    n_spells = np.zeros(n, dtype=np.int64)
+    spell_ids: list[tuple[int, ...]] = [()] * n
+    cur_last, cur_start, cur_len, cur_int, cur_n = -1, -1, 0, 0, 0
+    cur_ids: set[int] = set()
+    prev_year = None
+    for i in range(n):
+        # A gap in the spine (state absent) also breaks a spell.
+        contiguous = prev_year is not None and years[i] == prev_year + 1
+        if active[i]:
+            if cur_last == years[i] - 1 and contiguous:
+                cur_len += 1
+                cur_int = max(cur_int, intensity[i])
+                cur_ids |= set(ids[i])
+            else:
+                cur_start, cur_len, cur_int, cur_ids = years[i], 1, intensity[i], set(ids[i])
+                cur_n += 1
+            cur_last = years[i]
+        last_active[i] = cur_last
+        spell_start[i] = cur_start
+        spell_len[i] = cur_len
+        spell_int[i] = cur_int
+        n_spells[i] = cur_n
+        spell_ids[i] = tuple(sorted(cur_ids))
+        prev_year = years[i]
+    has = last_active >= 0
+    return pd.DataFrame(
+        {
+            "gwno": g["gwno"].to_numpy(),
+            "year": years,
+            "active": active,
+            "intensity": intensity,
+            "last_active_year": _nullable(last_active, has),
+            "years_since_conflict": _nullable(years - last_active, has),
+            "spell_start": _nullable(spell_start, has),
+            "spell_length": spell_len,
+            "spell_max_intensity": spell_int,
+            "n_spells": n_spells,
+            "war_years": np.cumsum(intensity == 2),
+            "conflict_years": np.cumsum(active),
+            "spell_conflict_ids": spell_ids,
+        }
+    )
+
+
+def _nullable(values: np.ndarray, known: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(values.astype("int64"), ~known)
+
+
+def population_mask(timeline: pd.DataFrame, window_years: int) -> pd.Series:
+    """Post-conflict country-years: not active, last active year within the window."""
+    ysc = timeline["years_since_conflict"]
+    mask = (~timeline["active"]) & ysc.notna() & (ysc >= 1) & (ysc <= window_years)
+    return mask.fillna(False).astype(bool)
+
+
+def relapse_labels(
+    timeline: pd.DataFrame,
+    history: ConflictHistory,
+    horizons: list[int] | tuple[int, ...],
+    level: str = "country",
+    in_population: pd.Series | None = None,
+) -> pd.DataFrame:
+    """``relapse_h{h}`` for each horizon (nullable Int8), aligned with ``timeline``.
+
+    Missing when t + h > the last year of the data, when the state is not in the system for
+    every year t+1 … t+h, or when the row is outside the population (if given).
+    """
+    active_ids = {
+        (int(r.gwno), int(r.year)): set(r.conflict_ids)
+        for r in history.active.itertuples(index=False)
+    }
+    present = set(zip(timeline["gwno"].to_numpy(), timeline["year"].to_numpy(), strict=True))
+    out = pd.DataFrame(index=timeline.index)
+    gw = timeline["gwno"].to_numpy()
+    yr = timeline["year"].to_numpy()
+    spell_ids = timeline["spell_conflict_ids"].to_numpy()
+    for h in horizons:
+        values = np.zeros(len(timeline), dtype=np.int8)
+        known = np.ones(len(timeline), dtype=bool)
+        for i in range(len(timeline)):
+            g, t = int(gw[i]), int(yr[i])
+            if t + h > history.last_year:
+                known[i] = False
+                continue
+            future = [(g, t + k) for k in range(1, h + 1)]
+            if not all(key in present for key in future):
+                known[i] = False
+                continue
+            if level == "country":
+                hit = any(key in active_ids for key in future)
+            else:
+                ids = set(spell_ids[i])
+                hit = any(ids & active_ids.get(key, set()) for key in future)
+            values[i] = int(hit)
+        if in_population is not None:
+            known &= in_population.to_numpy()
+        out[f"relapse_h{h}"] = pd.Series(values, index=timeline.index, dtype="Int8").where(
+            known, pd.NA
+        )
+    return out
+
+
+def label_columns(horizons: list[int] | tuple[int, ...]) -> list[str]:
+    """Names of the label columns for ``horizons``."""
+    return [f"relapse_h{h}" for h in horizons]
+
+
+def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+    """Spine, conflict timeline, population and labels (no feature families yet).
+
+    Parameters
+    ----------
+    tables
+        At least ``ucdp_acd``, ``gw_states`` and ``country_codes`` (tidy loader output).
+    cfg
+        Composed config; uses ``target``.
+    """
+    target = cfg.target
+    acd = tables["ucdp_acd"]
+    history = conflict_history(acd, list(target.conflict_types))
+    spine = build_spine(
+        tables["gw_states"], int(target.first_year), history.last_year, tables["country_codes"]
+    )
+    timeline = country_timeline(spine, history)
+    timeline["in_population"] = population_mask(timeline, int(target.window_years))
+    labels = relapse_labels(
+        timeline, history, list(target.horizons), str(target.level), timeline["in_population"]
+    )
+    return pd.concat([timeline, labels], axis=1)

@@ -1,0 +1,141 @@
+"""Crosswalks and state-system membership lists."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from relapse.sources.base import LoadContext, Source
+
+
+def _tidy_gw_states(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.rename(columns={"gwcode": "gwno"}).copy()
+    out["startdate"] = pd.to_datetime(out["startdate"], errors="raise")
+    out["enddate"] = pd.to_datetime(out["enddate"], errors="raise")
+    return out.sort_values(["gwno", "startdate"], ignore_index=True)
+
+
+GW_STATES = Source(
+    key="gw_states",
+    path="crosswalks/gw_states.csv",
+    title="Gleditsch & Ward list of independent states",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "gwcode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "stateabb": pa.Column(str, coerce=True),
+            "statename": pa.Column(str, coerce=True),
+            "startdate": pa.Column(str, coerce=True),
+            "enddate": pa.Column(str, coerce=True),
+        }
+    ),
+    tidy=_tidy_gw_states,
+    year_column=None,
+    key_columns=("gwno", "startdate"),
+)
+"""State-system membership spells: ``gwno``, ``stateabb``, ``statename``, ``startdate``,
+``enddate``. The list was last updated at the end of 2017: an ``enddate`` of 2017-12-31 means
+"still a state" (see :func:`relapse.panel.build_spine`)."""
+
+
+def _tidy_cow_states(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    return raw.rename(columns={"ccode": "cow"}).sort_values(["cow", "styear"], ignore_index=True)
+
+
+COW_STATES = Source(
+    key="cow_states",
+    path="crosswalks/cow_states.csv",
+    title="Correlates of War state system membership v2016",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "stateabb": pa.Column(str, coerce=True),
+            "ccode": pa.Column(int, coerce=True),
+            "statenme": pa.Column(str, coerce=True),
+            "styear": pa.Column(int, coerce=True),
+            "endyear": pa.Column(int, coerce=True),
+        }
+    ),
+    tidy=_tidy_cow_states,
+    year_column=None,
+    key_columns=("cow", "styear"),
+)
+"""COW membership spells: ``stateabb``, ``cow``, ``statenme``, ``styear``, ``endyear``."""
+
+
+def _tidy_cow_system(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    return raw.rename(columns={"ccode": "cow"}).sort_values(["cow", "year"], ignore_index=True)
+
+
+COW_SYSTEM = Source(
+    key="cow_system",
+    path="crosswalks/cow_system2016_country_year.csv",
+    title="Correlates of War state system country-years v2016",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "stateabb": pa.Column(str, coerce=True),
+            "ccode": pa.Column(int, coerce=True),
+            "year": pa.Column(int, pa.Check.in_range(1800, 2100), coerce=True),
+        }
+    ),
+    tidy=_tidy_cow_system,
+    key_columns=("cow", "year"),
+)
+"""COW country-years: ``stateabb``, ``cow``, ``year``."""
+
+
+def _tidy_country_codes(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.rename(
+        columns={"country_text_id": "iso3", "vdem_country_name": "country", "GWn": "gwno",
+                 "cown": "cow"}
+    )
+    out["gwno"] = out["gwno"].astype("Int64")
+    out["cow"] = out["cow"].astype("Int64")
+    return out.sort_values(["iso3", "gwno"], ignore_index=True)
+
+
+COUNTRY_CODES = Source(
+    key="country_codes",
+    path="crosswalks/country_codes_iso3_gw_cow.csv",
+    title="ISO3 / Gleditsch-Ward / COW crosswalk for the V-Dem country list",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "country_text_id": pa.Column(str, pa.Check.str_length(3, 3), coerce=True),
+            "vdem_country_name": pa.Column(str, coerce=True),
+            "GWn": pa.Column(float, nullable=True, coerce=True),
+            "cown": pa.Column(float, nullable=True, coerce=True),
+            "extended_country_name": pa.Column(str, coerce=True),
+        }
+    ),
+    tidy=_tidy_country_codes,
+    year_column=None,
+    key_columns=("iso3", "gwno", "cow"),
+)
+"""``iso3``, ``country`` (V-Dem name), ``gwno``, ``cow``, ``extended_country_name``; an ISO3
+may list several GW codes (historical predecessors); :mod:`relapse.countries` resolves them."""
+
+
+def _tidy_mission_iso3(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    return raw.rename(columns={"mission_acronym": "mission", "iso3c": "iso3"}).sort_values(
+        "mission", ignore_index=True
+    )
+
+
+UN_MISSION_ISO3 = Source(
+    key="un_mission_iso3",
+    path="crosswalks/un_pko_mission_to_iso3.csv",
+    title="UN peacekeeping mission acronym to host-country ISO3",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "mission_acronym": pa.Column(str, coerce=True),
+            "mission_name": pa.Column(str, coerce=True),
+            # Blank for missions without a single host state (e.g. regional offices).
+            "iso3c": pa.Column(str, pa.Check.str_length(3, 3), nullable=True, coerce=True),
+        }
+    ),
+    tidy=_tidy_mission_iso3,
+    year_column=None,
+    key_columns=("mission", "iso3"),
+)
+"""``mission`` (acronym), ``mission_name``, ``iso3`` (host; a mission may have several; blank
+when the file names no single host)."""
+
+SOURCES: tuple[Source, ...] = (GW_STATES, COW_STATES, COW_SYSTEM, COUNTRY_CODES, UN_MISSION_ISO3)

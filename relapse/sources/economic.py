@@ -1,0 +1,2 @@
+"""placeholder while in development"""
+SOURCES: tuple = ()

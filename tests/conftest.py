@@ -1,0 +1,54 @@
+"""Shared fixtures: the real snapshot directory, temporary altered copies, composed configs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def snapshot_dir() -> Path:
+    """The raw data snapshot: $RELAPSE_DATA_DIR, else ../shared/data beside the repository."""
+    env = os.environ.get("RELAPSE_DATA_DIR")
+    return Path(env) if env else (REPO.parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real snapshot. Missing snapshot is an error, not a skip: CI must test real data."""
+    path = snapshot_dir()
+    if not (path / "MANIFEST.csv").is_file():
+        pytest.fail(f"data snapshot not found at {path}: set RELAPSE_DATA_DIR")
+    return path
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path, data_dir: Path) -> Path:
+    """A writable copy of the snapshot (symlinks to the read-only originals, plus MANIFEST).
+
+    Tests that alter a file must first call :func:`materialise` on it, which replaces the
+    symlink with a real copy, so the shared originals are never touched.
+    """
+    root = tmp_path / "data"
+    for src in data_dir.rglob("*"):
+        dst = root / src.relative_to(data_dir)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+        else:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.symlink_to(src)
+    return root
+
+
+def materialise(path: Path) -> Path:
+    """Replace a symlink made by ``data_copy`` with a writable copy of its target."""
+    if path.is_symlink():
+        target = path.resolve()
+        path.unlink()
+        shutil.copyfile(target, path)
+        path.chmod(0o644)
+    return path
