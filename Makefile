@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 export RELAPSE_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: run test lint typecheck install clean
+.PHONY: run test lint typecheck install clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,9 +22,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/relapse run
 
-## test: the whole suite (unit, snapshot integration, slow end-to-end)
-test: $(STAMP)
+## test: the whole suite (unit, snapshot integration, slow end-to-end, browser)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+## chromium: Debian's headless Chromium for the report's browser test (installed when missing)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check relapse tests benchmarks

@@ -37,6 +37,7 @@ class BuildResult:
     input_hash: str
     data_vintage: str
     cached: bool
+    notes: dict[str, Any]
 
 
 def source_keys(cfg: DictConfig) -> list[str]:
@@ -110,11 +111,14 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
     if not force and path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         if meta.get("input_hash") == digest:
-            return BuildResult(pd.read_parquet(path), path, digest, vintage, cached=True)
+            return BuildResult(pd.read_parquet(path), path, digest, vintage, cached=True,
+                               notes=meta.get("notes", {}))
     panel = make_panel(cfg, keys, progress=progress)
+    notes = {"outside_state_system": panel.attrs.get("outside_state_system", [])}
+    panel.attrs = {}
     write_panel(panel, path, {"input_hash": digest, "data_vintage": vintage,
-                              "sources": keys, "rows": len(panel)})
-    return BuildResult(panel, path, digest, vintage, cached=False)
+                              "sources": keys, "rows": len(panel), "notes": notes})
+    return BuildResult(panel, path, digest, vintage, cached=False, notes=notes)
 
 
 def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = None
@@ -138,8 +142,10 @@ def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = N
         progress("labels")
     tables["spine"] = base[["gwno", "year", "iso3", "country"]]
     tables["timeline"] = base
-    panel = feats.assemble(base, tables, cfg, progress=progress)
-    return order_columns(panel, cfg)
+    outside = base.attrs.get("outside_state_system", [])
+    panel = order_columns(feats.assemble(base, tables, cfg, progress=progress), cfg)
+    panel.attrs["outside_state_system"] = outside
+    return panel
 
 
 def order_columns(panel: pd.DataFrame, cfg: DictConfig) -> pd.DataFrame:

@@ -30,7 +30,10 @@ Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry."""
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    # Logs and pipes get wide lines (file paths unbroken); terminals keep their own width.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def _compose(name: str, overrides: Sequence[str]) -> Any:
@@ -132,6 +135,12 @@ def _print_build_summary(result: Any, cfg: Any) -> None:
         f"(not active, ≤ {cfg.target.window_years} years after the last active year; "
         f"level={cfg.target.level})"
     )
+    outside = result.notes.get("outside_state_system", [])
+    if outside:
+        console.print(
+            "[yellow]note:[/yellow] active conflict-years located outside the GW state list "
+            f"(not in the panel): {'; '.join(outside)}"
+        )
     rates = Table(title="Relapse base rate per horizon (population rows with a known label)")
     for col in ("horizon", "labelled", "relapses", "base rate", "censored"):
         rates.add_column(col, justify="right")
@@ -180,12 +189,108 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Backtest, fit the final models, log to MLflow, register and promote; print a summary."""
+    cfg = _compose("train", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    from relapse.train import train
+
+    with _console(stderr=True).status("training: building panel") as status:
+        result = train(cfg, progress=lambda msg: status.update(f"training: {msg}"))
+    _print_train_summary(result, cfg)
+    return 0
+
+
+def _print_train_summary(result: Any, cfg: Any) -> None:
+    from rich.table import Table
+
+    from relapse.evaluate import metric_value
+
+    console = _console()
+    table = result.metrics
+
+    def cell(h: int, model: str, metric: str) -> str:
+        m = ((table["horizon"] == h) & (table["model"] == model)
+             & (table["metric"] == metric))
+        if not m.any():
+            return "—"
+        row = table.loc[m].iloc[0]
+        text = f"{row['value']:.3f}"
+        if row["lo"] == row["lo"]:
+            text += f" [{row['lo']:.3f}–{row['hi']:.3f}]"
+        return text
+
+    for h in sorted(table["horizon"].unique()):
+        h = int(h)
+        n = int(metric_value(table, h, "model", "n"))
+        rate = metric_value(table, h, "model", "base_rate")
+        out = Table(title=f"Relapse within {h} y — backtest pooled over origins "
+                          f"{cfg.split.first_origin}–, {n} test rows, base rate {rate:.1%} "
+                          f"(95% country-bootstrap intervals)")
+        for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier",
+                    "Brier skill"):
+            out.add_column(col, justify="left" if col == "model" else "right")
+        for model, label in (("model", "LightGBM"), ("history", "history baseline (logit)"),
+                             ("climatology", "climatology")):
+            out.add_row(label, cell(h, model, "roc_auc"), cell(h, model, "average_precision"),
+                        f"{rate:.3f}", cell(h, model, "brier"), cell(h, model, "brier_skill"))
+        console.print(out)
+        verdict = []
+        for metric, name in (("roc_auc", "ROC-AUC"), ("average_precision", "average precision"),
+                             ("brier", "Brier score")):
+            mv = metric_value(table, h, "model", metric)
+            hv = metric_value(table, h, "history", metric)
+            if hv != hv:
+                continue
+            better = mv < hv if metric == "brier" else mv > hv
+            if not better:
+                verdict.append(name)
+        if verdict:
+            console.print(f"[yellow]h={h}: the model does NOT beat the conflict-history "
+                          f"baseline on {', '.join(verdict)}.[/yellow]")
+        else:
+            console.print(f"h={h}: the model beats the conflict-history baseline on ROC-AUC, "
+                          "average precision and Brier (point estimates; see the intervals).")
+        version = result.versions.get(h)
+        state = "promoted to champion" if result.promoted.get(h) else "candidate only"
+        console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
+    console.print(f"MLflow run {result.run_id} at {result.tracking_uri} "
+                  f"(data vintage {result.data_vintage}); {result.seconds:.0f} s")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: check the data, then build the panel."""
+    """The main job: check the data, build the panel, then train."""
     code = cmd_data_check(args)
     if code:
         return code
-    return cmd_build(args)
+    code = cmd_build(args)
+    if code:
+        return code
+    return cmd_train(args)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score the configured scope with the registered models; write scores and a brief.
+
+    Exit codes: 0 ok; 2 bad config, unknown country, or another run holds the scores lock
+    (waited ``score.lock_timeout_s``); 3 data; 4 no registered model, feature-list mismatch,
+    or MLflow unreachable (scores already written in that case).
+    """
+    cfg = _compose("score", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    from relapse.score import score
+
+    result = score(cfg)
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
+    models = "; ".join(f"h{h} {n} v{v}" for h, (n, v) in sorted(result.models.items()))
+    print(f"scored as of {result.as_of} ({cfg.score.scope}): {len(result.table)} rows "
+          f"({counts}); models {models}; data vintage {result.data_vintage}")
+    print(f"wrote {result.out_dir}/scores.parquet, scores.csv, brief.md, brief.html")
+    return 0
 
 
 # ------------------------------------------------------------------------------------ parser
@@ -193,7 +298,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "build": (cmd_build, "Build the country-year panel with labels and features."),
     "features": (cmd_features, "Print the feature registry with coverage by decade."),
-    "run": (cmd_run, "The main job: data check, then build."),
+    "train": (cmd_train, "Backtest, train, register and promote the models (MLflow)."),
+    "run": (cmd_run, "The main job: data check, build, then train."),
+    "score": (cmd_score, "Score mission hosts (or score.scope) with the champion models; "
+              "exit 2 config/lock busy, 3 data, 4 model/registry/tracking."),
 }
 
 

@@ -109,6 +109,9 @@ class ModelConfig:
     num_boost_round: int = 400
     early_stopping_rounds: int = 40
     calibration: str = "none"
+    # After early stopping on the validation slice, retrain on the whole training window with
+    # the chosen number of rounds (the final model is trained the same way).
+    refit: bool = True
 
 
 @dataclass
@@ -122,6 +125,8 @@ class MlflowConfig:
     model_name_prefix: str = "relapse-h"
     request_timeout_s: int = 20
     max_retries: int = 3
+    # Seconds of exponential backoff between retries (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR).
+    backoff_factor: int = 1
 
 
 @dataclass

@@ -226,6 +226,22 @@ def _nullable(values: np.ndarray, known: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(values.astype("int64"), ~known)
 
 
+def outside_state_system(history: ConflictHistory, spine: pd.DataFrame) -> list[str]:
+    """Active conflict-years located where the GW list has no state that year.
+
+    These (e.g. Hyderabad 1947–48) cannot enter a country-year panel; they are reported in
+    the build summary rather than dropped silently.
+    """
+    merged = history.active.merge(spine[["gwno", "year"]], on=["gwno", "year"], how="left",
+                                  indicator=True)
+    rows = merged.loc[merged["_merge"] == "left_only"]
+    return [
+        f"GW {int(g)} in {int(sub['year'].min())}–{int(sub['year'].max())} "
+        f"(conflict {', '.join(str(c) for c in sorted({i for t in sub['conflict_ids'] for i in t}))})"
+        for g, sub in rows.groupby("gwno")
+    ]
+
+
 def population_mask(timeline: pd.DataFrame, window_years: int) -> pd.Series:
     """Post-conflict country-years: not active, last active year within the window."""
     ysc = timeline["years_since_conflict"]
@@ -301,9 +317,13 @@ def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.
     spine = build_spine(
         tables["gw_states"], int(target.first_year), history.last_year, tables["country_codes"]
     )
+    outside = outside_state_system(history, spine)
     timeline = country_timeline(spine, history)
+    timeline.attrs["outside_state_system"] = outside
     timeline["in_population"] = population_mask(timeline, int(target.window_years))
     labels = relapse_labels(
         timeline, history, list(target.horizons), str(target.level), timeline["in_population"]
     )
-    return pd.concat([timeline, labels], axis=1)
+    panel = pd.concat([timeline, labels], axis=1)
+    panel.attrs["outside_state_system"] = outside
+    return panel

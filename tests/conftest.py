@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 def snapshot_dir() -> Path:
     """The raw data snapshot: $RELAPSE_DATA_DIR, else ../shared/data beside the repository."""
     env = os.environ.get("RELAPSE_DATA_DIR")
-    return Path(env) if env else (REPO.parent / "shared" / "data")
+    return (Path(env) if env else REPO.parent / "shared" / "data").resolve()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ order and turns every failure into one :class:`~relapse.errors.DataError` naming
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import warnings
 from collections.abc import Callable, Mapping
@@ -23,6 +24,8 @@ from relapse.errors import DataError
 
 MANIFEST = "MANIFEST.csv"
 LATEST_POSSIBLE_YEAR = 2100
+"""Upper bound for year columns in raw schemas; :func:`load_source` also rejects years after
+the current calendar year."""
 
 TidyFn = Callable[[pd.DataFrame, "LoadContext"], pd.DataFrame]
 CutFn = Callable[[pd.DataFrame, int], pd.DataFrame]
@@ -176,8 +179,9 @@ def load_source(
     table = source.tidy(raw, context)
     check_keys(table, source)
     first, last = year_range(table, source)
-    if last is not None and last > LATEST_POSSIBLE_YEAR:
-        raise DataError(f"{source.path}: year {last} is in the future")
+    this_year = datetime.date.today().year
+    if last is not None and last > this_year:
+        raise DataError(f"{source.path}: year {last} is in the future (today is {this_year})")
     if vintage_year is not None:
         table = cut_to_vintage(table, source, vintage_year)
         first, last = year_range(table, source)

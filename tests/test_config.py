@@ -1,0 +1,60 @@
+"""Every shipped config composes; a wrong key or value fails at compose time."""
+
+from __future__ import annotations
+
+import pytest
+
+from relapse.config import FAMILIES, compose_config, config_dir
+from relapse.errors import ConfigError
+
+PRIMARY = sorted(p.stem for p in config_dir().glob("*.yaml") if p.stem != "base")
+
+
+@pytest.mark.parametrize("name", PRIMARY)
+def test_every_primary_config_composes(name: str) -> None:
+    cfg = compose_config(name)
+    assert cfg.target.horizons == [1, 2, 5]
+    assert list(cfg.features.families) == list(FAMILIES)
+
+
+def test_every_registered_feature_has_one_known_family() -> None:
+    cfg = compose_config("build")
+    assert cfg.features.registry, "the registry is empty"
+    for name, spec in cfg.features.registry.items():
+        assert spec.family in FAMILIES, name
+        assert spec.description and spec.unit and spec.sources, name
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("target.windw=3", "windw"),
+        ("target.horizons=[0]", "horizons must be positive"),
+        ("target.horizons=[1,1]", "duplicates"),
+        ("target.window_years=0", "window_years"),
+        ("target.level=episode", "target.level"),
+        ("target.conflict_types=[7]", "conflict_types"),
+        ("features.source_lags.ucdp_acd=-1", "must be >= 0"),
+        ("features.families=[mission,weather]", "unknown families"),
+        ("model.calibration=sigmoid", "calibration"),
+        ("score.scope=everyone", "score.scope"),
+        ("target.window_years=ten", "window_years"),
+        ("data=nonexistent", "nonexistent"),
+    ],
+)
+def test_bad_config_is_rejected(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        compose_config("build", [override])
+
+
+def test_families_can_be_switched_off() -> None:
+    cfg = compose_config("build", ["features.families=[mission,economy]"])
+    assert list(cfg.features.families) == ["mission", "economy"]
+
+
+def test_data_dir_follows_environment(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("RELAPSE_DATA_DIR", str(tmp_path))
+    assert compose_config("build").paths.data_dir == str(tmp_path)
+    monkeypatch.delenv("RELAPSE_DATA_DIR")
+    assert compose_config("build").paths.data_dir == "data/raw"
+    assert compose_config("build", ["paths.data_dir=/x"]).paths.data_dir == "/x"

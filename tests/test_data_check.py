@@ -1,0 +1,136 @@
+"""`relapse data check` on the snapshot and on altered copies of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import materialise
+
+from relapse.cli import main
+from relapse.errors import DataError
+from relapse.sources import SOURCES, load
+from relapse.sources.base import load_source
+
+pytestmark = pytest.mark.snapshot
+
+ACD = "conflict/ucdp_prio_acd_v25_1.csv"
+
+
+def test_data_check_passes_on_snapshot(data_dir, capsys) -> None:
+    assert main(["data", "check", f"paths.data_dir={data_dir}"]) == 0
+    out = capsys.readouterr().out
+    assert "all" in out and "sources valid" in out
+    assert ACD in out
+
+
+def test_every_manifest_file_has_a_loader(data_dir) -> None:
+    import pandas as pd
+
+    listed = set(pd.read_csv(data_dir / "MANIFEST.csv")["file"])
+    assert listed == {s.path for s in SOURCES.values()}
+
+
+def _edit(path: Path, fn) -> None:
+    materialise(path)
+    path.write_text(fn(path.read_text()))
+
+
+def _truncate(text: str) -> str:
+    return text[: len(text) // 2].rsplit("\n", 1)[0] + "\n"
+
+
+@pytest.mark.parametrize(
+    ("alter", "message"),
+    [
+        (lambda p: p.unlink(), "file not found"),
+        (lambda p: _edit(p, lambda t: t + "\n"), "SHA-256"),
+        (lambda p: _edit(p, _truncate), "SHA-256"),
+    ],
+    ids=["missing", "checksum", "truncated"],
+)
+def test_data_check_rejects_altered_file(data_copy, capsys, alter, message) -> None:
+    alter(data_copy / ACD)
+    assert main(["data", "check", f"paths.data_dir={data_copy}"]) == 3
+    captured = capsys.readouterr()
+    assert ACD in captured.out and message in captured.out
+    assert "failed validation" in captured.err
+
+
+def test_missing_data_directory(tmp_path, capsys) -> None:
+    assert main(["data", "check", f"paths.data_dir={tmp_path / 'nope'}"]) == 3
+    assert "does not exist" in capsys.readouterr().err
+
+
+def _header_rename(text: str) -> str:
+    head, rest = text.split("\n", 1)
+    return head.replace("type_of_conflict", "conflict_type") + "\n" + rest
+
+
+def _string_in_number(text: str) -> str:
+    lines = text.split("\n")
+    fields = lines[5].split(",")
+    fields[0] = "eleven"
+    lines[5] = ",".join(fields)
+    return "\n".join(lines)
+
+
+def _duplicate_row(text: str) -> str:
+    lines = text.rstrip("\n").split("\n")
+    return "\n".join([*lines, lines[3]]) + "\n"
+
+
+def _bad_quote(text: str) -> str:
+    lines = text.split("\n")
+    lines[4] = lines[4] + ',"unterminated'
+    return "\n".join(lines) + '\n"'
+
+
+def _future_year(text: str) -> str:
+    lines = text.split("\n")
+    lines[1] = lines[1].replace(",2012,", ",2031,", 1)
+    return "\n".join(lines)
+
+
+def _bad_location(text: str) -> str:
+    lines = text.split("\n")
+    lines[1] = lines[1].replace(",750,3,25.1", ",Garoland,3,25.1")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("alter", "message"),
+    [
+        (_header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
+        (_string_in_number, "column 'conflict_id'"),
+        (_duplicate_row, "conflict_id"),
+        (_bad_quote, "malformed CSV|column"),
+        (_future_year, "year 2031 is in the future"),
+        (_bad_location, "gwno_loc"),
+    ],
+    ids=["renamed-column", "string-in-number", "duplicate-key", "malformed", "future-year",
+         "bad-location"],
+)
+def test_schema_rejects_altered_acd(data_copy, alter, message) -> None:
+    _edit(data_copy / ACD, alter)
+    with pytest.raises(DataError, match=message) as info:
+        load_source(SOURCES["ucdp_acd"], data_copy, verify=False)
+    assert str(info.value).startswith(ACD)
+
+
+def test_build_writes_nothing_on_bad_input(data_copy, tmp_path, capsys) -> None:
+    _edit(data_copy / ACD, lambda t: t + "\n")
+    out = tmp_path / "processed"
+    code = main(["build", f"paths.data_dir={data_copy}", f"paths.processed_dir={out}"])
+    assert code == 3
+    assert ACD in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_gwno_loc_lists_are_expanded(data_dir) -> None:
+    acd = load("ucdp_acd", data_dir)
+    multi = acd.loc[acd["gwno_loc"].str.contains(",")]
+    assert len(multi) > 0
+    counts = multi.groupby(["conflict_id", "year"]).size()
+    listed = multi.groupby(["conflict_id", "year"])["gwno_loc"].first().str.count(",") + 1
+    assert (counts == listed).all()
