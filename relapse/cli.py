@@ -293,6 +293,57 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Explain the champion models on every post-conflict row; write the SHAP tables."""
+    cfg = _compose("explain", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    from pathlib import Path
+
+    from relapse.explain import explain_panel
+    from relapse.features import family_map
+    from relapse.report.inputs import champion_models, report_horizons
+    from relapse.report.render import write_parquet
+
+    panel = _build(cfg).panel
+    models = champion_models(cfg, report_horizons(cfg))
+    fmap = family_map(cfg)
+    for model in models.values():
+        fmap.update(model.family_map or {})
+    shap_long, families = explain_panel(panel, models, fmap)
+    out = Path(cfg.paths.reports_dir)
+    for name, table in (("shap_values", shap_long), ("family_contributions", families)):
+        path = write_parquet(out / f"{name}.parquet", table)
+        print(f"wrote {path} ({len(table):,} rows)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the analyst report (one self-contained HTML file) for the champion models."""
+    cfg = _compose("report", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    from pathlib import Path
+
+    from relapse.features import registry_table
+    from relapse.report import build_context, render_report, write_report
+    from relapse.report.inputs import champion_models, report_horizons, run_tables
+
+    built = _build(cfg)
+    models = champion_models(cfg, report_horizons(cfg))
+    metrics, backtest, problems = run_tables(cfg, models)
+    for problem in problems:
+        _console(stderr=True).print(f"[yellow]warning:[/yellow] {problem}")
+    context = build_context(built.panel, models, registry_table(cfg), metrics=metrics,
+                            backtest=backtest, options=cfg.report,
+                            data_vintage=built.data_vintage)
+    path = write_report(Path(cfg.paths.reports_dir) / "report.html", render_report(context))
+    print(f"wrote {path}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------ parser
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
@@ -302,6 +353,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "run": (cmd_run, "The main job: data check, build, then train."),
     "score": (cmd_score, "Score mission hosts (or score.scope) with the champion models; "
               "exit 2 config/lock busy, 3 data, 4 model/registry/tracking."),
+    "explain": (cmd_explain, "SHAP values of the champion models per feature and family "
+                "(writes shap_values.parquet, family_contributions.parquet)."),
+    "report": (cmd_report, "Write the analyst report (self-contained HTML) for the champion "
+               "models."),
 }
 
 

@@ -50,10 +50,6 @@ class DataConfig:
     verify_checksums: bool = True
     # Cut every source at this year, as if the data had been released then (None: no cut).
     vintage_year: int | None = None
-    # Synthetic data only (data=synthetic).
-    n_units: int = 60
-    n_years: int = 73
-    first_year: int = 1946
 
 
 @dataclass
@@ -203,7 +199,7 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
     name
         Primary config under ``conf/`` (``build``, ``train``, ``score``, ``report``, ...).
     overrides
-        Hydra override strings, e.g. ``["target.horizons=[1,5]", "data=synthetic"]``.
+        Hydra override strings, e.g. ``["target.horizons=[1,5]", "data.vintage_year=2012"]``.
 
     Raises
     ------
@@ -273,8 +269,8 @@ def validate_config(cfg: DictConfig) -> None:
             "score.scope must be active_missions, all_post_conflict or countries, "
             f"got {cfg.score.scope!r}"
         )
-    if cfg.data.name not in ("snapshot", "synthetic"):
-        problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
+    if cfg.data.name != "snapshot":
+        problems.append(f"data.name must be 'snapshot', got {cfg.data.name!r}")
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
 

@@ -1,0 +1,221 @@
+"""Backtest metrics per horizon, pooled over origins, with country-block bootstrap intervals.
+
+Every metric is computed on the pooled out-of-sample predictions of the rolling-origin
+backtest (:mod:`relapse.backtest`), for the model and both baselines on the same rows.
+Intervals resample *countries* (all of a country's rows together), because rows of one
+country are strongly dependent; the same resamples are used for every model, so intervals
+are comparable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MODELS: dict[str, str] = {
+    "model": "p_model",
+    "history": "p_history",
+    "climatology": "p_climatology",
+}
+"""Model name in the metrics table → probability column of the predictions frame."""
+
+BOOTSTRAPPED: tuple[str, ...] = ("roc_auc", "average_precision")
+
+
+def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
+    """ROC-AUC (Mann–Whitney, ties count one half); NaN without both classes."""
+    y = np.asarray(y, dtype=bool)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan
+    ranks = pd.Series(np.asarray(p, dtype="float64")).rank(method="average").to_numpy()
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def average_precision(y: np.ndarray, p: np.ndarray) -> float:
+    """Average precision (step-wise PR-AUC, as scikit-learn); NaN without positives."""
+    y = np.asarray(y, dtype="float64")
+    n_pos = y.sum()
+    if n_pos == 0:
+        return math.nan
+    order = np.argsort(-np.asarray(p, dtype="float64"), kind="mergesort")
+    p_sorted = np.asarray(p, dtype="float64")[order]
+    y_sorted = y[order]
+    tp = np.cumsum(y_sorted)
+    # Evaluate only at the last row of each run of tied scores (thresholds).
+    last = np.r_[p_sorted[1:] != p_sorted[:-1], True]
+    tp, n = tp[last], (np.arange(1, len(y) + 1))[last]
+    precision = tp / n
+    recall_step = np.diff(np.r_[0.0, tp]) / n_pos
+    return float(np.sum(precision * recall_step))
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean squared error of the probabilities."""
+    y = np.asarray(y, dtype="float64")
+    return float(np.mean((np.asarray(p, dtype="float64") - y) ** 2)) if len(y) else math.nan
+
+
+def log_loss(y: np.ndarray, p: np.ndarray, eps: float = 1e-15) -> float:
+    """Mean binary log loss, probabilities clipped to ``[eps, 1 - eps]``."""
+    y = np.asarray(y, dtype="float64")
+    if not len(y):
+        return math.nan
+    q = np.clip(np.asarray(p, dtype="float64"), eps, 1 - eps)
+    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+
+def reliability_curve(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Observed frequency against mean forecast in equal-width probability bins.
+
+    Returns
+    -------
+    DataFrame
+        ``bin_lo``, ``bin_hi``, ``n``, ``mean_predicted``, ``observed`` (empty bins dropped).
+    """
+    y = np.asarray(y, dtype="float64")
+    p = np.asarray(p, dtype="float64")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1], right=False), 0, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        m = idx == b
+        if m.any():
+            rows.append({"bin_lo": edges[b], "bin_hi": edges[b + 1], "n": int(m.sum()),
+                         "mean_predicted": float(p[m].mean()), "observed": float(y[m].mean())})
+    return pd.DataFrame(rows, columns=["bin_lo", "bin_hi", "n", "mean_predicted", "observed"])
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """Row-weighted mean of ``|observed - mean predicted|`` over the reliability bins."""
+    curve = reliability_curve(y, p, n_bins)
+    if curve.empty:
+        return math.nan
+    gap = (curve["observed"] - curve["mean_predicted"]).abs()
+    return float((gap * curve["n"]).sum() / curve["n"].sum())
+
+
+def point_metrics(y: np.ndarray, p: np.ndarray, p_climatology: np.ndarray) -> dict[str, float]:
+    """Every point metric of one model on one set of rows."""
+    b = brier(y, p)
+    b_clim = brier(y, p_climatology)
+    return {
+        "n": float(len(y)),
+        "base_rate": float(np.mean(y)) if len(y) else math.nan,
+        "roc_auc": roc_auc(y, p),
+        "average_precision": average_precision(y, p),
+        "brier": b,
+        "brier_skill": 1.0 - b / b_clim if b_clim > 0 else math.nan,
+        "log_loss": log_loss(y, p),
+        "ece": expected_calibration_error(y, p),
+    }
+
+
+def country_bootstrap(
+    groups: np.ndarray, n_samples: int, seed: int
+) -> list[np.ndarray]:
+    """Row indices of ``n_samples`` resamples of whole countries (with replacement)."""
+    codes, inverse = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(inverse == i) for i in range(len(codes))]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(int(n_samples)):
+        pick = rng.integers(0, len(codes), size=len(codes))
+        out.append(np.concatenate([members[i] for i in pick]))
+    return out
+
+
+def evaluate(
+    predictions: pd.DataFrame,
+    *,
+    bootstrap_samples: int = 500,
+    seed: int = 0,
+    level: float = 0.95,
+    models: Sequence[str] = tuple(MODELS),
+) -> pd.DataFrame:
+    """The tidy metrics table: one row per horizon, model and metric.
+
+    Parameters
+    ----------
+    predictions
+        Output of :func:`relapse.backtest.backtest` (``gwno``, ``horizon``, ``y_true`` and the
+        probability columns of :data:`MODELS`).
+    bootstrap_samples
+        Country-block resamples for the AUC and AP intervals (0: no intervals).
+    seed
+        Seed of the resampling.
+    level
+        Coverage of the percentile intervals.
+    models
+        Which models of :data:`MODELS` to evaluate (those whose column is all-NaN are
+        skipped).
+
+    Returns
+    -------
+    DataFrame
+        ``horizon``, ``model``, ``metric``, ``value``, ``lo``, ``hi`` (``lo``/``hi`` NaN where
+        no interval is computed). ``base_rate`` and ``n`` are the same for every model.
+    """
+    rows = []
+    alpha = (1.0 - level) / 2
+    for h, df in predictions.groupby("horizon", sort=True):
+        y = df["y_true"].to_numpy(dtype="float64")
+        clim = df[MODELS["climatology"]].to_numpy(dtype="float64")
+        samples = country_bootstrap(df["gwno"].to_numpy(), bootstrap_samples, seed + int(h))
+        for name in models:
+            col = MODELS[name]
+            if col not in df or df[col].isna().all():
+                continue
+            p = df[col].to_numpy(dtype="float64")
+            point = point_metrics(y, p, clim)
+            for metric, value in point.items():
+                lo = hi = math.nan
+                if metric in BOOTSTRAPPED and samples:
+                    f = roc_auc if metric == "roc_auc" else average_precision
+                    draws = np.array([f(y[i], p[i]) for i in samples])
+                    draws = draws[~np.isnan(draws)]
+                    if len(draws):
+                        lo, hi = (float(v) for v in np.quantile(draws, [alpha, 1 - alpha]))
+                rows.append({"horizon": int(h), "model": name, "metric": metric,
+                             "value": value, "lo": lo, "hi": hi})
+    return pd.DataFrame(rows, columns=["horizon", "model", "metric", "value", "lo", "hi"])
+
+
+def metric_value(table: pd.DataFrame, horizon: int, model: str, metric: str) -> float:
+    """One value of the metrics table (NaN if absent)."""
+    m = (table["horizon"] == horizon) & (table["model"] == model) & (table["metric"] == metric)
+    return float(table.loc[m, "value"].iloc[0]) if m.any() else math.nan
+
+
+def plot_reliability(predictions: pd.DataFrame, horizon: int, path: Path,
+                     n_bins: int = 10) -> Path:
+    """Write a reliability diagram (model and both baselines) for one horizon to ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = predictions.loc[predictions["horizon"] == horizon]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    y = df["y_true"].to_numpy(dtype="float64")
+    for name, col in MODELS.items():
+        if col not in df or df[col].isna().all():
+            continue
+        curve = reliability_curve(y, df[col].to_numpy(dtype="float64"), n_bins)
+        ax.plot(curve["mean_predicted"], curve["observed"], marker="o", label=name)
+    ax.set_xlabel("mean forecast probability")
+    ax.set_ylabel("observed relapse frequency")
+    ax.set_title(f"Reliability, relapse within {horizon} y (backtest, pooled origins)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(loc="upper left")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path

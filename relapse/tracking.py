@@ -1,0 +1,357 @@
+"""MLflow tracking and registry: where runs go, how models are registered, loaded, promoted.
+
+Tracking URI, in order: ``mlflow.tracking_uri`` in config, ``$MLFLOW_TRACKING_URI``, else an
+embedded SQLite store ``sqlite:///<abs path of mlflow.embedded_store>`` with artifacts under
+``mlflow.artifact_root``. Models are registered as ``<model_name_prefix><h>`` in LightGBM's
+native text format (``model.lgb``) with a signature, plus ``features.json``,
+``families.json`` and ``calibration.json``; :func:`load_registered` reads them back without
+unpickling anything. Promotion uses aliases (``candidate``, ``champion``), never stages.
+Every failure talking to MLflow becomes a :class:`relapse.errors.ModelError` (exit code 4).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from relapse.errors import ModelError
+
+CANDIDATE = "candidate"
+CHAMPION = "champion"
+PROMOTION_METRIC = "backtest_average_precision_h{h}"
+"""The run metric compared on promotion (the champion's own run holds the same metric)."""
+
+MODEL_FILE = "model.lgb"
+EXTRA_DIR = "extra_files"
+
+
+def tracking_uri(cfg: Any) -> str:
+    """The tracking URI this config points at (see the module docstring for the order)."""
+    if cfg.mlflow.tracking_uri:
+        return str(cfg.mlflow.tracking_uri)
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    return "sqlite:///" + str(Path(cfg.mlflow.embedded_store).resolve())
+
+
+def is_embedded(cfg: Any) -> bool:
+    """True when the embedded SQLite store is used (no config URI, no environment URI)."""
+    return not cfg.mlflow.tracking_uri and not os.environ.get("MLFLOW_TRACKING_URI")
+
+
+def model_name(cfg: Any, horizon: int) -> str:
+    """Registered model name of a horizon, e.g. ``relapse-h1``."""
+    return f"{cfg.mlflow.model_name_prefix}{int(horizon)}"
+
+
+@contextlib.contextmanager
+def mlflow_errors(action: str, uri: str | None = None) -> Iterator[None]:
+    """Turn MLflow and network failures inside the block into :class:`ModelError`."""
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    where = f" at {uri}" if uri else ""
+    try:
+        yield
+    except ModelError:
+        raise
+    except (MlflowException, requests.exceptions.RequestException, OSError) as exc:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"MLflow {action} failed{where}: {text[:400]}") from exc
+
+
+def configure(cfg: Any) -> str:
+    """Point MLflow at the configured store and set its HTTP timeout and retries.
+
+    Returns
+    -------
+    str
+        The tracking URI in use.
+    """
+    import mlflow
+
+    # MLflow reads these on every request; set from config so a dead server fails fast.
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(cfg.mlflow.request_timeout_s))
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(int(cfg.mlflow.max_retries))
+    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(int(cfg.mlflow.backoff_factor))
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    uri = tracking_uri(cfg)
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; restore the user's value so
+    # that the next configure() (another config in the same process) resolves afresh.
+    before = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+    finally:
+        if before is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = before
+    return uri
+
+
+def ensure_experiment(cfg: Any) -> str:
+    """The id of ``mlflow.experiment_name``, created if needed (embedded: local artifacts)."""
+    from mlflow import MlflowClient
+
+    uri = configure(cfg)
+    with mlflow_errors("experiment lookup", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        exp = client.get_experiment_by_name(cfg.mlflow.experiment_name)
+        if exp is not None:
+            return str(exp.experiment_id)
+        location = None
+        if is_embedded(cfg):
+            root = Path(cfg.mlflow.artifact_root).resolve()
+            root.mkdir(parents=True, exist_ok=True)
+            location = root.as_uri()
+        return str(client.create_experiment(cfg.mlflow.experiment_name,
+                                            artifact_location=location))
+
+
+def git_commit(start: Path | None = None) -> str:
+    """The checked-out commit read from ``.git`` (no git process), or ``unknown``."""
+    env = os.environ.get("RELAPSE_GIT_COMMIT")
+    if env:
+        return env
+    here = (start or Path(__file__)).resolve()
+    for parent in [here, *here.parents]:
+        git = parent / ".git"
+        if not git.is_dir():
+            continue
+        with contextlib.suppress(OSError):
+            head = (git / "HEAD").read_text().strip()
+            if not head.startswith("ref:"):
+                return head
+            ref = head.removeprefix("ref:").strip()
+            if (git / ref).is_file():
+                return (git / ref).read_text().strip()
+            packed = git / "packed-refs"
+            if packed.is_file():
+                for line in packed.read_text().splitlines():
+                    if line.endswith(" " + ref):
+                        return line.split()[0]
+        return "unknown"
+    return "unknown"
+
+
+def register_model(
+    cfg: Any,
+    horizon: int,
+    booster: lgb.Booster,
+    X_example: pd.DataFrame,
+    family_map: Mapping[str, str],
+    calibration: Mapping[str, Any] | None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """Log the final booster of a horizon to the active run and register it.
+
+    The model is stored in LightGBM's native text format with a signature inferred from
+    ``X_example``; ``features.json`` (ordered feature names), ``families.json`` (feature →
+    family) and ``calibration.json`` go into its ``extra_files/``. The new version gets the
+    ``candidate`` alias.
+
+    Returns
+    -------
+    str
+        The registered version number.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.models import infer_signature
+
+    name = model_name(cfg, horizon)
+    features = list(booster.feature_name())
+    uri = tracking_uri(cfg)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for fname, payload in (
+            ("features.json", features),
+            ("families.json", {f: family_map.get(f, "unknown") for f in features}),
+            ("calibration.json", dict(calibration) if calibration else None),
+        ):
+            path = Path(tmp) / fname
+            path.write_text(json.dumps(payload, indent=2))
+            files.append(str(path))
+        X = X_example[features].astype("float64")
+        signature = infer_signature(X, booster.predict(X.to_numpy(), raw_score=True))
+        with mlflow_errors(f"registering {name}", uri):
+            info = mlflow.lightgbm.log_model(
+                booster,
+                name=f"model_h{int(horizon)}",
+                signature=signature,
+                registered_model_name=name,
+                extra_files=files,
+                pip_requirements=[f"lightgbm=={lgb.__version__}"],
+                await_registration_for=60,
+            )
+            version = str(info.registered_model_version)
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            for key, value in (tags or {}).items():
+                client.set_model_version_tag(name, version, key, str(value))
+            client.set_registered_model_alias(name, CANDIDATE, version)
+    return version
+
+
+def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
+    """The current champion's version and its run's promotion metric (None, None if none)."""
+    from mlflow import MlflowClient
+
+    name = model_name(cfg, horizon)
+    uri = tracking_uri(cfg)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with mlflow_errors(f"looking up the champion of {name}", uri):
+        mv = _version_or_none(client, name, CHAMPION)
+        if mv is None:
+            return None, None
+        metrics = client.get_run(mv.run_id).data.metrics
+    value = metrics.get(PROMOTION_METRIC.format(h=int(horizon)))
+    return str(mv.version), (None if value is None else float(value))
+
+
+def promote(cfg: Any, horizon: int, version: str, score: float, force: bool = False) -> bool:
+    """Give ``version`` the ``champion`` alias if it is at least as good as the champion.
+
+    Parameters
+    ----------
+    cfg
+        Composed config.
+    horizon
+        Horizon of the model.
+    version
+        The candidate's version number.
+    score
+        The candidate's backtest average precision (:data:`PROMOTION_METRIC`).
+    force
+        Promote regardless (``promote=true``).
+
+    Returns
+    -------
+    bool
+        Whether the candidate is now the champion.
+    """
+    from mlflow import MlflowClient
+
+    name = model_name(cfg, horizon)
+    uri = tracking_uri(cfg)
+    _, best = champion_metric(cfg, horizon)
+    ok = force or best is None or (np.isfinite(score) and score >= best)
+    if ok:
+        with mlflow_errors(f"promoting {name} v{version}", uri):
+            MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
+                name, CHAMPION, str(version))
+    return bool(ok)
+
+
+def _version_or_none(client: Any, name: str, alias: str) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        code = str(getattr(exc, "error_code", ""))
+        if "RESOURCE_DOES_NOT_EXIST" in code or "not found" in str(exc).lower() or (
+                "INVALID_PARAMETER_VALUE" in code and "alias" in str(exc).lower()):
+            return None
+        raise
+
+
+@dataclass
+class RegisteredModel:
+    """A registered model read back from the registry (no pickle involved)."""
+
+    name: str
+    version: str
+    run_id: str
+    booster: lgb.Booster
+    feature_names: list[str]
+    family_map: dict[str, str]
+    calibration: dict[str, Any] | None
+    data_vintage: str | None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in self.feature_names if c not in X.columns]
+        if missing:
+            raise ModelError(f"{self.name} v{self.version}: input lacks features {missing}")
+        return X[self.feature_names].to_numpy(dtype="float64")
+
+    def raw_score(self, X: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated log-odds for the rows of ``X`` (columns picked by name)."""
+        return np.asarray(self.booster.predict(self._matrix(X), raw_score=True))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Relapse probabilities (calibrated when the model has a calibrator), shape ``(n,)``."""
+        from relapse.model import Calibrator
+
+        z = self.raw_score(X)
+        if self.calibration:
+            return Calibrator.from_dict(self.calibration).transform(z)
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> RegisteredModel:
+    """Load a registered model of ``horizon`` by alias (``champion``) or version number.
+
+    Raises
+    ------
+    ModelError
+        If the model or alias does not exist, or the registry cannot be reached.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    uri = configure(cfg)
+    name = model_name(cfg, horizon)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with mlflow_errors(f"loading {name} ({version})", uri):
+        if str(version).isdigit():
+            mv = client.get_model_version(name, str(version))
+        else:
+            mv = _version_or_none(client, name, str(version))
+            if mv is None:
+                what = "no champion" if str(version) == CHAMPION else f"no alias {version!r}"
+                raise ModelError(f"{what} for {name}; run relapse train")
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp))
+            booster = lgb.Booster(model_file=str(local / MODEL_FILE))
+            extra = local / EXTRA_DIR
+            features = json.loads((extra / "features.json").read_text())
+            families = json.loads((extra / "families.json").read_text())
+            calibration = json.loads((extra / "calibration.json").read_text())
+        run = client.get_run(mv.run_id)
+    suffix = f"_h{int(horizon)}"
+    metrics = {k: float(v) for k, v in run.data.metrics.items() if k.endswith(suffix)}
+    return RegisteredModel(
+        name=name, version=str(mv.version), run_id=str(mv.run_id), booster=booster,
+        feature_names=list(features), family_map=dict(families), calibration=calibration,
+        data_vintage=run.data.tags.get("data_vintage"), metrics=metrics,
+    )
+
+
+def log_frame(df: pd.DataFrame, artifact_file: str, formats: Sequence[str] = ("csv",)) -> None:
+    """Log a DataFrame to the active run as CSV (and/or parquet)."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for fmt in formats:
+            path = Path(tmp) / f"{artifact_file}.{fmt}"
+            if fmt == "csv":
+                df.to_csv(path, index=False)
+            else:
+                df.to_parquet(path, index=False)
+            mlflow.log_artifact(str(path))

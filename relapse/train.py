@@ -1,0 +1,238 @@
+"""``relapse train``: backtest, fit the final models, log everything to MLflow, register.
+
+Per horizon ``h``:
+
+1. rolling-origin backtest (:func:`relapse.backtest.backtest`) of the model and both
+   baselines, evaluated pooled over origins (:func:`relapse.evaluate.evaluate`);
+2. the **final model** is fitted on every labelled population row (years ``t <= last_year -
+   h``). Its number of boosting rounds is chosen by early stopping on a *final in-window
+   validation slice* — the last ``split.validation_years`` labelled years — and it is then
+   refitted on all rows with that number (``model.refit``), exactly as in each backtest fold;
+   the calibrator, if any, is fitted on that slice's out-of-sample scores;
+3. the final model is registered as ``relapse-h{h}`` with alias ``candidate`` and promoted
+   to ``champion`` when its backtest average precision is at least the current champion's.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import DictConfig
+
+from relapse import features as feats
+from relapse.backtest import backtest
+from relapse.evaluate import evaluate, metric_value, plot_reliability
+from relapse.model import HISTORY_FEATURES, LightGBMRelapse, build_model
+from relapse.splits import final_origin, label_column
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` produced."""
+
+    metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    run_id: str
+    versions: dict[int, str]
+    promoted: dict[int, bool]
+    data_vintage: str
+    folds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    models: dict[int, LightGBMRelapse] = field(default_factory=dict)
+    tracking_uri: str = ""
+    seconds: float = 0.0
+
+
+RUN_METRICS: dict[tuple[str, str], str] = {
+    ("model", "roc_auc"): "backtest_roc_auc_h{h}",
+    ("model", "average_precision"): "backtest_average_precision_h{h}",
+    ("model", "brier"): "backtest_brier_h{h}",
+    ("model", "log_loss"): "backtest_log_loss_h{h}",
+    ("model", "brier_skill"): "backtest_brier_skill_h{h}",
+    ("model", "ece"): "backtest_ece_h{h}",
+    ("model", "base_rate"): "backtest_base_rate_h{h}",
+    ("model", "n"): "backtest_n_h{h}",
+    ("history", "roc_auc"): "baseline_history_roc_auc_h{h}",
+    ("history", "average_precision"): "baseline_history_average_precision_h{h}",
+    ("history", "brier"): "baseline_history_brier_h{h}",
+    ("history", "log_loss"): "baseline_history_log_loss_h{h}",
+    ("history", "brier_skill"): "baseline_history_brier_skill_h{h}",
+    ("history", "ece"): "baseline_history_ece_h{h}",
+    ("climatology", "roc_auc"): "baseline_climatology_roc_auc_h{h}",
+    ("climatology", "average_precision"): "baseline_climatology_average_precision_h{h}",
+    ("climatology", "brier"): "baseline_climatology_brier_h{h}",
+    ("climatology", "log_loss"): "baseline_climatology_log_loss_h{h}",
+}
+"""(model, metric) of the metrics table → MLflow metric name."""
+
+
+def run_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """The MLflow metrics of a metrics table (finite values only), incl. interval bounds."""
+    out: dict[str, float] = {}
+    for h in sorted(table["horizon"].unique()):
+        for (model, metric), name in RUN_METRICS.items():
+            m = ((table["horizon"] == h) & (table["model"] == model)
+                 & (table["metric"] == metric))
+            if not m.any():
+                continue
+            row = table.loc[m].iloc[0]
+            key = name.format(h=int(h))
+            for suffix, col in (("", "value"), ("_lo", "lo"), ("_hi", "hi")):
+                value = row[col]
+                if pd.notna(value):
+                    out[key + suffix] = float(value)
+    return out
+
+
+def training_panel(cfg: DictConfig) -> Any:
+    """Build the panel; add the conflict_legacy columns if the baseline needs them.
+
+    The history baseline needs the four conflict-history features whatever the model's
+    feature list is; when ``conflict_legacy`` is switched off they are built too, but stay
+    out of the model (the model uses ``feature_columns`` of the config as given).
+    """
+    from relapse.build import build_panel
+
+    if "conflict_legacy" in cfg.features.families:
+        return build_panel(cfg)
+    widened = copy.deepcopy(cfg)
+    widened.features.families = [*cfg.features.families, "conflict_legacy"]
+    return build_panel(widened)
+
+
+def fit_final(panel: pd.DataFrame, features: list[str], horizon: int,
+              cfg: DictConfig) -> tuple[LightGBMRelapse, pd.DataFrame]:
+    """The final model of a horizon on every labelled population row (see module docs)."""
+    origin = final_origin(panel, horizon, int(cfg.split.validation_years))
+    rows = panel.loc[origin.train_mask(panel)]
+    y = rows[label_column(horizon)].astype("int64").to_numpy()
+    validation = rows["year"].isin(origin.validation_years).to_numpy()
+    model = build_model(cfg.model, int(cfg.seed)).fit(rows[features], y, validation=validation)
+    return model, rows
+
+
+def curated_params(cfg: DictConfig, features: list[str]) -> dict[str, Any]:
+    """The params logged to MLflow (the full config goes in ``config.yaml``)."""
+    p = dict(cfg.model.params)
+    return {
+        "horizons": ",".join(str(h) for h in cfg.target.horizons),
+        "target_level": cfg.target.level,
+        "window_years": cfg.target.window_years,
+        "families": ",".join(cfg.features.families),
+        "n_features": len(features),
+        "first_origin": cfg.split.first_origin,
+        "last_origin": cfg.split.last_origin,
+        "validation_years": cfg.split.validation_years,
+        "bootstrap_samples": cfg.split.bootstrap_samples,
+        "num_boost_round": cfg.model.num_boost_round,
+        "early_stopping_rounds": cfg.model.early_stopping_rounds,
+        "calibration": cfg.model.calibration,
+        "refit": cfg.model.refit,
+        "final_rounds_from": "final in-window validation slice",
+        **{k: p.get(k) for k in ("learning_rate", "num_leaves", "min_data_in_leaf",
+                                 "feature_fraction", "bagging_fraction", "lambda_l2",
+                                 "max_bin", "num_threads")},
+        "seed": cfg.seed,
+    }
+
+
+def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> TrainResult:
+    """Build the panel, backtest every horizon, fit and register the final models.
+
+    Parameters
+    ----------
+    cfg
+        ``compose_config("train", overrides)``.
+    progress
+        Optional callable receiving short progress messages.
+
+    Returns
+    -------
+    TrainResult
+        Metrics table, backtest predictions, MLflow run id, registered version and
+        promotion flag per horizon.
+
+    Raises
+    ------
+    ModelError
+        If MLflow cannot be reached or refuses a write.
+    """
+    import mlflow
+
+    from relapse import tracking
+    from relapse.config import to_container
+
+    start = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    built = training_panel(cfg)
+    panel = built.panel
+    features = feats.feature_columns(cfg)
+    families = feats.family_map(cfg)
+    if not features:
+        raise ValueError("no model features: features.families enables no registered feature")
+    horizons = [int(h) for h in cfg.target.horizons]
+    say("panel ready")
+
+    preds, folds = [], []
+    for h in horizons:
+        result = backtest(panel, features, h, cfg, progress=progress)
+        preds.append(result.predictions)
+        folds.append(result.folds)
+    predictions = pd.concat(preds, ignore_index=True)
+    fold_table = pd.concat(folds, ignore_index=True)
+    metrics = evaluate(predictions, bootstrap_samples=int(cfg.split.bootstrap_samples),
+                       seed=int(cfg.seed))
+    say("backtest evaluated")
+
+    finals: dict[int, tuple[LightGBMRelapse, pd.DataFrame]] = {
+        h: fit_final(panel, features, h, cfg) for h in horizons
+    }
+    say("final models fitted")
+
+    experiment_id = tracking.ensure_experiment(cfg)
+    uri = tracking.tracking_uri(cfg)
+    versions: dict[int, str] = {}
+    promoted: dict[int, bool] = {}
+    with (tracking.mlflow_errors("logging the training run", uri),
+          mlflow.start_run(experiment_id=experiment_id) as run):
+        mlflow.set_tags({"data_vintage": built.data_vintage,
+                         "git_commit": tracking.git_commit(),
+                         "history_features": ",".join(HISTORY_FEATURES),
+                         **{str(k): str(v) for k, v in cfg.tags.items()}})
+        mlflow.log_dict(to_container(cfg), "config.yaml")
+        mlflow.log_params(curated_params(cfg, features))
+        mlflow.log_metrics(run_metrics(metrics))
+        tracking.log_frame(predictions, "backtest_predictions", ("parquet", "csv"))
+        tracking.log_frame(metrics, "metrics")
+        tracking.log_frame(fold_table, "backtest_folds")
+        with tempfile.TemporaryDirectory() as tmp:
+            for h in horizons:
+                path = plot_reliability(predictions, h, Path(tmp) / f"reliability_h{h}.png")
+                mlflow.log_artifact(str(path), artifact_path="plots")
+        for h in horizons:
+            model, rows = finals[h]
+            mlflow.log_metric(f"final_best_iteration_h{h}", model.best_iteration_)
+            mlflow.log_metric(f"final_n_train_h{h}", len(rows))
+            calibration = model.calibrator_.to_dict() if model.calibrator_ else None
+            version = tracking.register_model(
+                cfg, h, model.booster_, rows[features].head(20), families, calibration,
+                tags={"data_vintage": built.data_vintage, "horizon": str(h)},
+            )
+            versions[h] = version
+            score = metric_value(metrics, h, "model", "average_precision")
+            promoted[h] = tracking.promote(cfg, h, version, score, force=bool(cfg.promote))
+            say(f"registered {tracking.model_name(cfg, h)} v{version}"
+                + (" (champion)" if promoted[h] else ""))
+        run_id = run.info.run_id
+    return TrainResult(
+        metrics=metrics, predictions=predictions, run_id=run_id, versions=versions,
+        promoted=promoted, data_vintage=built.data_vintage, folds=fold_table,
+        models={h: finals[h][0] for h in horizons}, tracking_uri=uri,
+        seconds=time.perf_counter() - start,
+    )

@@ -1,0 +1,362 @@
+"""``relapse score``: scope, statuses, output contract, determinism, atomicity, lock, safety.
+
+Models are stand-ins trained here with ``lightgbm.train`` on the real snapshot (conflict-
+legacy features) and wrapped in an object with the ``relapse.tracking.RegisteredModel``
+interface the scorer uses; one test logs to a temporary MLflow SQLite store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relapse import score as score_mod
+from relapse.config import compose_config
+from relapse.errors import ConfigError, ModelError
+from relapse.score import (
+    COLUMNS,
+    ScoreLockError,
+    render_brief_html,
+    render_files,
+    risk_band,
+    score,
+)
+
+pytestmark = pytest.mark.snapshot
+
+FAMILIES = "features.families=[conflict_legacy]"
+
+
+@dataclass
+class StandInModel:
+    """The slice of ``RegisteredModel`` that scoring uses."""
+
+    name: str
+    version: str
+    booster: Any
+    feature_names: list[str]
+    family_map: dict[str, str]
+    run_id: str = "test-run"
+    data_vintage: str = "test"
+    calibration: Any = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def raw_score(self, X: pd.DataFrame) -> np.ndarray:
+        return self.booster.predict(X[self.feature_names], raw_score=True)
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.booster.predict(X[self.feature_names])
+
+
+@pytest.fixture(scope="module")
+def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("processed")
+
+
+def make_cfg(tmp: Path, processed: Path, *extra: str) -> Any:
+    return compose_config("score", [
+        FAMILIES, f"paths.scores_dir={tmp / 'scores'}", f"paths.processed_dir={processed}",
+        f"mlflow.tracking_uri=sqlite:///{tmp / 'mlflow.db'}",
+        f"mlflow.artifact_root={tmp / 'mlartifacts'}", *extra,
+    ])
+
+
+@pytest.fixture(scope="module")
+def models(processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> dict[int, StandInModel]:
+    import lightgbm as lgb
+
+    from relapse.build import build_panel
+    from relapse.features import family_map, feature_columns
+
+    cfg = make_cfg(tmp_path_factory.mktemp("train"), processed_dir)
+    panel = build_panel(cfg).panel
+    feats = feature_columns(cfg)
+    out = {}
+    for h in cfg.target.horizons:
+        rows = panel.loc[panel["in_population"] & panel[f"relapse_h{h}"].notna()]
+        data = lgb.Dataset(rows[feats], label=rows[f"relapse_h{h}"].astype(int))
+        booster = lgb.train({"objective": "binary", "num_leaves": 7, "learning_rate": 0.05,
+                             "min_data_in_leaf": 20, "verbose": -1, "seed": 1,
+                             "deterministic": True, "num_threads": 1}, data, 60)
+        out[int(h)] = StandInModel(f"relapse-h{h}", "3", booster, feats, family_map(cfg))
+    return out
+
+
+class Calls:
+    """A run logger that records instead of talking to MLflow."""
+
+    def __init__(self) -> None:
+        self.results: list[Any] = []
+
+    def __call__(self, cfg: Any, result: Any) -> None:
+        self.results.append(result)
+
+
+def run(tmp: Path, processed: Path, models: dict, *extra: str, **kw: Any) -> Any:
+    cfg = make_cfg(tmp, processed, *extra)
+    return score(cfg, load_model=lambda c, h, v: models[h], log_run=kw.get("log_run", Calls()))
+
+
+def file_hashes(out_dir: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out_dir.iterdir())}
+
+
+# ---------------------------------------------------------------------------------- scope
+
+
+def test_active_missions_2018_lists_hosts_with_statuses(tmp_path, processed_dir, models):
+    result = run(tmp_path, processed_dir, models)
+    t = result.table
+    assert result.as_of == 2018
+    assert set(t["horizon_years"]) == {1, 2, 5}
+    by_iso = t.drop_duplicates("iso3").set_index("iso3")
+    for iso in ("MLI", "COD", "SSD", "CAF"):  # hosts in active conflict: listed, no probability
+        assert by_iso.at[iso, "status"] == "active_conflict"
+    active = t.loc[t["iso3"].isin(["MLI", "COD", "SSD"])]
+    assert len(active) == 9 and active["relapse_probability"].isna().all()
+    assert (active["risk_band"] == "").all() and (active["top_drivers_up"] == "").all()
+    assert "MINUSMA" in by_iso.at["MLI", "missions"]
+    for iso in ("LBN", "CYP", "HTI", "IND", "PAK", "SYR", "ISR", "SDN", "XKX", "SRB"):
+        assert iso in by_iso.index, iso
+    # Western Sahara: not a GW state, listed explicitly, never attributed to Morocco.
+    esh = t.loc[t["iso3"] == "ESH"]
+    assert len(esh) == 3 and (esh["status"] == "missing_data").all() and esh["gwno"].isna().all()
+    assert "MAR" not in by_iso.index
+    assert any("Western Sahara" in n for n in result.notes)
+
+
+def test_outside_population_rows_have_no_probability(tmp_path, processed_dir, models):
+    t = run(tmp_path, processed_dir, models).table
+    cyprus = t.loc[t["iso3"] == "CYP"]
+    assert (cyprus["status"] == "outside_population").all()
+    assert cyprus["relapse_probability"].isna().all()
+    scored = t.loc[t["status"] == "scored"]
+    assert len(scored) and scored["relapse_probability"].between(0, 1).all()
+    assert (scored["risk_band"] != "").all()
+    assert scored["top_drivers_up"].str.cat(scored["top_drivers_down"]).str.contains(
+        "conflict_legacy").all()
+
+
+def test_all_post_conflict_scores_the_population(tmp_path, processed_dir, models):
+    from relapse.build import build_panel
+
+    result = run(tmp_path, processed_dir, models, "score.scope=all_post_conflict")
+    panel = build_panel(make_cfg(tmp_path, processed_dir)).panel
+    pop = panel.loc[(panel["year"] == 2018) & panel["in_population"]]
+    assert set(result.table["gwno"].astype(int)) == set(pop["gwno"])
+    assert (result.table["status"] == "scored").all()
+
+
+def test_countries_scope_accepts_iso3_and_gw(tmp_path, processed_dir, models):
+    t = run(tmp_path, processed_dir, models, "score.scope=countries",
+            "score.countries=[lbn,'490']", "score.as_of=2015").table
+    assert sorted(t["iso3"].unique()) == ["COD", "LBN"]
+    assert (t["as_of_year"] == 2015).all()
+
+
+@pytest.mark.parametrize(("override", "match"), [
+    ("score.countries=[LBN,XYZ,'999']", r"unknown ISO3 or GW code\(s\) \['XYZ', '999'\]"),
+    ("score.countries=null", "needs score.countries"),
+])
+def test_countries_scope_rejects_unknown(tmp_path, processed_dir, models, override, match):
+    with pytest.raises(ConfigError, match=match):
+        run(tmp_path, processed_dir, models, "score.scope=countries", override)
+
+
+def test_as_of_outside_data_is_a_config_error(tmp_path, processed_dir, models):
+    with pytest.raises(ConfigError, match="outside the data"):
+        run(tmp_path, processed_dir, models, "score.as_of=2030")
+
+
+# ------------------------------------------------------------------------- output contract
+
+
+def test_schema_and_column_order(tmp_path, processed_dir, models):
+    result = run(tmp_path, processed_dir, models)
+    out = result.out_dir
+    assert sorted(p.name for p in out.iterdir()) == sorted(score_mod.FILES)
+    assert tuple(result.table.columns) == COLUMNS
+    parquet = pd.read_parquet(out / "scores.parquet")
+    assert tuple(parquet.columns) == COLUMNS
+    score_mod.score_schema().validate(parquet)
+    csv = pd.read_csv(out / "scores.csv", keep_default_na=False, dtype=str)
+    assert tuple(csv.columns) == COLUMNS
+    assert len(csv) == len(parquet)
+    assert set(csv.loc[csv["status"] != "scored", "relapse_probability"]) == {""}
+    html = (out / "brief.html").read_text()
+    md = (out / "brief.md").read_text()
+    for text in (html, md):
+        assert "not causal" in text and result.data_vintage in text
+        assert "relapse-h5 version 3" in text
+    assert md.count("\n| ") == len(parquet) + 1  # header + every row
+
+
+@pytest.mark.parametrize(("p", "band"), [
+    (0.0, "low"), (0.0499, "low"), (0.05, "moderate"), (0.15, "high"), (0.2999, "high"),
+    (0.30, "very high"), (1.0, "very high"),
+])
+def test_risk_band(p, band):
+    assert risk_band(p, [0.05, 0.15, 0.30]) == band
+
+
+def test_rerun_is_byte_identical(tmp_path, processed_dir, models):
+    first = file_hashes(run(tmp_path, processed_dir, models).out_dir)
+    second = file_hashes(run(tmp_path, processed_dir, models).out_dir)
+    assert first == second
+    # A fresh process-independent render of the same result gives the same bytes too.
+    result = run(tmp_path, processed_dir, models)
+    assert render_files(result) == render_files(result)
+    hidden = [p.name for p in (tmp_path / "scores").iterdir() if p.name.startswith(".as_of")]
+    assert len(hidden) == 1  # no leftovers from the re-runs
+
+
+# ------------------------------------------------------------------- safe when unattended
+
+
+def test_crash_mid_write_leaves_previous_outputs(tmp_path, processed_dir, models, monkeypatch):
+    first = run(tmp_path, processed_dir, models)
+    before = file_hashes(first.out_dir)
+    real = score_mod._write_file
+    written: list[str] = []
+
+    def crash_on_second(path: Path, data: bytes) -> None:
+        written.append(path.name)
+        if len(written) == 2:
+            raise OSError("disk full (simulated)")
+        real(path, data)
+
+    monkeypatch.setattr(score_mod, "_write_file", crash_on_second)
+    with pytest.raises(OSError, match="simulated"):
+        run(tmp_path, processed_dir, models, "score.scope=all_post_conflict")
+    assert file_hashes(tmp_path / "scores" / "as_of=2018") == before
+    leftovers = [p.name for p in (tmp_path / "scores").iterdir() if ".tmp-" in p.name]
+    assert leftovers == []
+
+
+def test_second_run_fails_clearly_while_lock_held(tmp_path, processed_dir, models):
+    from filelock import FileLock
+
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    with FileLock(str(scores / ".lock")):
+        start = time.monotonic()
+        with pytest.raises(ScoreLockError, match=r"another `relapse score`.*lock_timeout_s=0.3"
+                           ) as info:
+            run(tmp_path, processed_dir, models, "score.lock_timeout_s=0.3")
+        assert time.monotonic() - start < 5
+    assert info.value.exit_code == 2
+    assert not (scores / "as_of=2018").exists()
+
+
+def test_feature_mismatch_is_refused_with_exit_4(tmp_path, processed_dir, models, monkeypatch,
+                                                 capsys):
+    from relapse import cli
+
+    good = models[1]
+    bad = StandInModel(good.name, good.version, good.booster,
+                       [*good.feature_names[1:], "mis_troops_per_capita"], good.family_map)
+    monkeypatch.setattr(score_mod, "_registered_loader", lambda: lambda c, h, v: bad)
+    overrides = [FAMILIES, f"paths.scores_dir={tmp_path / 'scores'}",
+                 f"paths.processed_dir={processed_dir}"]
+    assert cli.main(["score", *overrides]) == 4
+    err = capsys.readouterr().err
+    assert "mis_troops_per_capita" in err and good.feature_names[0] in err
+    assert not (tmp_path / "scores" / "as_of=2018").exists()
+
+
+def test_missing_champion_is_exit_4(tmp_path, processed_dir, monkeypatch):
+    from relapse import cli
+
+    def no_champion(cfg, h, v):
+        raise ModelError(f"no model relapse-h{h} with alias {v!r}")
+
+    monkeypatch.setattr(score_mod, "_registered_loader", lambda: no_champion)
+    assert cli.main(["score", FAMILIES, f"paths.scores_dir={tmp_path / 's'}",
+                     f"paths.processed_dir={processed_dir}"]) == 4
+
+
+# ----------------------------------------------------------------------------- escaping
+
+
+def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
+    result = run(tmp_path, processed_dir, models)
+    t = result.table.copy()
+    t.loc[0, "country"] = '=HYPERLINK("http://x","click")'
+    t.loc[1, "country"] = "<script>alert(1)</script>"
+    t.loc[2, "missions"] = "+SUM(A1)"
+    t.loc[3, "missions"] = "@cmd"
+    t.loc[4, "iso3"] = "-1+1"
+    result.table = t
+    files = render_files(result)
+    csv = pd.read_csv(pd.io.common.BytesIO(files["scores.csv"]), dtype=str,
+                      keep_default_na=False)
+    assert csv.loc[0, "country"] == '\'=HYPERLINK("http://x","click")'
+    assert csv.loc[2, "missions"] == "'+SUM(A1)"
+    assert csv.loc[3, "missions"] == "'@cmd"
+    assert csv.loc[4, "iso3"] == "'-1+1"
+    assert csv.loc[1, "country"] == "<script>alert(1)</script>"  # not a formula: unchanged
+    html = render_brief_html(result)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "=HYPERLINK(&quot;http://x&quot;" in html
+
+
+# ------------------------------------------------------------------------------ missions
+
+
+def test_active_missions_2018_and_2017(data_dir):
+    from relapse.missions import active_missions, load_mission_tables
+
+    tables = load_mission_tables(data_dir)
+    r18 = active_missions(tables, 2018, data_dir)
+    hosts = r18.hosts.set_index("gwno")
+    for gw, mission in [(432, "MINUSMA"), (490, "MONUSCO"), (626, "UNMISS"), (482, "MINUSCA"),
+                        (660, "UNIFIL"), (352, "UNFICYP"), (625, "UNAMID"), (41, "MINUJUSTH"),
+                        (345, "UNMIK"), (347, "UNMIK"), (750, "UNMOGIP"), (770, "UNMOGIP"),
+                        (652, "UNDOF"), (666, "UNTSO")]:
+        assert mission in hosts.at[gw, "missions"], (gw, mission)
+        assert hosts.at[gw, "un"]
+    assert "KFOR" in hosts.at[347, "missions"] and hosts.at[347, "non_un_evidence_year"] == 2016
+    assert 450 not in hosts.index  # UNMIL ended March 2018
+    assert list(r18.non_state_hosts["iso3"]) == ["ESH"]
+    assert r18.undated == ["UNOHCI"]  # UNFOR has no host: excluded by the un_mission_list loader
+    assert r18.non_un_last_year == 2016
+    r17 = active_missions(tables, 2017, data_dir).hosts.set_index("gwno")
+    assert "UNMIL" in r17.at[450, "missions"]
+
+
+# ------------------------------------------------------------------------------ tracking
+
+
+@pytest.mark.slow
+def test_run_is_logged_to_mlflow(tmp_path, processed_dir, models):
+    import mlflow
+
+    cfg = make_cfg(tmp_path, processed_dir)
+    result = score(cfg, load_model=lambda c, h, v: models[h])
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["relapse-scoring"])
+    assert len(runs) == 1
+    row = runs.iloc[0]
+    assert row["params.data_vintage"] == result.data_vintage
+    assert row["params.model_h5"] == "relapse-h5:3"
+    assert row["metrics.rows"] == len(result.table)
+    artifacts = mlflow.artifacts.list_artifacts(run_id=row["run_id"])
+    assert [a.path for a in artifacts] == ["scores.csv"]
+
+
+def test_tracking_unreachable_is_exit_4_after_writing(tmp_path, processed_dir, models,
+                                                      monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    cfg = make_cfg(tmp_path, processed_dir, "mlflow.tracking_uri=http://127.0.0.1:9")
+    with pytest.raises(ModelError, match=r"scores were written to .*127\.0\.0\.1:9"):
+        score(cfg, load_model=lambda c, h, v: models[h])
+    assert (tmp_path / "scores" / "as_of=2018" / "scores.csv").is_file()
