@@ -1,3 +1,3 @@
-"""relapse: forecasts of post-conflict relapse with honest backtests and family-level explanations."""
+"""relapse: post-conflict relapse forecasts, honest backtests, family-level explanations."""
 
 __version__ = "0.1.0"

@@ -112,7 +112,10 @@ class ModelConfig:
 
 @dataclass
 class MlflowConfig:
-    """Tracking and registry. ``tracking_uri`` None: ``$MLFLOW_TRACKING_URI`` or the embedded store."""
+    """Tracking and registry.
+
+    ``tracking_uri`` None means ``$MLFLOW_TRACKING_URI``, else the embedded SQLite store.
+    """
 
     tracking_uri: str | None = None
     embedded_store: str = "mlflow.db"
@@ -244,7 +247,9 @@ def validate_config(cfg: DictConfig) -> None:
         problems.append(f"target.conflict_types must be UCDP types 1-4, got {bad_types or '[]'}")
     unknown = [f for f in cfg.features.families if f not in FAMILIES]
     if unknown:
-        problems.append(f"features.families has unknown families {unknown}; known: {list(FAMILIES)}")
+        problems.append(
+            f"features.families has unknown families {unknown}; known: {list(FAMILIES)}"
+        )
     for source, lag in cfg.features.source_lags.items():
         if lag < 0:
             problems.append(f"features.source_lags.{source} must be >= 0, got {lag}")

@@ -60,6 +60,11 @@ ISO3_TO_GW_TRAPS: dict[str, int] = {
     "ZAR": 490,  # Zaire, old ISO3 of DR Congo
     "ROM": 360,  # old ISO3 of Romania
     "TMP": 860,  # East Timor, old ISO3
+    # GW states the V-Dem-based crosswalk lacks.
+    "BHS": 31,  # Bahamas
+    "BLZ": 80,  # Belize
+    "BRN": 835,  # Brunei
+    "RVN": 817,  # NELDA's code for South Vietnam
 }
 """ISO3 codes whose GW code is a known trap; these win over the crosswalk."""
 
@@ -88,10 +93,32 @@ NON_STATE_ISO3: frozenset[str] = frozenset(
         "GRL", "GUF", "GUM", "HKG", "IMN", "JEY", "MAC", "MAF", "MNP", "MSR", "MTQ", "MYT",
         "NCL", "NIU", "PRI", "PYF", "REU", "SHN", "SPM", "SXM", "TCA", "TKL", "VGB", "VIR",
         "WLF", "ESH", "COK", "BES", "GGY", "ALA", "ATF", "BVT", "CCK", "CXR", "HMD", "IOT",
-        "NFK", "PCN", "SGS", "SJM", "UMI", "ATA",
+        "NFK", "PCN", "SGS", "SJM", "UMI", "ATA", "BLM",
     }
+    # Not states in the GW list: Palestine (World Bank WBG, ISO PSE), Abkhazia, South Ossetia.
+    | {"WBG", "PSE", "ABK", "SOT"}
 )
 """ISO3-like codes that are not states in the GW system: excluded on purpose, and counted."""
+
+MICROSTATES_ISO3: frozenset[str] = frozenset(
+    {
+        "ADO", "AND", "ATG", "DMA", "FSM", "GRD", "KIR", "KNA", "LCA", "LIE", "MCO", "MHL",
+        "NRU", "PLW", "SMR", "TON", "TUV", "VAT", "VCT", "WSM",
+    }
+)
+"""Sovereign microstates that Gleditsch & Ward keep on a separate list (not in
+``gw_states.csv``, so never on the spine): Andorra (``ADO`` is the World Bank's old code),
+Antigua, Dominica, Micronesia, Grenada, Kiribati, St Kitts, St Lucia, Liechtenstein, Monaco,
+Marshall Islands, Nauru, Palau, San Marino, Tonga, Tuvalu, Vatican, St Vincent, Samoa.
+Excluded on purpose, and counted."""
+
+MICROSTATES_COW: frozenset[int] = frozenset(
+    # Dominica 54, Grenada 55, St Lucia 56, St Vincent 57, Antigua 58, St Kitts 60, Monaco 221,
+    # Liechtenstein 223, Andorra 232, San Marino 331, Kiribati 946, Tuvalu 947, Tonga 955,
+    # Nauru 970, Marshall Is. 983, Palau 986, Micronesia 987, Samoa 990.
+    {54, 55, 56, 57, 58, 60, 221, 223, 232, 331, 946, 947, 955, 970, 983, 986, 987, 990}
+)
+"""COW codes of the same microstates: excluded on purpose, and counted."""
 
 
 @cache
@@ -220,8 +247,8 @@ def map_country_codes(
     Returns
     -------
     (DataFrame, dict)
-        The table without known non-state rows, with ``gwno`` (int64), and a count of the
-        rows excluded as non-states per code.
+        The table without known non-state and microstate rows, with ``gwno`` (int64), and a
+        count of the rows excluded per code.
 
     Raises
     ------
@@ -233,11 +260,14 @@ def map_country_codes(
     excluded: dict[str, int] = {}
     if scheme == "iso3":
         upper = codes.astype("string").str.strip().str.upper()
-        non_state = upper.isin(NON_STATE_ISO3)
+        non_state = upper.isin(NON_STATE_ISO3 | MICROSTATES_ISO3)
         excluded = upper[non_state].value_counts().to_dict()
         df = df.loc[~non_state.to_numpy()].copy()
         gw = iso3_to_gw(df[column], data_dir)
     elif scheme == "cow":
+        micro = pd.to_numeric(codes, errors="coerce").isin(MICROSTATES_COW)
+        excluded = codes[micro].astype("Int64").astype(str).value_counts().to_dict()
+        df = df.loc[~micro.to_numpy()].copy()
         gw = cow_to_gw(df[column], data_dir)
     elif scheme == "gw":
         gw = normalise_gw(df[column])

@@ -235,11 +235,12 @@ def outside_state_system(history: ConflictHistory, spine: pd.DataFrame) -> list[
     merged = history.active.merge(spine[["gwno", "year"]], on=["gwno", "year"], how="left",
                                   indicator=True)
     rows = merged.loc[merged["_merge"] == "left_only"]
-    return [
-        f"GW {int(g)} in {int(sub['year'].min())}–{int(sub['year'].max())} "
-        f"(conflict {', '.join(str(c) for c in sorted({i for t in sub['conflict_ids'] for i in t}))})"
-        for g, sub in rows.groupby("gwno")
-    ]
+    notes = []
+    for g, sub in rows.groupby("gwno"):
+        ids = ", ".join(str(c) for c in sorted({i for t in sub["conflict_ids"] for i in t}))
+        notes.append(f"GW {int(g)} in {int(sub['year'].min())}–{int(sub['year'].max())} "
+                     f"(conflict {ids})")
+    return notes
 
 
 def population_mask(timeline: pd.DataFrame, window_years: int) -> pd.Series:

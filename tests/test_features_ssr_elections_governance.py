@@ -11,8 +11,9 @@ import pytest
 
 from relapse.config import compose_config
 from relapse.features import build_family, family_module
+from relapse.features.align import recent_flag, window_max
 from relapse.features.elections import years_since_election
-from relapse.features.security import _ssr_aid, recent_flag, window_max
+from relapse.features.security import _ssr_aid
 from relapse.panel import build_spine
 from relapse.sources import get_source, load_tables
 from relapse.sources.base import cut_to_vintage

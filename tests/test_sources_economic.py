@@ -67,7 +67,7 @@ def test_wdi_long_layout_and_aggregates(loaded):
     ]
     # GW states missing from the crosswalk are mapped here, microstates excluded and counted.
     assert iso["BHS"] == 31
-    assert "LIE" in result.notes["excluded_microstate_or_territory"]
+    assert "LIE" in result.notes["excluded_non_state"]
 
 
 @pytest.mark.snapshot

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.services import on_spine
+from relapse.features.align import on_spine
 
 FAMILY = "economy"
 SOURCES_USED: tuple[str, ...] = (

@@ -27,12 +27,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.security import (
-    AGREEMENT_WINDOW_YEARS,
-    AGREEMENTS_FIRST_YEAR,
-    on_spine,
-    recent_flag,
-)
+from relapse.features.align import on_spine, recent_flag
+from relapse.features.security import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_YEAR
 
 FAMILY = "elections"
 SOURCES_USED: tuple[str, ...] = (

@@ -26,12 +26,8 @@ from collections.abc import Mapping
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.security import (
-    AGREEMENT_WINDOW_YEARS,
-    AGREEMENTS_FIRST_YEAR,
-    on_spine,
-    recent_flag,
-)
+from relapse.features.align import on_spine, recent_flag
+from relapse.features.security import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_YEAR
 from relapse.sources.governance import WGI_INDICATORS
 
 FAMILY = "governance"

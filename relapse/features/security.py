@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from relapse.features.align import on_spine, recent_flag, window_max
+
 FAMILY = "security_sector_reform"
 SOURCES_USED: tuple[str, ...] = (
     "ucdp_peace_agreements", "police_reform", "aiddata_ssr", "vdem_econ_coups", "gapminder",
@@ -93,81 +95,6 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     features = [c for c in out.columns if c not in ("gwno", "year")]
     out[features] = out[features].astype("float64")
     return out
-
-
-def on_spine(spine: pd.DataFrame, table: pd.DataFrame, column: str) -> pd.Series:
-    """The values of ``column`` for each spine (gwno, year); NaN where the table has no row.
-
-    Parameters
-    ----------
-    spine
-        ``gwno`` and ``year`` of the rows wanted.
-    table
-        A country-year table unique on (``gwno``, ``year``).
-    column
-        The column to read.
-
-    Returns
-    -------
-    Series
-        float64, aligned with ``spine``'s index.
-    """
-    merged = spine[["gwno", "year"]].merge(
-        table[["gwno", "year", column]], on=["gwno", "year"], how="left", validate="many_to_one"
-    )
-    return pd.Series(merged[column].to_numpy(dtype="float64"), index=spine.index)
-
-
-def window_max(spine: pd.DataFrame, table: pd.DataFrame, column: str, years: int) -> pd.Series:
-    """Largest value of ``column`` in calendar years ``y-years+1 … y`` for each spine row.
-
-    Years without a value are skipped; the result is NaN only when none of the window's years
-    has one. Only rows dated ``y`` or earlier are read.
-    """
-    values = table[["gwno", "year", column]].dropna()
-    stacked = [on_spine(spine.assign(year=spine["year"] - k), values, column)
-               for k in range(years)]
-    return pd.concat(stacked, axis=1).max(axis=1, skipna=True)
-
-
-def recent_flag(
-    spine: pd.DataFrame,
-    agreements: pd.DataFrame,
-    provision: str,
-    years: int,
-    *,
-    first_year: int,
-    last_year: int | None = None,
-) -> pd.Series:
-    """1 if an agreement signed in ``y-years+1 … y`` has ``provision``, else 0.
-
-    Parameters
-    ----------
-    spine
-        ``gwno`` and ``year`` of the rows wanted.
-    agreements
-        One row per agreement and location country: ``gwno``, ``year`` (signature year) and
-        the 0/1 ``provision``.
-    provision
-        The provision column.
-    years
-        Window length in years, the current year included.
-    first_year, last_year
-        Years the agreement data cover: outside them the indicator is NaN, inside a year
-        without a qualifying agreement is a structural 0. ``last_year`` None: no end.
-
-    Returns
-    -------
-    Series
-        float64 0/1/NaN aligned with ``spine``'s index.
-    """
-    signed = agreements.loc[agreements[provision] > 0, ["gwno", "year"]].drop_duplicates()
-    signed = signed.assign(flag=1.0)
-    hit = window_max(spine, signed, "flag", years).fillna(0.0)
-    covered = spine["year"] >= first_year
-    if last_year is not None:
-        covered &= spine["year"] <= last_year
-    return hit.where(covered)
 
 
 def _ssr_aid(spine: pd.DataFrame, aid: pd.DataFrame) -> pd.DataFrame:

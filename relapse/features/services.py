@@ -19,6 +19,8 @@ from collections.abc import Mapping
 import pandas as pd
 from omegaconf import DictConfig
 
+from relapse.features.align import on_spine
+
 FAMILY = "services"
 SOURCES_USED: tuple[str, ...] = ("gapminder", "vdem_infant_cso")
 
@@ -62,25 +64,3 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     return out
 
 
-def on_spine(spine: pd.DataFrame, table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Same-year values of ``columns`` for each spine row (NaN where the table has none).
-
-    Parameters
-    ----------
-    spine
-        ``gwno`` and ``year`` with a default index.
-    table
-        A tidy source table unique on (``gwno``, ``year``).
-    columns
-        Columns of ``table`` to bring over.
-
-    Returns
-    -------
-    DataFrame
-        ``columns`` as float64, aligned with ``spine``'s index.
-    """
-    values = table[["gwno", "year", *columns]]
-    merged = spine[["gwno", "year"]].merge(values, on=["gwno", "year"], how="left",
-                                           validate="one_to_one")
-    merged.index = spine.index
-    return merged[columns].apply(pd.to_numeric).astype("float64")

@@ -1,10 +1,9 @@
 """Economy and services data: WDI, Gapminder, Penn World Table, Maddison, COW NMC, CREG, HIEF.
 
 Every loader returns one row per Gleditsch-Ward state-year (``gwno`` int64, ``year`` int64).
-Country codes go through :func:`relapse.countries.map_country_codes`; the few codes that module
-does not know yet are handled here in explicit, commented tables (:data:`EXTRA_ISO3_TO_GW`,
-:data:`MICROSTATES_ISO3`, :data:`MICROSTATES_COW`, :data:`EXTRA_NON_STATE_ISO3`). Rows excluded
-on purpose are counted in the load notes (``LoadResult.notes``), never dropped silently.
+Country codes go through :func:`relapse.countries.map_country_codes`, which excludes the
+explicitly listed aggregates, territories and microstates. Rows excluded on purpose are counted
+in the load notes (``LoadResult.notes``), never dropped silently.
 
 Where two rows of a source describe one GW state-year (a predecessor and a successor state, a
 unification year), one rule applies, stated per source below: the row of the state that held
@@ -26,43 +25,6 @@ _ISO3 = pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), coerce=True)
 _NONNEG = pa.Check.ge(0)
 _PERCENT = pa.Check.in_range(0, 100)
 _SHARE = pa.Check.in_range(0, 1)
-
-EXTRA_ISO3_TO_GW: dict[str, int] = {
-    # GW states in crosswalks/gw_states.csv whose ISO3 the crosswalk lacks
-    # (belong in relapse.countries.ISO3_TO_GW_TRAPS).
-    "BHS": 31,  # Bahamas
-    "BLZ": 80,  # Belize
-    "BRN": 835,  # Brunei
-}
-"""ISO3 codes of GW states missing from the snapshot's crosswalk."""
-
-MICROSTATES_ISO3: frozenset[str] = frozenset(
-    # Sovereign, but on Gleditsch & Ward's separate microstates list, not in gw_states.csv:
-    # they have no spine rows (belong in relapse.countries.NON_STATE_ISO3 or a sibling list).
-    {
-        "AND", "ATG", "DMA", "FSM", "GRD", "KIR", "KNA", "LCA", "LIE", "MCO", "MHL", "NRU",
-        "PLW", "SMR", "TON", "TUV", "VAT", "VCT", "WSM",
-    }
-)
-"""ISO3 codes of microstates outside the GW state list: excluded and counted."""
-
-EXTRA_NON_STATE_ISO3: frozenset[str] = frozenset(
-    {
-        "PSE",  # West Bank and Gaza: not a GW state
-        "BLM",  # St. Barthelemy: French overseas collectivity
-    }
-)
-"""Non-state ISO3 codes missing from :data:`relapse.countries.NON_STATE_ISO3`."""
-
-MICROSTATES_COW: frozenset[int] = frozenset(
-    # COW members that are GW microstates (no gw_states.csv entry): Dominica 54, Grenada 55,
-    # St Lucia 56, St Vincent 57, Antigua 58, St Kitts 60, Monaco 221, Liechtenstein 223,
-    # Andorra 232, San Marino 331, Kiribati 946, Tuvalu 947, Tonga 955, Nauru 970,
-    # Marshall Is. 983, Palau 986, Micronesia 987, Samoa 990.
-    {54, 55, 56, 57, 58, 60, 221, 223, 232, 331, 946, 947, 955, 970, 983, 986, 987, 990}
-)
-"""COW codes of microstates outside the GW state list: excluded and counted."""
-
 
 def map_iso3(df: pd.DataFrame, column: str, ctx: LoadContext) -> pd.DataFrame:
     """Add ``gwno`` from an ISO3 column, excluding non-states and microstates (counted).
@@ -86,20 +48,9 @@ def map_iso3(df: pd.DataFrame, column: str, ctx: LoadContext) -> pd.DataFrame:
     DataError
         For any code that is neither mappable nor explicitly excluded.
     """
-    codes = df[column].astype("string").str.strip().str.upper()
-    excluded = codes.isin(MICROSTATES_ISO3 | EXTRA_NON_STATE_ISO3)
-    _count(ctx, "excluded_microstate_or_territory", codes[excluded])
-    df = df.loc[~excluded.to_numpy()]
-    codes = codes[~excluded]
-    extra = codes.isin(EXTRA_ISO3_TO_GW).to_numpy()
-    mapped, non_state = map_country_codes(
-        df.loc[~extra], column, "iso3", ctx.data_dir, source=ctx.path
-    )
-    _merge_counts(ctx, "excluded_non_state", non_state)
-    added = df.loc[extra].assign(gwno=codes[extra].map(EXTRA_ISO3_TO_GW).astype("int64"))
-    out = pd.concat([mapped, added]).sort_index()
-    out["gwno"] = out["gwno"].astype("int64")
-    return out
+    mapped, excluded = map_country_codes(df, column, "iso3", ctx.data_dir, source=ctx.path)
+    _merge_counts(ctx, "excluded_non_state", excluded)
+    return mapped
 
 
 def _count(ctx: LoadContext, key: str, codes: pd.Series) -> None:
@@ -478,15 +429,13 @@ NMC_DROPPED_IN_TRANSITION: dict[tuple[int, int], str] = {
 
 def _tidy_nmc(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df = raw.rename(columns={"ccode": "cow"})
-    micro = df["cow"].isin(MICROSTATES_COW)
-    _count(ctx, "excluded_microstate", df.loc[micro, "cow"].astype(str))
-    df = df.loc[~micro]
     transition = pd.Series(
         [(c, y) in NMC_DROPPED_IN_TRANSITION for c, y in zip(df["cow"], df["year"], strict=True)],
         index=df.index,
     )
     df = _drop_rows(df, transition, ctx, "dropped_transition_rows")
-    out, _ = map_country_codes(df, "cow", "cow", ctx.data_dir, source=ctx.path)
+    out, excluded = map_country_codes(df, "cow", "cow", ctx.data_dir, source=ctx.path)
+    _merge_counts(ctx, "excluded_microstate", excluded)
     # COW 255 is Germany (Prussia) up to 1945, GW 255; the shared trap 255 -> 260 is for 1990+.
     out.loc[(out["cow"] == 255) & (out["year"] <= 1945), "gwno"] = 255
     for col in NMC_COLUMNS:

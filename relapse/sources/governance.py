@@ -384,40 +384,14 @@ have no GW code and are excluded and counted.
 # --------------------------------------------------------------------------------------------
 # Shared ISO3 handling (WGI, elections, AidData)
 
-MICROSTATES_ISO3: frozenset[str] = frozenset(
-    {
-        "ADO", "AND", "ATG", "DMA", "FSM", "GRD", "KIR", "KNA", "LCA", "LIE", "MCO", "MHL",
-        "NRU", "PLW", "SMR", "TON", "TUV", "VCT", "WSM",
-    }
-)
-"""Microstates outside the GW list of independent states (GW keep them in a separate list):
-Andorra (``ADO`` is the World Bank's old code), Antigua, Dominica, Micronesia, Grenada,
-Kiribati, St Kitts, St Lucia, Liechtenstein, Monaco, Marshall Islands, Nauru, Palau,
-San Marino, Tonga, Tuvalu, St Vincent, Samoa."""
-
-EXTRA_ISO3_TO_GW: dict[str, int] = {"BHS": 31, "BLZ": 80, "BRN": 835, "RVN": 817}
-"""GW states missing from the V-Dem-based crosswalk (Bahamas, Belize, Brunei) and NELDA's
-code for South Vietnam."""
-
-OTHER_NON_STATES_ISO3: frozenset[str] = frozenset({"WBG", "PSE", "ABK", "SOT"})
-"""West Bank and Gaza (World Bank code), Palestine, Abkhazia and South Ossetia."""
-
-
 def _iso3_to_gwno(
     df: pd.DataFrame, column: str, ctx: LoadContext, extra: dict[str, int] | None = None
 ) -> pd.DataFrame:
     """Map an ISO3 column to ``gwno`` with the explicit microstate and non-state lists."""
-    codes = df[column].astype("string").str.strip().str.upper()
-    excluded_codes = MICROSTATES_ISO3 | OTHER_NON_STATES_ISO3
-    excluded = codes.isin(excluded_codes)
-    notes = {str(k): int(v) for k, v in codes[excluded].value_counts().items()}
-    df = df.loc[~excluded.to_numpy()].copy()
-    explicit = {**EXTRA_ISO3_TO_GW, **(extra or {})}
-    fixed = df[column].map(explicit)
+    fixed = df[column].map(extra or {})
     rest = df.loc[fixed.isna()]
     rest, non_states = map_country_codes(rest, column, "iso3", ctx.data_dir, source=ctx.path)
-    notes.update(non_states)
-    ctx.notes["excluded_non_states"] = dict(sorted(notes.items()))
+    ctx.notes["excluded_non_states"] = dict(sorted(non_states.items()))
     done = df.loc[fixed.notna()].assign(gwno=fixed[fixed.notna()].astype("int64"))
     return pd.concat([done, rest]).sort_index()
 
@@ -484,8 +458,8 @@ about −2.5 weak … +2.5 strong governance): ``voice_accountability``,
 
 Country codes: ISO3 (World Bank codes, incl. ``ROM``, ``ZAR``, ``TMP``, ``KSV``). Excluded and
 counted: World Bank territories (:data:`relapse.countries.NON_STATE_ISO3`), West Bank and
-Gaza, and microstates (:data:`MICROSTATES_ISO3`). Country-years without any estimate are
-dropped (counted in ``empty_country_years``).
+Gaza, and microstates (:data:`relapse.countries.MICROSTATES_ISO3`). Country-years without any
+estimate are dropped (counted in ``empty_country_years``).
 """
 
 
@@ -567,7 +541,7 @@ Country codes: ISO3 with the periods of :data:`ELECTION_PERIODS` for codes that 
 state (rows outside a code's period are dropped, counted in
 ``rows_outside_code_period``), ``CZE`` → 315 to 1992 and 316 after, ``RVN`` → 817. Excluded
 and counted: Abkhazia and South Ossetia (not GW states) and the microstates of
-:data:`MICROSTATES_ISO3`.
+:data:`relapse.countries.MICROSTATES_ISO3`.
 """
 
 
