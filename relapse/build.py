@@ -47,14 +47,18 @@ def source_keys(cfg: DictConfig) -> list[str]:
     return keys
 
 
-def data_vintage(cfg: DictConfig, keys: list[str]) -> str:
-    """Hash of the input files' contents (SHA-256 of the sorted per-file digests)."""
-    from relapse.sources import get_source
+def data_vintage(cfg: DictConfig) -> str:
+    """The data release: a hash of every registered source file's contents.
+
+    It does not depend on which families are enabled, so the panel, the training run, the
+    report and the scores of one data release carry the same vintage.
+    """
+    from relapse.sources import SOURCES, get_source
     from relapse.sources.base import sha256_of
 
     data_dir = Path(cfg.paths.data_dir)
     digest = hashlib.sha256()
-    for key in sorted(keys):
+    for key in sorted(SOURCES):
         path = data_dir / get_source(key).path
         if not path.is_file():
             raise DataError(f"{get_source(key).path}: file not found in {data_dir}")
@@ -103,8 +107,11 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
     -------
     BuildResult
     """
+    from relapse.sources import ensure_data_dir
+
+    ensure_data_dir(cfg)
     keys = source_keys(cfg)
-    vintage = data_vintage(cfg, keys)
+    vintage = data_vintage(cfg)
     digest = input_hash(cfg, vintage)
     path = panel_path(cfg)
     meta_path = path.with_name(META_FILE)
@@ -184,6 +191,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def _rate(labels: pd.Series) -> float:
+    """Share of relapses among known labels (NaN when there are none)."""
+    known = labels.dropna()
+    return float(known.mean()) if len(known) else float("nan")
+
+
 def summary(panel: pd.DataFrame, cfg: DictConfig) -> dict[str, Any]:
     """Population size, base rate per horizon and base rate by how the last episode ended."""
     pop = panel.loc[panel["in_population"]]
@@ -199,12 +212,12 @@ def summary(panel: pd.DataFrame, cfg: DictConfig) -> dict[str, Any]:
     for col in outcome_cols:
         rows = pop.loc[pop[col] == 1]
         by_outcome[col.removeprefix("leg_ended_").replace("_", " ")] = {
-            int(h): float(rows[f"relapse_h{h}"].dropna().mean()) for h in cfg.target.horizons
+            int(h): _rate(rows[f"relapse_h{h}"]) for h in cfg.target.horizons
         }
     if outcome_cols:
         unknown = pop.loc[pop[outcome_cols].isna().all(axis=1)]
         by_outcome["not recorded"] = {
-            int(h): float(unknown[f"relapse_h{h}"].dropna().mean()) for h in cfg.target.horizons
+            int(h): _rate(unknown[f"relapse_h{h}"]) for h in cfg.target.horizons
         }
     return {
         "rows": len(panel),

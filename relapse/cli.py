@@ -53,17 +53,15 @@ def _print_cfg(cfg: Any) -> None:
 
 def cmd_data_check(args: argparse.Namespace) -> int:
     """Load and validate every source; verify checksums; print a table."""
-    from pathlib import Path
-
     from rich.table import Table
 
-    from relapse.sources import check_all
+    from relapse.sources import check_all, ensure_data_dir
 
     cfg = _compose("data_check", args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
-    data_dir = Path(cfg.paths.data_dir)
+    data_dir = ensure_data_dir(cfg)
     results = check_all(data_dir)
     table = Table(title=f"Raw sources in {data_dir}")
     for col in ("file", "rows", "years", "status"):
@@ -226,8 +224,9 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
         h = int(h)
         n = int(metric_value(table, h, "model", "n"))
         rate = metric_value(table, h, "model", "base_rate")
+        years = result.predictions.loc[result.predictions["horizon"] == h, "year"]
         out = Table(title=f"Relapse within {h} y — backtest pooled over origins "
-                          f"{cfg.split.first_origin}–, {n} test rows, base rate {rate:.1%} "
+                          f"{years.min()}–{years.max()}, {n} test rows, base rate {rate:.1%} "
                           f"(95% country-bootstrap intervals)")
         for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier",
                     "Brier skill"):
@@ -258,17 +257,17 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
     console.print(f"MLflow run {result.run_id} at {result.tracking_uri} "
                   f"(data vintage {result.data_vintage}); {result.seconds:.0f} s")
+    if result.report_path is not None:
+        console.print(f"analyst report: {result.report_path}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: check the data, build the panel, then train."""
-    code = cmd_data_check(args)
-    if code:
-        return code
-    code = cmd_build(args)
-    if code:
-        return code
-    return cmd_train(args)
+    """The main job: check the data, build the panel, train (and report), then score."""
+    for step in (cmd_data_check, cmd_build, cmd_train, cmd_score):
+        code = step(args)
+        if code:
+            return code
+    return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -350,7 +349,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "build": (cmd_build, "Build the country-year panel with labels and features."),
     "features": (cmd_features, "Print the feature registry with coverage by decade."),
     "train": (cmd_train, "Backtest, train, register and promote the models (MLflow)."),
-    "run": (cmd_run, "The main job: data check, build, then train."),
+    "run": (cmd_run, "The main job: data check, build, train (with the analyst report), "
+            "then score the mission hosts."),
     "score": (cmd_score, "Score mission hosts (or score.scope) with the champion models; "
               "exit 2 config/lock busy, 3 data, 4 model/registry/tracking."),
     "explain": (cmd_explain, "SHAP values of the champion models per feature and family "

@@ -50,6 +50,10 @@ class DataConfig:
     verify_checksums: bool = True
     # Cut every source at this year, as if the data had been released then (None: no cut).
     vintage_year: int | None = None
+    # data=synthetic only (relapse.synthetic): how many states and years to simulate.
+    n_units: int = 60
+    n_years: int = 73
+    first_year: int = 1946
 
 
 @dataclass
@@ -137,6 +141,8 @@ class ReportConfig:
     model_version: str = "champion"
     top_features: int = 5
     risk_bands: list[float] = field(default_factory=lambda: [0.05, 0.15, 0.30])
+    # Write the report at the end of `relapse train` (for the models just registered).
+    on_train: bool = True
 
 
 @dataclass
@@ -274,10 +280,33 @@ def validate_config(cfg: DictConfig) -> None:
             "score.scope must be active_missions, all_post_conflict or countries, "
             f"got {cfg.score.scope!r}"
         )
-    if cfg.data.name != "snapshot":
-        problems.append(f"data.name must be 'snapshot', got {cfg.data.name!r}")
+    if cfg.data.name not in ("snapshot", "synthetic"):
+        problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
+    if cfg.data.name == "synthetic":
+        problems.extend(_synthetic_problems(cfg.data))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def _synthetic_problems(data: Any) -> list[str]:
+    """Range checks of the synthetic data set's sizes (see :mod:`relapse.synthetic`)."""
+    import datetime
+
+    from relapse.synthetic import MAX_UNITS
+
+    problems = []
+    if not 1 <= data.n_units <= MAX_UNITS:
+        problems.append(f"data.n_units must be 1-{MAX_UNITS}, got {data.n_units}")
+    if data.n_years < 12:
+        problems.append(f"data.n_years must be at least 12, got {data.n_years}")
+    last = data.first_year + data.n_years - 1
+    this_year = datetime.date.today().year
+    if data.first_year < 1900 or last > this_year:
+        problems.append(
+            f"synthetic years {data.first_year}-{last} must lie within 1900-{this_year} "
+            "(data.first_year, data.n_years)"
+        )
+    return problems
 
 
 def to_container(cfg: DictConfig) -> dict[str, Any]:

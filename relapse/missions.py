@@ -51,7 +51,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from relapse.sources import get_source, load_tables
+from relapse.sources import load_tables
 
 NON_STATE_HOSTS: dict[str, tuple[str, str]] = {"MINURSO": ("ESH", "Western Sahara")}
 """UN missions whose host is not a GW state: acronym → (ISO3-like code, name)."""
@@ -86,11 +86,6 @@ class MissionsResult:
 def load_mission_tables(data_dir: Path | str, *, verify: bool = True) -> dict[str, pd.DataFrame]:
     """Load the mission sources (checked against ``MANIFEST.csv`` when ``verify``)."""
     return load_tables(MISSION_SOURCE_KEYS, data_dir, verify=verify)
-
-
-def mission_source_paths() -> list[str]:
-    """Paths (relative to the data directory) of the files :func:`load_mission_tables` reads."""
-    return [get_source(key).path for key in MISSION_SOURCE_KEYS]
 
 
 def active_missions(

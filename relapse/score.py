@@ -191,7 +191,7 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     """Everything but writing: models, panel, scope, probabilities, drivers."""
     from relapse.build import build_panel
     from relapse.features import feature_columns
-    from relapse.missions import active_missions, load_mission_tables, mission_source_paths
+    from relapse.missions import active_missions, load_mission_tables
 
     horizons = [int(h) for h in cfg.target.horizons]
     version = str(cfg.score.model_version)
@@ -207,7 +207,8 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     missions = active_missions(
         load_mission_tables(data_dir, verify=bool(cfg.data.verify_checksums)), as_of, data_dir
     )
-    vintage = _scoring_vintage(built.data_vintage, data_dir, mission_source_paths())
+    # Mission sources are registered sources, so the panel's vintage already covers them.
+    vintage = built.data_vintage
     targets = select_scope(cfg, panel, as_of, missions)
     table = score_table(panel, targets, models, as_of, vintage, list(cfg.report.risk_bands))
     notes = mission_notes(missions, as_of)
@@ -225,15 +226,6 @@ def _registered_loader() -> ModelLoader:
         raise ModelError(f"cannot load registered models: relapse.tracking unavailable ({exc})"
                          ) from exc
     return load_registered
-
-
-def _scoring_vintage(panel_vintage: str, data_dir: Path, paths: Sequence[str]) -> str:
-    from relapse.sources.base import sha256_of
-
-    digest = hashlib.sha256(f"panel:{panel_vintage}\n".encode())
-    for path in sorted(paths):
-        digest.update(f"{path}:{sha256_of(data_dir / path)}\n".encode())
-    return digest.hexdigest()[:16]
 
 
 def check_features(model: ScoringModel, features: Sequence[str], horizon: int) -> None:

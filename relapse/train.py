@@ -47,6 +47,7 @@ class TrainResult:
     models: dict[int, LightGBMRelapse] = field(default_factory=dict)
     tracking_uri: str = ""
     seconds: float = 0.0
+    report_path: Path | None = None
 
 
 RUN_METRICS: dict[tuple[str, str], str] = {
@@ -229,10 +230,38 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             promoted[h] = tracking.promote(cfg, h, version, score, force=bool(cfg.promote))
             say(f"registered {tracking.model_name(cfg, h)} v{version}"
                 + (" (champion)" if promoted[h] else ""))
+        report_path = None
+        if cfg.report.on_train:
+            say("writing the analyst report")
+            report_path = write_training_report(cfg, built, metrics, predictions, versions)
+            mlflow.log_artifact(str(report_path), artifact_path="report")
         run_id = run.info.run_id
     return TrainResult(
         metrics=metrics, predictions=predictions, run_id=run_id, versions=versions,
         promoted=promoted, data_vintage=built.data_vintage, folds=fold_table,
         models={h: finals[h][0] for h in horizons}, tracking_uri=uri,
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - start, report_path=report_path,
+    )
+
+
+def write_training_report(
+    cfg: DictConfig,
+    built: Any,
+    metrics: pd.DataFrame,
+    predictions: pd.DataFrame,
+    versions: dict[int, str],
+) -> Path:
+    """The analyst report for the versions just registered (loaded back from the registry).
+
+    Loading them back, rather than reusing the in-memory models, makes the report describe
+    exactly what the registry serves to ``relapse score``.
+    """
+    from relapse import tracking
+    from relapse.report import make_report
+
+    models = {h: tracking.load_registered(cfg, h, str(v)) for h, v in versions.items()}
+    return make_report(
+        Path(cfg.paths.reports_dir) / "report.html", built.panel, models,
+        feats.registry_table(cfg), metrics=metrics, backtest=predictions,
+        options=cfg.report, data_vintage=built.data_vintage, seed=int(cfg.seed),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -62,6 +63,21 @@ def load_tables(
     }
 
 
+def ensure_data_dir(cfg: Any) -> Path:
+    """The configured raw data directory, generated first when ``data.name`` is synthetic.
+
+    Every command that reads raw data calls this once before reading (``relapse data check``,
+    :func:`relapse.build.build_panel`, and through it training, reports and scoring). For the
+    snapshot it only returns ``paths.data_dir``; for ``data=synthetic`` it writes the simulated
+    data set there unless it is already complete (:func:`relapse.synthetic.ensure_dataset`).
+    """
+    if str(cfg.data.name) == "synthetic":
+        from relapse.synthetic import ensure_dataset
+
+        return ensure_dataset(cfg)
+    return Path(cfg.paths.data_dir)
+
+
 def check_all(data_dir: Path | str) -> list[tuple[Source, LoadResult | None, str]]:
     """Load every source; return (source, result or None, status message) per source."""
     data_dir = Path(data_dir)
@@ -88,4 +104,5 @@ def _unknown(path: str) -> Source:
                   tidy=lambda df, ctx: df)
 
 
-__all__ = ["SOURCES", "LoadResult", "Source", "check_all", "get_source", "load", "load_tables"]
+__all__ = ["SOURCES", "LoadResult", "Source", "check_all", "ensure_data_dir", "get_source", "load",
+           "load_tables"]

@@ -26,6 +26,11 @@ MANIFEST = "MANIFEST.csv"
 LATEST_POSSIBLE_YEAR = 2100
 """Upper bound for year columns in raw schemas; :func:`load_source` also rejects years after
 the current calendar year."""
+COUNTRY_CODE_MAX = 99_999
+"""Upper bound for numeric country-code columns (GW, COW) in raw schemas. Real codes are below
+1000; the synthetic data set (:mod:`relapse.synthetic`) needs more than 1000 states for its
+scaling runs and numbers them from 1000 up. A code that is not a state still fails where it is
+mapped (:func:`relapse.countries.map_country_codes`)."""
 
 TidyFn = Callable[[pd.DataFrame, "LoadContext"], pd.DataFrame]
 CutFn = Callable[[pd.DataFrame, int], pd.DataFrame]

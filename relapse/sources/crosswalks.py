@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from relapse.sources.base import LoadContext, Source
+from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 
 
 def _tidy_gw_states(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
@@ -21,7 +21,7 @@ GW_STATES = Source(
     title="Gleditsch & Ward list of independent states",
     raw_schema=pa.DataFrameSchema(
         {
-            "gwcode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "gwcode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
             "stateabb": pa.Column(str, coerce=True),
             "statename": pa.Column(str, coerce=True),
             "startdate": pa.Column(str, coerce=True),

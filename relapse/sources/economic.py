@@ -18,7 +18,7 @@ import pandera.pandas as pa
 
 from relapse.countries import map_country_codes
 from relapse.errors import DataError
-from relapse.sources.base import LoadContext, Source
+from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 
 _YEAR = pa.Column(int, pa.Check.in_range(1800, 2100), coerce=True)
 _ISO3 = pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), coerce=True)
@@ -462,7 +462,7 @@ COW_NMC = Source(
     raw_schema=pa.DataFrameSchema(
         {
             "stateabb": pa.Column(str, pa.Check.str_length(3, 3), coerce=True),
-            "ccode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "ccode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
             "year": _YEAR,
             "milex": _nmc_count(True),
             "milper": _nmc_count(True),
@@ -532,9 +532,9 @@ CREG = Source(
     title="Composition of Religious and Ethnic Groups (CREG), fractionalisation",
     raw_schema=pa.DataFrameSchema(
         {
-            "ccode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
-            "gwcode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
-            "creg_ccode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "ccode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
+            "gwcode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
+            "creg_ccode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
             "year": _YEAR,
             **{c: pa.Column(float, _SHARE, nullable=True, coerce=True) for c in CREG_VALUES},
         },
@@ -600,8 +600,8 @@ HIEF = Source(
     title="Historical Index of Ethnic Fractionalization (HIEF)",
     raw_schema=pa.DataFrameSchema(
         {
-            "ccode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
-            "gwcode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "ccode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
+            "gwcode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
             "year": _YEAR,
             "efindex": pa.Column(float, _SHARE, coerce=True),
         }

@@ -20,10 +20,15 @@ import pandera.pandas as pa
 
 from relapse.countries import map_country_codes, normalise_gw
 from relapse.errors import DataError
-from relapse.sources.base import LATEST_POSSIBLE_YEAR, LoadContext, Source
+from relapse.sources.base import (
+    COUNTRY_CODE_MAX,
+    LATEST_POSSIBLE_YEAR,
+    LoadContext,
+    Source,
+)
 
 _YEAR = pa.Column(int, pa.Check.in_range(1700, LATEST_POSSIBLE_YEAR), coerce=True)
-_GW_CODE = pa.Column(float, pa.Check.in_range(2, 999), nullable=True, coerce=True)
+_GW_CODE = pa.Column(float, pa.Check.in_range(2, COUNTRY_CODE_MAX), nullable=True, coerce=True)
 
 
 def _share(nullable: bool = True) -> pa.Column:
@@ -290,7 +295,7 @@ POLITY5 = Source(
             "scode": pa.Column(str, coerce=True),
             "polity_annual_country": pa.Column(str, coerce=True),
             "year": _YEAR,
-            "GWn": pa.Column(int, pa.Check.in_range(2, 999), coerce=True),
+            "GWn": pa.Column(int, pa.Check.in_range(2, COUNTRY_CODE_MAX), coerce=True),
             "polity": pa.Column(int, pa.Check.isin([*range(-10, 11), -66, -77, -88]),
                                 coerce=True),
             "polity2": pa.Column(float, pa.Check.in_range(-10, 10), nullable=True, coerce=True),
@@ -708,7 +713,7 @@ POLICE_REFORM = Source(
     raw_schema=pa.DataFrameSchema(
         {
             "Year": pa.Column(int, pa.Check.in_range(1945, LATEST_POSSIBLE_YEAR), coerce=True),
-            "GWNO": pa.Column(int, pa.Check.in_range(2, 999), coerce=True),
+            "GWNO": pa.Column(int, pa.Check.in_range(2, COUNTRY_CODE_MAX), coerce=True),
             "PAID": pa.Column(int, coerce=True, unique=True),
             "PA.Name": pa.Column(str, coerce=True),
             "pa_date": pa.Column(str, pa.Check.str_matches(r"^\d{2}\.\d{2}\.\d{4}$"),

@@ -18,7 +18,7 @@ import pandera.pandas as pa
 
 from relapse.countries import map_country_codes, name_to_iso3
 from relapse.errors import DataError
-from relapse.sources.base import LoadContext, Source, load_source
+from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source, load_source
 from relapse.sources.crosswalks import UN_MISSION_ISO3
 
 _YEAR = pa.Column(int, pa.Check.in_range(1900, 2100), coerce=True)
@@ -79,7 +79,7 @@ BARA_HULTMAN = Source(
     title="Bara & Hultman UN and Non-UN Peacekeeping Dataset v2-2019",
     raw_schema=pa.DataFrameSchema(
         {
-            "ccode": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "ccode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
             "location": pa.Column(str, coerce=True),
             "conflictid": pa.Column(int, coerce=True),
             "episodenum": pa.Column(int, coerce=True),
@@ -171,7 +171,7 @@ UN_PERSONNEL = Source(
         {
             "mission": pa.Column(str, coerce=True),
             "missioncountry": pa.Column(str, nullable=True, coerce=True),
-            "missionccode": pa.Column(float, pa.Check.in_range(1, 999), nullable=True,
+            "missionccode": pa.Column(float, pa.Check.in_range(1, COUNTRY_CODE_MAX), nullable=True,
                                       coerce=True),
             "year": _YEAR,
             "month": _MONTH,
@@ -461,7 +461,7 @@ MULLENBACH = Source(
         {
             "OBSNUM": pa.Column(int, unique=True, coerce=True),
             "STATE": pa.Column(str, coerce=True),
-            "CCODE1": pa.Column(int, pa.Check.in_range(1, 999), coerce=True),
+            "CCODE1": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
             "TPTYPE": pa.Column(int, pa.Check.isin([1, 2, 3, 4]), coerce=True),
             "UNMANDATE": _DUMMY,
             "PKMNAMElocation": pa.Column(str, coerce=True),
@@ -533,7 +533,7 @@ DOYLE_SAMBANIS = Source(
     title="Doyle & Sambanis UN peace operation type, 1948–2010",
     raw_schema=pa.DataFrameSchema(
         {
-            "State.Code": pa.Column(float, pa.Check.in_range(1, 999), nullable=True,
+            "State.Code": pa.Column(float, pa.Check.in_range(1, COUNTRY_CODE_MAX), nullable=True,
                                     coerce=True),
             "Year": _YEAR,
             "DS_ordinal": pa.Column(int, pa.Check.isin(list(DS_TYPES)), coerce=True),

@@ -1,0 +1,612 @@
+"""Assemble everything the analyst report shows into one plain dictionary.
+
+:func:`build_context` takes plain objects — the panel, one model per horizon (a LightGBM
+booster or a ``relapse.tracking.RegisteredModel``), the feature registry, and optionally the
+back-test metrics and predictions — and returns a dict of strings, numbers, lists and base64
+images. :func:`relapse.report.render.render_report` turns it into HTML; nothing here touches
+MLflow or the file system.
+
+The "range" beside each forecast
+--------------------------------
+The range is **calibration-based**: among the back-test's out-of-sample forecasts for the same
+horizon, take the ``k`` closest in risk to this forecast; the range is a 90% Jeffreys interval
+for the share of them that were followed by relapse. It answers "how often did forecasts like
+this one come true?", which is what a reader can act on. It is *not* a confidence interval for
+this country in particular (the model's own variance for one country is not estimated), and
+back-test rows of multi-year horizons overlap in time, so the range is somewhat too narrow.
+Without back-test predictions no range is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from relapse import explain
+from relapse.config import FAMILIES
+from relapse.errors import ConfigError, DataError
+from relapse.report import plots, words
+
+INTERVAL_LEVEL = 0.90
+NEIGHBOURS_MIN = 40
+
+
+def build_context(
+    panel: pd.DataFrame,
+    models: Mapping[int, Any],
+    registry: pd.DataFrame,
+    *,
+    metrics: pd.DataFrame | None = None,
+    backtest: pd.DataFrame | None = None,
+    options: Any = None,
+    data_vintage: str | None = None,
+    as_of: int | None = None,
+    title: str = "Risk of relapse into armed conflict",
+    global_rows: int = 1500,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Everything the report shows, as a plain dict for :func:`render_report`.
+
+    Parameters
+    ----------
+    panel
+        The panel (``relapse.build.build_panel(cfg).panel``): ``gwno``, ``iso3``,
+        ``country``, ``year``, ``in_population``, the model features, optionally ``active``.
+    models
+        Horizon → ``lightgbm.Booster`` or an object with ``booster``, ``feature_names`` and
+        optionally ``predict_proba``, ``version``, ``name``, ``data_vintage``,
+        ``family_map``, ``calibration`` (``relapse.tracking.RegisteredModel``).
+    registry
+        ``relapse.features.registry_table(cfg)``: ``name``, ``family``, ``unit``,
+        ``description`` (and ``enabled``).
+    metrics
+        Back-test metrics: ``horizon``, ``model``, ``metric``, ``value``, ``lo``, ``hi``.
+    backtest
+        Back-test predictions: ``gwno``, ``year``, ``horizon``, ``y_true``, ``p_model``,
+        ``p_history``, ``p_climatology``.
+    options
+        ``cfg.report`` (``horizons``, ``countries``, ``top_features``, ``risk_bands``,
+        ``model_version``); defaults when None.
+    data_vintage
+        Hash of the panel's input files (``BuildResult.data_vintage``).
+    as_of
+        Forecast year; default the last year of the panel with post-conflict countries.
+    global_rows
+        The global view ("what drives the forecasts") uses every post-conflict row, or a
+        random sample of this many (seeded by ``seed``) when there are more, to keep the
+        report fast; the scored countries are always explained in full.
+
+    Raises
+    ------
+    ConfigError
+        Unknown horizon or country code in ``options``.
+    DataError
+        No post-conflict country-years to score.
+    """
+    opts = _options(options)
+    horizons = [int(h) for h in (opts["horizons"] or sorted(models))]
+    unknown = [h for h in horizons if h not in models]
+    if unknown:
+        raise ConfigError(f"report.horizons {unknown} have no model (models for {sorted(models)})")
+    cuts = [float(c) for c in opts["risk_bands"]]
+
+    reg = registry.set_index("name") if "name" in registry.columns else registry
+    used = {n for m in models.values() for n in explain.booster_and_features(m)[1]}
+    fmap = {f: fam for f, fam in _family_map(models, reg).items() if f in used}
+    families = [f for f in FAMILIES if f in set(fmap.values())]
+    families += [f for f in dict.fromkeys(fmap.values()) if f not in families]
+
+    pop = panel.loc[panel["in_population"].astype(bool)].reset_index(drop=True)
+    if pop.empty:
+        raise DataError("the panel has no post-conflict country-years to score")
+    as_of = int(as_of if as_of is not None else pop["year"].max())
+    scored_mask = (pop["year"] == as_of).to_numpy()
+    wanted, not_scored = _select_countries(panel, pop.loc[scored_mask], opts["countries"], as_of)
+    scored_mask &= pop["gwno"].isin(wanted).to_numpy()
+    if not scored_mask.any():
+        raise DataError(f"no post-conflict country to report in {as_of}")
+
+    # Explain the scored rows, their previous year, and (for the global view) every
+    # post-conflict row, or a seeded sample of ``global_rows`` of them when there are more.
+    scored_keys = pop.loc[scored_mask, ["gwno", "year"]]
+    prev_keys = scored_keys.assign(year=scored_keys["year"] - 1)
+    needed = pop[["gwno", "year"]].merge(
+        pd.concat([scored_keys, prev_keys]), how="left", indicator=True)["_merge"].eq("both")
+    in_sample = np.ones(len(pop), dtype=bool)
+    if len(pop) > global_rows:
+        in_sample[:] = False
+        in_sample[np.random.default_rng(seed).choice(len(pop), global_rows, replace=False)] = True
+    rows = pop.loc[needed.to_numpy() | in_sample]
+    shap_parts, prob = [], {}
+    for h in horizons:
+        booster, names = explain.booster_and_features(models[h])
+        shap_parts.append(explain.shap_values(booster, rows, rows[["gwno", "year"]],
+                                              horizon=h, feature_names=names))
+        prob[h] = _probability(models[h], booster, pop[names])
+    shap_long = pd.concat(shap_parts, ignore_index=True)
+    shap_long["feature"] = shap_long["feature"].astype(str)
+    fam = explain.family_contributions(shap_long, fmap, families)
+    changes = explain.change_since_last_year(fam, year=as_of)
+    sample_keys = pop.loc[in_sample, ["gwno", "year"]]
+    shap_global = shap_long.merge(sample_keys, on=["gwno", "year"]) if len(pop) > global_rows \
+        else shap_long
+    importance = explain.global_importance(shap_global, fmap)
+
+    scores = pop[["gwno", "year"]].copy()
+    for h in horizons:
+        scores[f"p{h}"] = prob[h]
+    prev = scores.assign(year=scores["year"] + 1)
+    prev.columns = ["gwno", "year", *[f"prev{h}" for h in horizons]]
+    latest = pop.loc[scored_mask, ["gwno", "iso3", "country", "year"]].merge(
+        scores, on=["gwno", "year"]).merge(prev, on=["gwno", "year"], how="left")
+
+    intervals = {h: _intervals(latest[f"p{h}"].to_numpy(), backtest, h) for h in horizons}
+    for h in horizons:
+        latest[f"lo{h}"], latest[f"hi{h}"], latest[f"k{h}"] = intervals[h]
+
+    shap_latest = shap_long.merge(latest[["gwno", "year"]], on=["gwno", "year"])
+    fam_latest = fam.merge(latest[["gwno", "year"]], on=["gwno", "year"])
+
+    headline = [_headline_table(latest, fam_latest, h, cuts) for h in horizons]
+    order = latest.sort_values(f"p{horizons[0]}", ascending=False)
+    countries = [
+        _country_section(row, pop, panel, shap_latest, fam_latest, changes, backtest, reg,
+                         horizons, cuts, int(opts["top_features"]))
+        for row in order.itertuples(index=False)
+    ]
+    model_info = _model_info(models, horizons, opts["model_version"], data_vintage)
+    return {
+        "title": title,
+        "as_of": as_of,
+        "generated": _dt.date.today().isoformat(),
+        "horizons": horizons,
+        "horizon_labels": {h: words.horizon_label(h) for h in horizons},
+        "bands": words.band_legend(cuts),
+        "summary": _summary(latest, horizons, cuts, as_of),
+        "headline": headline,
+        "not_scored": not_scored,
+        "countries": countries,
+        "drivers": {**_drivers(shap_global, importance, reg, horizons, families),
+                    "n_population": len(pop)},
+        "skill": _skill(metrics, backtest, horizons),
+        "caveats": _caveats(pop, scored_mask, reg, fmap, families, model_info, data_vintage),
+        "model": model_info,
+        "interval_note": (
+            f"Range: among the back-test's past forecasts closest in size to this one, the "
+            f"share that were followed by relapse ({INTERVAL_LEVEL:.0%} interval). It shows "
+            "how often forecasts like this one came true, not uncertainty specific to the "
+            "country, and is somewhat too narrow for multi-year horizons. A risk outside "
+            "its range means past forecasts of that size were over- (or under-) confident."
+            if backtest is not None else
+            "No range is shown: this report was built without back-test forecasts."
+        ),
+    }
+
+
+# --------------------------------------------------------------------------------- pieces
+
+
+def _options(options: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"horizons": None, "countries": None, "top_features": 5,
+                           "risk_bands": [0.05, 0.15, 0.30], "model_version": "champion"}
+    if options is None:
+        return out
+    for key in out:
+        value = options.get(key) if isinstance(options, Mapping) else getattr(options, key,
+                                                                               None)
+        if value is not None:
+            out[key] = list(value) if isinstance(value, Sequence) and not isinstance(
+                value, str) else value
+    return out
+
+
+def _family_map(models: Mapping[int, Any], reg: pd.DataFrame) -> dict[str, str]:
+    fmap: dict[str, str] = {str(k): str(v) for k, v in reg["family"].items()}
+    for model in models.values():
+        own = getattr(model, "family_map", None)
+        if own:
+            fmap.update({str(k): str(v) for k, v in own.items()})
+    return fmap
+
+
+def _select_countries(
+    panel: pd.DataFrame, scored: pd.DataFrame, codes: Sequence[Any] | None, as_of: int
+) -> tuple[set[int], list[str]]:
+    if not codes:
+        return set(scored["gwno"].astype(int)), []
+    known = panel[["gwno", "iso3", "country"]].drop_duplicates("gwno")
+    wanted: set[int] = set()
+    not_scored: list[str] = []
+    for code in codes:
+        text = str(code).strip()
+        if text.isdigit():
+            hit = known.loc[known["gwno"] == int(text)]
+        else:
+            hit = known.loc[known["iso3"].astype("string").str.upper() == text.upper()]
+        if hit.empty:
+            raise ConfigError(f"report.countries: {text!r} is not an ISO3 code or GW number "
+                              "in the panel")
+        gw = int(hit["gwno"].iloc[0])
+        if gw in set(scored["gwno"].astype(int)):
+            wanted.add(gw)
+        else:
+            not_scored.append(f"{hit['country'].iloc[0]} ({text}): not post-conflict in "
+                              f"{as_of}, so not scored")
+    return wanted, not_scored
+
+
+def _probability(model: Any, booster: Any, X: pd.DataFrame) -> np.ndarray:
+    if hasattr(model, "predict_proba") and model is not booster:
+        p = np.asarray(model.predict_proba(X), dtype=float)
+        return p[:, -1] if p.ndim == 2 else p
+    raw = np.asarray(booster.predict(X.to_numpy(dtype=float, na_value=np.nan), raw_score=True))
+    return 1.0 / (1.0 + np.exp(-raw))
+
+
+def _intervals(p: np.ndarray, backtest: pd.DataFrame | None, h: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibration-based range: Jeffreys interval of the relapse share of nearby forecasts."""
+    nan = np.full(len(p), np.nan)
+    if backtest is None:
+        return nan, nan, np.zeros(len(p), dtype=int)
+    rows = backtest.loc[(backtest["horizon"] == h) & backtest["y_true"].notna()]
+    if len(rows) < 2 * NEIGHBOURS_MIN:
+        return nan, nan, np.zeros(len(p), dtype=int)
+    from scipy.stats import beta
+
+    order = np.argsort(rows["p_model"].to_numpy(dtype=float))
+    ps = rows["p_model"].to_numpy(dtype=float)[order]
+    ys = rows["y_true"].to_numpy(dtype=float)[order]
+    k = max(NEIGHBOURS_MIN, len(ps) // 10)
+    cum = np.concatenate([[0.0], np.cumsum(ys)])
+    lo, hi = np.empty(len(p)), np.empty(len(p))
+    alpha = (1 - INTERVAL_LEVEL) / 2
+    for i, value in enumerate(p):
+        centre = int(np.searchsorted(ps, value))
+        start = int(np.clip(centre - k // 2, 0, len(ps) - k))
+        events = cum[start + k] - cum[start]
+        lo[i] = beta.ppf(alpha, events + 0.5, k - events + 0.5)
+        hi[i] = beta.ppf(1 - alpha, events + 0.5, k - events + 0.5)
+    return lo, hi, np.full(len(p), k)
+
+
+def _anchor(gwno: int, iso3: Any) -> str:
+    text = re.sub(r"[^A-Za-z0-9]", "", str(iso3)) if isinstance(iso3, str) else ""
+    return f"country-{text.upper() or f'gw{gwno}'}"
+
+
+def _change_row(row: Any, h: int) -> dict[str, Any]:
+    now, before = getattr(row, f"p{h}"), getattr(row, f"prev{h}")
+    if before is None or pd.isna(before):
+        return {"text": "new", "sign": 0, "available": False}
+    d = float(now - before)
+    sign = 0 if abs(d) < 0.005 else (1 if d > 0 else -1)
+    return {"text": words.points(d), "sign": sign, "available": True}
+
+
+def _headline_table(latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: list[float]
+                    ) -> dict[str, Any]:
+    rows = []
+    fam_h = fam.loc[fam["horizon"] == h]
+    for rank, row in enumerate(latest.sort_values(f"p{h}", ascending=False).itertuples(), 1):
+        p = float(getattr(row, f"p{h}"))
+        idx, band = words.band_of(p, cuts)
+        own = fam_h.loc[fam_h["gwno"] == row.gwno].sort_values("value")
+        up = own.iloc[-1] if len(own) and own["value"].iloc[-1] > 0 else None
+        lo, hi = getattr(row, f"lo{h}"), getattr(row, f"hi{h}")
+        rows.append({
+            "rank": rank,
+            "country": str(row.country),
+            "iso3": str(row.iso3) if isinstance(row.iso3, str) else "",
+            "anchor": _anchor(int(row.gwno), row.iso3),  # type: ignore[arg-type]
+            "risk": words.pct(p),
+            "band": band,
+            "band_index": idx,
+            "range": "—" if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
+            "change": _change_row(row, h),
+            "main_driver": words.family_label(up["family"]) if up is not None else "—",
+        })
+    return {"horizon": h, "label": words.horizon_label(h), "rows": rows,
+            "id": f"headline-h{h}"}
+
+
+def _summary(latest: pd.DataFrame, horizons: list[int], cuts: list[float], as_of: int) -> str:
+    h = horizons[0]
+    top = latest.sort_values(f"p{h}", ascending=False)
+    n_high = int((top[f"p{h}"] >= cuts[-1]).sum()) if cuts else 0
+    names = ", ".join(f"{r.country} ({words.pct(getattr(r, f'p{h}'))})"
+                      for r in top.head(3).itertuples())
+    text = (f"{len(latest)} countries were post-conflict at the end of {as_of}. "
+            f"Highest risk of renewed armed conflict {words.horizon_label(h)}: {names}.")
+    if cuts:
+        text += (f" {n_high} countr{'y is' if n_high == 1 else 'ies are'} in the highest band "
+                 f"({words.pct(cuts[-1])} or more).")
+    return text
+
+
+def _top_features(shap_row: pd.DataFrame, reg: pd.DataFrame, k: int) -> list[dict[str, Any]]:
+    rows = shap_row.assign(a=shap_row["value"].abs()).sort_values("a", ascending=False).head(k)
+    out = []
+    for name, value, feature_value in zip(rows["feature"].astype(str),
+                                          rows["value"].to_numpy(dtype=float),
+                                          rows["feature_value"].to_numpy(dtype=float),
+                                          strict=True):
+        spec = reg.loc[name] if name in reg.index else None
+        out.append({
+            "description": str(spec["description"]).strip().rstrip(".")
+            if spec is not None else name,
+            "family": words.family_label(str(spec["family"])) if spec is not None else "",
+            "value": words.format_value(float(feature_value),
+                                        str(spec["unit"]) if spec is not None else ""),
+            "effect": f"{words.strength(value)} {words.direction(value)}"
+            if abs(value) > 1e-9 else "no effect",
+            "sign": 1 if value > 1e-9 else (-1 if value < -1e-9 else 0),
+        })
+    return out
+
+
+def _what_changed(chg: pd.DataFrame, p_now: float, p_prev: float | None, year: int
+                  ) -> dict[str, Any]:
+    if p_prev is None or pd.isna(p_prev) or chg.empty:
+        return {"available": False,
+                "text": f"Not scored in {year - 1}: the country was then in armed conflict or "
+                        "outside the post-conflict window, so there is no comparison."}
+    d = p_now - p_prev
+    verb = "rose" if d > 0.005 else ("fell" if d < -0.005 else "was unchanged")
+    text = (f"Risk {verb}: {words.pct(p_prev)} in {year - 1} → {words.pct(p_now)} in {year}"
+            + (f" ({words.points(d)})." if verb != "was unchanged" else "."))
+    moved = chg.loc[chg["delta"].abs() > 0.02].sort_values("delta", key=abs, ascending=False)
+    families = [{"family": words.family_label(family),
+                 "direction": "pushed risk up" if delta > 0 else "pushed risk down",
+                 "sign": 1 if delta > 0 else -1,
+                 "size": words.strength(delta)}
+                for family, delta in zip(moved["family"].astype(str),
+                                         moved["delta"].to_numpy(dtype=float), strict=True)]
+    if not families:
+        text += " No factor family moved the forecast noticeably."
+    return {"available": True, "text": text, "families": families}
+
+
+def _country_section(
+    row: Any, pop: pd.DataFrame, panel: pd.DataFrame, shap_latest: pd.DataFrame,
+    fam_latest: pd.DataFrame, changes: pd.DataFrame, backtest: pd.DataFrame | None,
+    reg: pd.DataFrame, horizons: list[int], cuts: list[float], top_k: int,
+) -> dict[str, Any]:
+    gw = int(row.gwno)
+    country_rows = panel.loc[panel["gwno"] == gw]
+    conflict_years = (country_rows.loc[country_rows["active"].astype(bool), "year"]
+                      .astype(int).tolist() if "active" in panel.columns else [])
+    history: dict[int, pd.DataFrame] = {}
+    current: dict[int, tuple[int, float]] = {}
+    per_h, waterfalls = [], []
+    own = fam_latest.loc[fam_latest["gwno"] == gw]
+    lead = own.loc[own["horizon"] == horizons[0]]
+    family_order = lead.sort_values("value", key=abs, ascending=False)["family"].tolist()
+    for h in horizons:
+        p = float(getattr(row, f"p{h}"))
+        if backtest is not None:
+            bt = backtest.loc[(backtest["gwno"] == gw) & (backtest["horizon"] == h)]
+            history[h] = bt[["year", "p_model"]].rename(columns={"p_model": "p"}).sort_values(
+                "year")
+        else:
+            history[h] = pd.DataFrame({"year": [], "p": []})
+        current[h] = (int(row.year), p)
+        f = own.loc[own["horizon"] == h].set_index("family")
+        steps = f.loc[family_order]
+        waterfalls.append({
+            "title": f"{words.horizon_label(h)}: {words.pct(p)}",
+            "base": float(f["base_value"].iloc[0]),
+            "steps": [(words.family_label(str(name)), float(v))
+                      for name, v in steps["value"].items()],
+            "total": float(f["raw_score"].iloc[0]),
+        })
+        s = shap_latest.loc[(shap_latest["gwno"] == gw) & (shap_latest["horizon"] == h)]
+        c = changes.loc[(changes["gwno"] == gw) & (changes["horizon"] == h)]
+        idx, band = words.band_of(p, cuts)
+        lo, hi = getattr(row, f"lo{h}"), getattr(row, f"hi{h}")
+        per_h.append({
+            "horizon": h,
+            "label": words.horizon_label(h),
+            "risk": words.pct(p),
+            "band": band,
+            "band_index": idx,
+            "range": None if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
+            "top_features": _top_features(s, reg, top_k),
+            "changed": _what_changed(c, p, getattr(row, f"prev{h}"), int(row.year)),
+        })
+    years = pop.loc[(pop["gwno"] == gw) & (pop["year"] == row.year),
+                    "years_since_conflict"].dropna().astype(int).tolist()
+    peace = (f"{years[0]} year{'s' if years[0] != 1 else ''} since its last year of armed "
+             "conflict" if years else "")
+    return {
+        "country": str(row.country),
+        "iso3": str(row.iso3) if isinstance(row.iso3, str) else "",
+        "gwno": gw,
+        "anchor": _anchor(gw, row.iso3),
+        "year": int(row.year),
+        "peace": peace,
+        "horizons": per_h,
+        "risk_plot": plots.risk_over_time(history, current, conflict_years),
+        "waterfall_plot": plots.waterfalls(waterfalls),
+    }
+
+
+def _drivers(shap_long: pd.DataFrame, importance: pd.DataFrame, reg: pd.DataFrame,
+             horizons: list[int], families: list[str]) -> dict[str, Any]:
+    labels = {f: words.family_label(f) for f in families}
+    feature_labels = {str(n): words.short_description(str(reg.loc[n, "description"]))
+                      for n in reg.index}
+    fam = importance.loc[importance["level"] == "family"]
+    ranking = []
+    for h in horizons:
+        order = fam.loc[fam["horizon"] == h].sort_values("rank")
+        ranking.append({"label": words.horizon_label(h),
+                        "families": [labels.get(f, f) for f in order["family"]]})
+    return {
+        "family_plot": plots.family_bars(importance, labels),
+        "beeswarms": [
+            {"label": words.horizon_label(h),
+             "image": plots.beeswarm(shap_long.loc[shap_long["horizon"] == h], feature_labels)}
+            for h in horizons
+        ],
+        "ranking": ranking,
+        "n_rows": int(shap_long.groupby(["gwno", "year"]).ngroups),
+    }
+
+
+def _skill(metrics: pd.DataFrame | None, backtest: pd.DataFrame | None,
+           horizons: list[int]) -> dict[str, Any]:
+    if metrics is None or metrics.empty:
+        return {"available": False, "tables": [], "calibration_plot": None,
+                "text": "No back-test results were supplied, so this report cannot say how "
+                        "well the model has done in the past. Do not use it for decisions "
+                        "until it has been back-tested."}
+    # The training code names the gradient-boosted model "model"; older tables "lightgbm".
+    metrics = metrics.assign(model=metrics["model"].replace({"model": "lightgbm"}))
+    tables = []
+    for h in horizons:
+        m = metrics.loc[metrics["horizon"] == h]
+        base_rate = _base_rate(m, backtest, h)
+        models = [x for x in ("lightgbm", "history", "climatology") if x in set(m["model"])]
+        models += [x for x in dict.fromkeys(m["model"]) if x not in models]
+        rows = []
+        for metric, (label, _) in words.METRICS.items():
+            cells = []
+            for model in models:
+                cell = m.loc[(m["model"] == model) & (m["metric"] == metric)]
+                cells.append(_metric_cell(cell))
+            if any(c != "—" for c in cells):
+                rows.append({"label": label, "cells": cells})
+        tables.append({
+            "horizon": h, "label": words.horizon_label(h),
+            "models": [words.MODEL_LABELS.get(x, x) for x in models],
+            "notes": [f"{words.MODEL_LABELS[x]}: {words.MODEL_NOTES[x]}" for x in models
+                      if x in words.MODEL_NOTES],
+            "rows": rows, "base_rate": words.pct(base_rate, 1),
+            "verdict": _verdict(m, base_rate),
+        })
+    return {
+        "available": True, "tables": tables,
+        "calibration_plot": plots.calibration(backtest, horizons) if backtest is not None
+        else None,
+        "text": "",
+    }
+
+
+def _metric_cell(cell: pd.DataFrame) -> str:
+    if cell.empty or pd.isna(cell["value"].iloc[0]):
+        return "—"
+    v = float(cell["value"].iloc[0])
+    lo = cell["lo"].iloc[0] if "lo" in cell else np.nan
+    hi = cell["hi"].iloc[0] if "hi" in cell else np.nan
+    return f"{v:.3f}" + ("" if pd.isna(lo) or pd.isna(hi) else f" ({lo:.3f}–{hi:.3f})")
+
+
+def _base_rate(m: pd.DataFrame, backtest: pd.DataFrame | None, h: int) -> float:
+    rate = m.loc[m["metric"] == "base_rate", "value"]
+    if len(rate):
+        return float(rate.iloc[0])
+    if backtest is not None:
+        y = backtest.loc[backtest["horizon"] == h, "y_true"].dropna()
+        if len(y):
+            return float(y.mean())
+    return float("nan")
+
+
+def _value(m: pd.DataFrame, model: str, metric: str) -> tuple[float, float, float]:
+    cell = m.loc[(m["model"] == model) & (m["metric"] == metric)]
+    if cell.empty:
+        return (np.nan, np.nan, np.nan)
+    r = cell.iloc[0]
+    return (float(r["value"]), float(r.get("lo", np.nan)), float(r.get("hi", np.nan)))
+
+
+def _verdict(m: pd.DataFrame, base_rate: float) -> dict[str, Any]:
+    ap, ap_lo, _ = _value(m, "lightgbm", "average_precision")
+    hist_ap, _, hist_hi = _value(m, "history", "average_precision")
+    brier, _, _ = _value(m, "lightgbm", "brier")
+    hist_brier, _, _ = _value(m, "history", "brier")
+    if np.isnan(ap) or np.isnan(hist_ap):
+        return {"beats": None, "text": "The comparison with the history baseline is not "
+                                       "available for this horizon."}
+    better_ap = ap > hist_ap
+    has_brier = not (np.isnan(brier) or np.isnan(hist_brier))
+    better_brier = not has_brier or brier <= hist_brier
+    detail = (f"precision–recall area {ap:.3f} against {hist_ap:.3f} "
+              f"({'better' if better_ap else 'worse'})")
+    if has_brier:
+        brier_word = ("better" if brier < hist_brier else
+                      "worse" if brier > hist_brier else "equal")
+        detail += f"; Brier score {brier:.3f} against {hist_brier:.3f} ({brier_word})"
+    detail += f"; base rate {words.pct(base_rate, 1)}"
+    if better_ap and better_brier:
+        clear = not np.isnan(ap_lo) and not np.isnan(hist_hi) and ap_lo > hist_hi
+        text = f"The model beats the history baseline ({detail})."
+        if not clear:
+            text += (" The margin is within the back-test's uncertainty, so the two may "
+                     "not really differ.")
+        return {"beats": True, "text": text}
+    return {"beats": False,
+            "text": f"The model does NOT beat the simple history baseline ({detail}). "
+                    "Knowing only how long a country has been at peace and its conflict "
+                    "history does as well; treat the model's ranking with caution."}
+
+
+def _model_info(models: Mapping[int, Any], horizons: list[int], version: str,
+                data_vintage: str | None) -> dict[str, Any]:
+    rows = []
+    for h in horizons:
+        m = models[h]
+        rows.append({
+            "horizon": h,
+            "name": str(getattr(m, "name", "") or f"model for h={h}"),
+            "version": str(getattr(m, "version", "") or version),
+            "run_id": str(getattr(m, "run_id", "") or ""),
+            "data_vintage": str(getattr(m, "data_vintage", "") or ""),
+            "calibration": _calibration_label(getattr(m, "calibration", None)),
+        })
+    return {"requested": str(version), "rows": rows}
+
+
+def _calibration_label(calibration: Any) -> str:
+    if not calibration or calibration == "none":
+        return "none"
+    if isinstance(calibration, Mapping):
+        method = str(calibration.get("method", "yes"))
+        return {"isotonic": "isotonic (fitted on held-out years)",
+                "platt": "Platt scaling (fitted on held-out years)"}.get(method, method)
+    return str(calibration)
+
+
+def _caveats(pop: pd.DataFrame, scored_mask: np.ndarray, reg: pd.DataFrame,
+             fmap: Mapping[str, str], families: list[str], model_info: dict[str, Any],
+             data_vintage: str | None) -> dict[str, Any]:
+    scored = pop.loc[scored_mask]
+    coverage = []
+    for family in families:
+        cols = [f for f, fam in fmap.items() if fam == family and f in pop.columns]
+        if not cols:
+            continue
+        coverage.append({
+            "family": words.family_label(family),
+            "features": len(cols),
+            "missing_scored": words.pct(float(scored[cols].isna().to_numpy().mean())),
+            "missing_all": words.pct(float(pop[cols].isna().to_numpy().mean())),
+        })
+    absent = [words.family_label(f) for f in FAMILIES if f not in families]
+    model_vintages = sorted({r["data_vintage"] for r in model_info["rows"] if r["data_vintage"]})
+    mismatch = bool(data_vintage and model_vintages and any(v != data_vintage
+                                                            for v in model_vintages))
+    return {
+        "coverage": coverage,
+        "absent_families": absent,
+        "data_vintage": data_vintage or "not recorded",
+        "model_vintages": model_vintages,
+        "vintage_mismatch": mismatch,
+        "n_scored": len(scored),
+    }

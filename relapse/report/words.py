@@ -1,0 +1,137 @@
+"""Plain-language labels and number formats for the analyst report (no code names shown)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+FAMILY_LABELS: dict[str, str] = {
+    "mission": "Peace operation",
+    "security_sector_reform": "Security sector reform",
+    "elections": "Elections",
+    "governance": "Governance and rule of law",
+    "services": "Basic services",
+    "economy": "Economy",
+    "conflict_legacy": "Conflict history",
+}
+
+BAND_NAMES: tuple[str, ...] = ("low", "moderate", "elevated", "high", "very high")
+
+METRICS: dict[str, tuple[str, bool]] = {
+    # metric: (plain label, higher is better)
+    "average_precision": ("Precision–recall area (a model with no skill scores the base rate)",
+                          True),
+    "roc_auc": ("Ranking quality, ROC area (0.5 = chance, 1 = perfect)", True),
+    "brier": ("Brier score (average squared error of the risk; lower is better)", False),
+    "log_loss": ("Log loss (lower is better)", False),
+    "ece": ("Calibration error (gap between forecast and observed rates; lower is better)",
+            False),
+}
+
+MODEL_LABELS: dict[str, str] = {
+    "lightgbm": "This model",
+    "history": "History baseline",
+    "climatology": "Base-rate baseline",
+}
+
+MODEL_NOTES: dict[str, str] = {
+    "history": "a logistic regression on years at peace and past conflict only",
+    "climatology": "every country gets the average relapse rate",
+}
+
+
+def family_label(family: str) -> str:
+    """The family's name for readers."""
+    return FAMILY_LABELS.get(family, family.replace("_", " ").capitalize())
+
+
+def horizon_label(h: int) -> str:
+    """``within 1 year`` / ``within 5 years``."""
+    return f"within {h} year{'s' if h != 1 else ''}"
+
+
+def band_names(cuts: Sequence[float]) -> list[str]:
+    """Names of the ``len(cuts) + 1`` risk bands (low … high)."""
+    n = len(cuts) + 1
+    if n == 4:
+        return ["low", "moderate", "elevated", "high"]
+    if n <= len(BAND_NAMES):
+        return [*BAND_NAMES[: n - 1], BAND_NAMES[-1]] if n > 1 else ["low"]
+    return [f"band {i + 1}" for i in range(n)]
+
+
+def band_of(p: float, cuts: Sequence[float]) -> tuple[int, str]:
+    """Risk band index and name for probability ``p`` given ascending band cut points."""
+    idx = int(sum(p >= c for c in cuts))
+    return idx, band_names(cuts)[idx]
+
+
+def band_legend(cuts: Sequence[float]) -> list[dict[str, str | int]]:
+    """The bands with their ranges, for the legend."""
+    edges = [0.0, *cuts]
+    names = band_names(cuts)
+    return [
+        {"index": i, "name": names[i],
+         "range": f"{pct(edges[i])} to {pct(edges[i + 1])}" if i < len(cuts)
+         else f"{pct(edges[i])} or more"}
+        for i in range(len(names))
+    ]
+
+
+def pct(p: float | None, digits: int = 0) -> str:
+    """A probability as a percentage (``—`` when missing)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    if 0 < p < 0.01 and digits == 0:
+        return "<1%"
+    return f"{p * 100:.{digits}f}%"
+
+
+def points(delta: float | None) -> str:
+    """A change in probability in percentage points, signed."""
+    if delta is None or math.isnan(delta):
+        return "—"
+    value = delta * 100
+    if abs(value) < 0.5:
+        return "no change"
+    return f"{value:+.0f} pts"
+
+
+def strength(shap: float) -> str:
+    """How strongly a log-odds push moves the forecast, in words."""
+    a = abs(shap)
+    if a >= 0.5:
+        return "strongly"
+    if a >= 0.15:
+        return "moderately"
+    return "slightly"
+
+
+def direction(shap: float) -> str:
+    """``raises risk`` / ``lowers risk``."""
+    return "raises risk" if shap > 0 else "lowers risk"
+
+
+def format_value(value: float, unit: str) -> str:
+    """A feature value with its unit, in words (``yes``/``no`` for 0/1 indicators)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not recorded"
+    u = (unit or "").strip()
+    if u in ("0/1", "binary", "indicator"):
+        return "yes" if value >= 0.5 else "no"
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
+    if u in ("count", "number", ""):
+        return number
+    if u in ("years", "year"):
+        return f"{number} year{'s' if value != 1 else ''}"
+    if u in ("%", "percent", "share (%)"):
+        return f"{value:.1f}%"
+    if u in ("share", "proportion", "0-1"):
+        return pct(value)
+    return f"{number} {u}"
+
+
+def short_description(text: str, limit: int = 60) -> str:
+    """A registry description cut to fit a chart label."""
+    text = text.strip().rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
