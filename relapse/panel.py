@@ -61,19 +61,24 @@ def build_spine(
 
     last_update = gw_states["enddate"].max()
     rows = []
-    names: dict[int, str] = {}
-    for spell in gw_states.itertuples(index=False):
+    for spell in gw_states.sort_values("startdate").itertuples(index=False):
         gwno = GW_TO_GW_TRAPS.get(int(spell.gwno), int(spell.gwno))
         end_year = last_year if spell.enddate >= last_update else spell.enddate.year
         start = max(spell.startdate.year, first_year)
         end = min(end_year, last_year)
         if start <= end:
-            rows.append(pd.DataFrame({"gwno": gwno, "year": np.arange(start, end + 1)}))
-            if gwno == int(spell.gwno) or gwno not in names:
-                names[gwno] = str(spell.statename)
-    spine = pd.concat(rows, ignore_index=True).drop_duplicates(ignore_index=True)
-    spine = spine.astype({"gwno": "int64", "year": "int64"})
-    spine["country"] = spine["gwno"].map(names).astype("string")
+            rows.append(pd.DataFrame({"gwno": gwno, "year": np.arange(start, end + 1),
+                                      "country": str(spell.statename)}))
+    # A year shared by two spells of one code (Yugoslavia → Serbia in 2006) takes the later
+    # spell's name, so 2006 onwards reads "Serbia".
+    spine = pd.concat(rows, ignore_index=True).drop_duplicates(["gwno", "year"], keep="last")
+    spine = spine.astype({"gwno": "int64", "year": "int64"}).reset_index(drop=True)
+    spine["country"] = spine["country"].astype("string")
+    names = spine.drop_duplicates("gwno", keep="last").set_index("gwno")["country"].to_dict()
+    # Analysts read today's short names (V-Dem's: "Germany", "Vietnam", "Serbia"); states
+    # without a V-Dem entry keep their Gleditsch-Ward name.
+    current = _gw_to_name(country_codes)
+    spine["country"] = spine["gwno"].map(current).fillna(spine["country"]).astype("string")
     iso3 = _gw_to_iso3(country_codes)
     missing = {g: n for g, n in names.items() if g not in iso3}
     if missing:
@@ -88,16 +93,26 @@ def build_spine(
 
 
 def _gw_to_iso3(country_codes: pd.DataFrame | None) -> dict[int, str]:
+    return {gw: iso3 for gw, (iso3, _) in _crosswalk_by_gw(country_codes).items()}
+
+
+def _gw_to_name(country_codes: pd.DataFrame | None) -> dict[int, str]:
+    return {gw: name for gw, (_, name) in _crosswalk_by_gw(country_codes).items() if name}
+
+
+def _crosswalk_by_gw(country_codes: pd.DataFrame | None) -> dict[int, tuple[str, str]]:
+    """GW code → (ISO3, V-Dem name) from the crosswalk, resolved with the trap table."""
     from relapse.countries import GW_TO_GW_TRAPS, ISO3_TO_GW_TRAPS
 
-    table: dict[int, str] = {}
+    table: dict[int, tuple[str, str]] = {}
     if country_codes is not None:
         for row in country_codes.dropna(subset=["gwno"]).itertuples(index=False):
             gw = GW_TO_GW_TRAPS.get(int(row.gwno), int(row.gwno))
             # The crosswalk lists predecessors too (DEU for GW 255); the trap table decides.
             trap = ISO3_TO_GW_TRAPS.get(str(row.iso3))
             if trap is None or trap == gw:
-                table.setdefault(gw, str(row.iso3))
+                name = getattr(row, "country", None)
+                table.setdefault(gw, (str(row.iso3), str(name) if pd.notna(name) else ""))
     return table
 
 

@@ -177,7 +177,8 @@ def build_context(
         "caveats": _caveats(pop, scored_mask, reg, fmap, families, model_info, data_vintage),
         "model": model_info,
         "interval_note": (
-            f"Range: among the back-test's past forecasts closest in size to this one, the "
+            f"\"Past forecasts this high came true\": among the back-test's past forecasts "
+            f"closest in size to this one, the "
             f"share that were followed by relapse ({INTERVAL_LEVEL:.0%} interval). It shows "
             "how often forecasts like this one came true, not uncertainty specific to the "
             "country, and is somewhat too narrow for multi-year horizons. A risk outside "
