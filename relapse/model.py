@@ -63,6 +63,7 @@ class Calibrator(BaseEstimator):
         z = np.asarray(raw_score, dtype="float64")
         yy = _as_array(y)
         self.n_fit_ = len(z)
+        self.params_: dict[str, Any]
         if self.method == "platt":
             if len(np.unique(yy)) < 2:
                 self.params_ = {"a": 1.0, "b": 0.0}
@@ -216,7 +217,9 @@ class LightGBMRelapse(ClassifierMixin, BaseEstimator):
             val_score = booster.predict(values[val], num_iteration=self.best_iteration_,
                                         raw_score=True)
             if self.calibration != "none":
-                self.calibrator_ = Calibrator(self.calibration).fit(val_score, yy[val])
+                self.calibrator_ = Calibrator(self.calibration).fit(
+                    np.asarray(val_score), np.asarray(yy)[val]
+                )
             if self.refit:
                 booster = lgb.train(params, lgb.Dataset(values, yy, feature_name=names),
                                     num_boost_round=self.best_iteration_)

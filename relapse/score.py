@@ -42,6 +42,11 @@ Contract for consumers
   byte-identical files (and the same directory name).
 * **Lock**: ``${paths.scores_dir}/.lock`` (``filelock``). A second run waits up to
   ``score.lock_timeout_s`` seconds, then fails with :class:`ScoreLockError` (exit 2).
+* **Data year check**: a model whose ``data_last_year`` tag is later than the last year of
+  the data is refused with :class:`~relapse.errors.DataError` (exit 3) before anything is
+  written: an older data release must not be scored by a model trained on a newer one.
+* **Full disk**: an :class:`OSError` while writing becomes
+  :class:`~relapse.errors.OutputError` (exit 5) naming the file; see :func:`write_outputs`.
 * **Feature check**: a model whose feature list differs from the built features (as sets)
   is refused with :class:`~relapse.errors.ModelError` (exit 4) naming the differences; a
   difference in order only is resolved by passing columns in the model's order.
@@ -64,13 +69,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.errors import ConfigError, ModelError
+from relapse.errors import ConfigError, DataError, ModelError, writing
 
 EXPERIMENT = "relapse-scoring"
 STATUSES: tuple[str, ...] = ("scored", "active_conflict", "outside_population", "missing_data")
@@ -159,6 +164,10 @@ def score(
         Another run held the lock for longer than ``score.lock_timeout_s``.
     ConfigError
         Bad ``as_of`` or unknown countries.
+    DataError
+        A model was trained on data later than the data's last year.
+    OutputError
+        The outputs could not be written (disk full); the previous outputs are intact.
     ModelError
         No registered model, a feature-list mismatch, or tracking unavailable (the scores
         are written in that last case).
@@ -200,6 +209,7 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     built = build_panel(cfg)
     panel = built.panel
     features = feature_columns(cfg)
+    check_data_year(models, int(panel["year"].max()))
     for h, model in models.items():
         check_features(model, features, h)
     as_of = resolve_as_of(cfg, panel)
@@ -225,7 +235,24 @@ def _registered_loader() -> ModelLoader:
     except ImportError as exc:
         raise ModelError(f"cannot load registered models: relapse.tracking unavailable ({exc})"
                          ) from exc
-    return load_registered
+    return cast(ModelLoader, load_registered)
+
+
+def check_data_year(models: Mapping[int, ScoringModel], last_year: int) -> None:
+    """Refuse a model trained on data later than the data being scored (:class:`DataError`).
+
+    A model without a ``data_last_year`` tag (registered before the tag existed) is not
+    checked.
+    """
+    for h, model in sorted(models.items()):
+        year = getattr(model, "data_last_year", None)
+        if year is not None and int(year) > last_year:
+            raise DataError(
+                f"the data end in {last_year}, but {model.name} v{model.version} (horizon {h}) "
+                f"was trained on data up to {year}: the data release is older than the model's "
+                "(check paths.data_dir and data.vintage_year), or score with a model version "
+                "trained on this release (score.model_version=<n>). Nothing was written"
+            )
 
 
 def check_features(model: ScoringModel, features: Sequence[str], horizon: int) -> None:
@@ -544,10 +571,20 @@ def write_outputs(files: Mapping[str, bytes], scores_dir: Path, as_of: int) -> P
 
     ``as_of=<year>`` is a symlink to ``.as_of=<year>.<hash of the files>``; the switch is one
     ``os.replace`` of the link, so readers see the old set of files or the new one, never a
-    mix. Call with the lock held. Returns the ``as_of=<year>`` path.
+    mix. Call with the lock held. Returns the ``as_of=<year>`` path. An :class:`OSError`
+    (disk full) becomes :class:`~relapse.errors.OutputError` naming the file; the previous
+    outputs stay in place and the temporary directory is removed.
     """
     scores_dir = Path(scores_dir)
     final = scores_dir / f"as_of={as_of}"
+    with writing(final):
+        _switch_outputs(files, scores_dir, final, as_of)
+    return final
+
+
+def _switch_outputs(files: Mapping[str, bytes], scores_dir: Path, final: Path, as_of: int
+                    ) -> None:
+    """The body of :func:`write_outputs`."""
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
@@ -557,7 +594,8 @@ def write_outputs(files: Mapping[str, bytes], scores_dir: Path, as_of: int) -> P
         tmp = Path(tempfile.mkdtemp(dir=scores_dir, prefix=f".as_of={as_of}.tmp-"))
         try:
             for name in sorted(files):
-                _write_file(tmp / name, files[name])
+                with writing(final / name):
+                    _write_file(tmp / name, files[name])
             _fsync_dir(tmp)
             os.rename(tmp, target)
         except BaseException:
@@ -575,7 +613,6 @@ def write_outputs(files: Mapping[str, bytes], scores_dir: Path, as_of: int) -> P
     for stale in scores_dir.glob(f".as_of={as_of}.*"):
         if stale.name != target_name and not stale.name.endswith(".previous-dir"):
             shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
-    return final
 
 
 # -------------------------------------------------------------------------------- tracking

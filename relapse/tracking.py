@@ -31,6 +31,9 @@ CHAMPION = "champion"
 PROMOTION_METRIC = "backtest_average_precision_h{h}"
 """The run metric compared on promotion (the champion's own run holds the same metric)."""
 
+DATA_LAST_YEAR = "data_last_year"
+"""Model-version tag: the last year of the data the model was trained on."""
+
 MODEL_FILE = "model.lgb"
 EXTRA_DIR = "extra_files"
 
@@ -222,6 +225,25 @@ def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
     return str(mv.version), (None if value is None else float(value))
 
 
+def champion_data_last_year(cfg: Any, horizon: int) -> tuple[str | None, int | None]:
+    """The champion's version and the last year of its training data (its
+    ``data_last_year`` tag); None for either when there is no champion or no tag."""
+    from mlflow import MlflowClient
+
+    name = model_name(cfg, horizon)
+    uri = configure(cfg)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with mlflow_errors(f"looking up the champion of {name}", uri):
+        mv = _version_or_none(client, name, CHAMPION)
+    if mv is None:
+        return None, None
+    return str(mv.version), _int_or_none((mv.tags or {}).get(DATA_LAST_YEAR))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None and str(value).strip().isdigit() else None
+
+
 def promote(cfg: Any, horizon: int, version: str, score: float, force: bool = False) -> bool:
     """Give ``version`` the ``champion`` alias if it is at least as good as the champion.
 
@@ -247,13 +269,25 @@ def promote(cfg: Any, horizon: int, version: str, score: float, force: bool = Fa
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
-    _, best = champion_metric(cfg, horizon)
-    ok = force or best is None or (np.isfinite(score) and score >= best)
-    if ok:
-        with mlflow_errors(f"promoting {name} v{version}", uri):
-            MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
-                name, CHAMPION, str(version))
+    with promotion_lock(cfg):  # compare-and-set: parallel runs must not both win
+        _, best = champion_metric(cfg, horizon)
+        ok = force or best is None or (np.isfinite(score) and score >= best)
+        if ok:
+            with mlflow_errors(f"promoting {name} v{version}", uri):
+                MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
+                    name, CHAMPION, str(version))
     return bool(ok)
+
+
+def promotion_lock(cfg: Any) -> Any:
+    """A file lock beside the embedded store (parallel local runs); none for a server."""
+    if not tracking_uri(cfg).startswith("sqlite:///"):
+        return contextlib.nullcontext()
+    from filelock import FileLock
+
+    store = Path(tracking_uri(cfg).removeprefix("sqlite:///"))
+    store.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(store) + ".lock", timeout=600)
 
 
 def _version_or_none(client: Any, name: str, alias: str) -> Any:
@@ -282,6 +316,7 @@ class RegisteredModel:
     calibration: dict[str, Any] | None
     data_vintage: str | None
     metrics: dict[str, float] = field(default_factory=dict)
+    data_last_year: int | None = None
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.feature_names if c not in X.columns]
@@ -333,13 +368,14 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
             features = json.loads((extra / "features.json").read_text())
             families = json.loads((extra / "families.json").read_text())
             calibration = json.loads((extra / "calibration.json").read_text())
-        run = client.get_run(mv.run_id)
+        run = client.get_run(str(mv.run_id))
     suffix = f"_h{int(horizon)}"
     metrics = {k: float(v) for k, v in run.data.metrics.items() if k.endswith(suffix)}
     return RegisteredModel(
         name=name, version=str(mv.version), run_id=str(mv.run_id), booster=booster,
         feature_names=list(features), family_map=dict(families), calibration=calibration,
         data_vintage=run.data.tags.get("data_vintage"), metrics=metrics,
+        data_last_year=_int_or_none((mv.tags or {}).get(DATA_LAST_YEAR)),
     )
 
 

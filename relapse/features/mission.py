@@ -270,7 +270,8 @@ def _years_deployed(out: pd.DataFrame) -> pd.Series:
     previous_gwno, previous_year, run = None, None, np.nan
     for idx in out.sort_values(_KEY).index:
         gwno, year, p = out.at[idx, "gwno"], out.at[idx, "year"], present[idx]
-        continues = gwno == previous_gwno and year == previous_year + 1
+        continues = (gwno == previous_gwno and previous_year is not None
+                     and year == previous_year + 1)
         # After a year of unknown presence the spell's start is unknown: it stays NaN.
         grown = run + 1.0 if continues else 1.0
         run = p if np.isnan(p) or p == 0 else grown

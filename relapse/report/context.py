@@ -304,7 +304,7 @@ def _headline_table(latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: list[
             "rank": rank,
             "country": str(row.country),
             "iso3": str(row.iso3) if isinstance(row.iso3, str) else "",
-            "anchor": _anchor(int(row.gwno), row.iso3),  # type: ignore[arg-type]
+            "anchor": _anchor(int(row.gwno), row.iso3),
             "risk": words.pct(p),
             "band": band,
             "band_index": idx,
