@@ -5,8 +5,8 @@ Every command composes its primary config from ``conf/`` with the given Hydra ov
 misspelt key fails before any work starts. Heavy libraries are imported inside the command
 that needs them, so ``relapse score`` starts quickly.
 
-Exit codes: 0 ok, 2 usage or configuration, 3 data, 4 model or registry (see
-:mod:`relapse.errors`).
+Exit codes: 0 ok, 2 usage or configuration, 3 data, 4 model or registry, 5 outputs could not
+be written (see :mod:`relapse.errors`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ Overrides use Hydra syntax, e.g.:
   relapse build 'features.families=[conflict_legacy,mission]'
   relapse build paths.data_dir=/path/to/new/vintage
 Print the resolved configuration with --cfg.
-Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry."""
+Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry, 5 output not written."""
 
 
 def _console(stderr: bool = False) -> Any:
@@ -171,16 +171,27 @@ def cmd_features(args: argparse.Namespace) -> int:
     decades = sorted({int(y) // 10 * 10 for y in pop["year"]})
     decades = [d for d in decades if d >= 1950]
     registry = registry_table(cfg)
-    table = Table(title="Feature registry — coverage = share non-missing among population rows")
-    for col in ("family", "feature", "unit", "lag", "sources", *[f"{d}s" for d in decades],
-                "description"):
-        table.add_column(col, overflow="fold")
     pop_decade = pop["year"] // 10 * 10
-    for row in registry.loc[registry["enabled"]].itertuples(index=False):
-        cover = [f"{pop.loc[pop_decade == d, row.name].notna().mean():.0%}" for d in decades]
-        table.add_row(row.family, row.name, row.unit, str(row.lag), row.sources, *cover,
-                      row.description)
-    _console().print(table)
+    console = _console()
+    console.print(
+        f"Feature registry: {int(registry['enabled'].sum())} features in "
+        f"{registry.loc[registry['enabled'], 'family'].nunique()} families. Coverage = share "
+        f"non-missing among the {len(pop):,} post-conflict country-years, by decade "
+        "(missing values stay missing; the model handles them)."
+    )
+    for family, rows in registry.loc[registry["enabled"]].groupby("family", sort=False):
+        table = Table(title=f"{family}", title_justify="left")
+        for col in ("feature", "unit", "lag", *[f"{d}s" for d in decades], "sources",
+                    "description"):
+            table.add_column(col, overflow="fold",
+                             justify="right" if col.endswith("s") and col[0].isdigit()
+                             else "left")
+        for row in rows.itertuples(index=False):
+            cover = [f"{pop.loc[pop_decade == d, row.name].notna().mean():.0%}"
+                     for d in decades]
+            table.add_row(str(row.name), str(row.unit), str(row.lag), *cover,
+                          str(row.sources), str(row.description))
+        console.print(table)
     off = registry.loc[~registry["enabled"], "family"].unique().tolist()
     if off:
         _console().print(f"families switched off: {', '.join(off)}")
@@ -189,7 +200,12 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Backtest, fit the final models, log to MLflow, register and promote; print a summary."""
+    if getattr(args, "multirun", False) and not args.cfg:
+        return _multirun_train(args)
     cfg = _compose("train", args.overrides)
+    if cfg.tune.enabled and not args.cfg:
+        raise ConfigError("hparams_search is a sweep: run it as relapse train -m "
+                          "hparams_search=optuna")
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -198,6 +214,28 @@ def cmd_train(args: argparse.Namespace) -> int:
     with _console(stderr=True).status("training: building panel") as status:
         result = train(cfg, progress=lambda msg: status.update(f"training: {msg}"))
     _print_train_summary(result, cfg)
+    return 0
+
+
+def _multirun_train(args: argparse.Namespace) -> int:
+    """``relapse train -m``: a Hydra sweep (see :mod:`relapse.sweep`); print its runs."""
+    from relapse.sweep import multirun, train_command
+
+    result = multirun("train", args.overrides)
+    runs = result.runs
+    console = _console()
+    shown = [c for c in ("run_id", "tags.mlflow.runName", "params.families",
+                         "metrics.tune_objective", *sorted(
+                             c for c in runs.columns
+                             if c.startswith("metrics.backtest_average_precision_h")
+                             and c[-1].isdigit())) if c in runs.columns]
+    console.print(runs[shown].to_string(index=False) if len(runs) else "no runs logged")
+    console.print(f"{len(runs)} MLflow runs (tag sweep_id={result.sweep_id}) at "
+                  f"{result.tracking_uri}")
+    if result.parent_run_id is not None:
+        console.print(f"tuning sweep: parent run {result.parent_run_id}; best tuning objective "
+                      f"{result.best_value:.4f} with {result.best_params}")
+        console.print(f"train and register with them:\n  {train_command(result.best_params)}")
     return 0
 
 
@@ -274,8 +312,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score the configured scope with the registered models; write scores and a brief.
 
     Exit codes: 0 ok; 2 bad config, unknown country, or another run holds the scores lock
-    (waited ``score.lock_timeout_s``); 3 data; 4 no registered model, feature-list mismatch,
-    or MLflow unreachable (scores already written in that case).
+    (waited ``score.lock_timeout_s``); 3 data (incl. data older than the champion's); 4 no
+    registered model, feature-list mismatch, or MLflow unreachable (scores already written in
+    that case); 5 outputs could not be written (previous outputs intact).
     """
     cfg = _compose("score", args.overrides)
     if args.cfg:
@@ -352,7 +391,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "run": (cmd_run, "The main job: data check, build, train (with the analyst report), "
             "then score the mission hosts."),
     "score": (cmd_score, "Score mission hosts (or score.scope) with the champion models; "
-              "exit 2 config/lock busy, 3 data, 4 model/registry/tracking."),
+              "exit 2 config/lock busy, 3 data, 4 model/registry/tracking, 5 output not "
+              "written."),
     "explain": (cmd_explain, "SHAP values of the champion models per feature and family "
                 "(writes shap_values.parquet, family_contributions.parquet)."),
     "report": (cmd_report, "Write the analyst report (self-contained HTML) for the champion "
@@ -394,6 +434,10 @@ def make_parser() -> argparse.ArgumentParser:
         if name in ("build", "run"):
             p.add_argument("--force", action="store_true",
                            help="rebuild the panel even if its inputs are unchanged")
+        if name == "train":
+            p.add_argument("-m", "--multirun", action="store_true",
+                           help="Hydra multirun: sweeps ('features.families=[a],[a,b]'), "
+                                "hydra/launcher=joblib, hparams_search=optuna")
     return parser
 
 
