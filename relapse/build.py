@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock
 from omegaconf import DictConfig, OmegaConf
 
 from relapse import features as feats
-from relapse.errors import DataError
+from relapse.errors import DataError, writing
 from relapse.panel import build_base_panel, label_columns
 
 BASE_SOURCES: tuple[str, ...] = ("ucdp_acd", "gw_states", "country_codes")
@@ -66,6 +67,27 @@ def data_vintage(cfg: DictConfig) -> str:
     if cfg.data.vintage_year is not None:
         digest.update(f"vintage_year:{cfg.data.vintage_year}".encode())
     return digest.hexdigest()[:16]
+
+
+def _lock_path(path: Path) -> Path:
+    """A lock file for ``path`` outside the output directory (a failed build leaves nothing)."""
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"relapse-panel-{key}.lock"
+
+
+def data_last_year(cfg: DictConfig) -> int:
+    """The last year of the panel this config builds: the conflict data's last year.
+
+    Reads (and verifies) only the UCDP/PRIO ACD, cut to ``data.vintage_year``, so commands
+    can compare data releases before doing any work.
+    """
+    from relapse.sources import ensure_data_dir, load
+
+    acd = load("ucdp_acd", ensure_data_dir(cfg), verify=bool(cfg.data.verify_checksums),
+               vintage_year=cfg.data.vintage_year)
+    if acd.empty:
+        raise DataError("ucdp_acd: no conflict-years to build a panel from")
+    return int(acd["year"].max())
 
 
 def code_hash() -> str:
@@ -115,16 +137,20 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
     digest = input_hash(cfg, vintage)
     path = panel_path(cfg)
     meta_path = path.with_name(META_FILE)
-    if not force and path.is_file() and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-        if meta.get("input_hash") == digest:
-            return BuildResult(pd.read_parquet(path), path, digest, vintage, cached=True,
-                               notes=meta.get("notes", {}))
-    panel = make_panel(cfg, keys, progress=progress)
-    notes = {"outside_state_system": panel.attrs.get("outside_state_system", [])}
-    panel.attrs = {}
-    write_panel(panel, path, {"input_hash": digest, "data_vintage": vintage,
-                              "sources": keys, "rows": len(panel), "notes": notes})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Parallel jobs (relapse train -m) may build panels of different configs into one
+    # processed_dir: the lock keeps each panel.parquet paired with its own meta file.
+    with FileLock(str(_lock_path(path))):
+        if not force and path.is_file() and meta_path.is_file():
+            meta = json.loads(meta_path.read_text())
+            if meta.get("input_hash") == digest:
+                return BuildResult(pd.read_parquet(path), path, digest, vintage, cached=True,
+                                   notes=meta.get("notes", {}))
+        panel = make_panel(cfg, keys, progress=progress)
+        notes = {"outside_state_system": panel.attrs.get("outside_state_system", [])}
+        panel.attrs = {}
+        write_panel(panel, path, {"input_hash": digest, "data_vintage": vintage,
+                                  "sources": keys, "rows": len(panel), "notes": notes})
     return BuildResult(panel, path, digest, vintage, cached=False, notes=notes)
 
 
@@ -177,18 +203,25 @@ def write_panel(panel: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    Raises
+    ------
+    OutputError
+        On any :class:`OSError` (disk full, no permission), naming ``path``.
+    """
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def _rate(labels: pd.Series) -> float:

@@ -98,6 +98,22 @@ class SplitConfig:
     # Early stopping uses the last ``validation_years`` of each training window.
     validation_years: int = 3
     bootstrap_samples: int = 500
+    # Hyperparameter search (``hparams_search=optuna``) scores trials on the tuning origins
+    # tune_first_origin … tune_last_origin (None: first_origin - 1), and for horizon h never
+    # past first_origin - h, so no tuning label resolves after the first evaluation origin.
+    tune_first_origin: int = 1990
+    tune_last_origin: int | None = None
+
+
+@dataclass
+class TuneConfig:
+    """Hyperparameter search; switched on by ``relapse train -m hparams_search=optuna``."""
+
+    # True: each multirun job is a tuning trial (backtest on the tuning origins only, an
+    # MLflow child run, no final model, nothing registered) instead of a training run.
+    enabled: bool = False
+    # The MLflow run the trials are nested under (set by ``relapse train -m``).
+    parent_run_id: str | None = None
 
 
 @dataclass
@@ -162,11 +178,14 @@ class RelapseConfig:
 
     seed: int = 20190101
     promote: bool = False
+    # Train on data that end before the current champion's data (a release going backwards).
+    allow_older_vintage: bool = False
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
     target: TargetConfig = field(default_factory=TargetConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
+    tune: TuneConfig = field(default_factory=TuneConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
@@ -275,6 +294,7 @@ def validate_config(cfg: DictConfig) -> None:
         )
     if cfg.split.validation_years < 1:
         problems.append("split.validation_years must be at least 1")
+    problems.extend(_tuning_problems(cfg.split))
     if cfg.score.scope not in ("active_missions", "all_post_conflict", "countries"):
         problems.append(
             "score.scope must be active_missions, all_post_conflict or countries, "
@@ -286,6 +306,18 @@ def validate_config(cfg: DictConfig) -> None:
         problems.extend(_synthetic_problems(cfg.data))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def _tuning_problems(split: Any) -> list[str]:
+    """The tuning origins must be a non-empty range strictly before the evaluation origins."""
+    last = split.first_origin - 1 if split.tune_last_origin is None else split.tune_last_origin
+    if last >= split.first_origin:
+        return [f"split.tune_last_origin ({last}) must be before split.first_origin "
+                f"({split.first_origin}): tuning never looks at the evaluation origins"]
+    if split.tune_first_origin > last:
+        return [f"split.tune_first_origin ({split.tune_first_origin}) must be at most the last "
+                f"tuning origin ({last})"]
+    return []
 
 
 def _synthetic_problems(data: Any) -> list[str]:

@@ -43,6 +43,7 @@ with lag 0, annual indicators with the registry's lag of 1, i.e. values of ``t -
 * an army-integration provision (``intarmy``) in an agreement signed in ``t - 10 … t - 1``
   lowers it;
 * infant mortality (``t - 2``) raises it; better governance (``t - 2``) lowers it;
+* a national election in ``t - 1`` raises it (elections soon after war are risky);
 * ceasefire and low-activity endings raise it, government victories lower it.
 
 **Noise family: economy.** Every economy indicator (PWT, WDI, Maddison, V-Dem resource
@@ -99,6 +100,7 @@ class PlantedEffects:
     ``logit p = base + log_years_at_peace * log(years since the last active year)
     + mission * [mission present in t-1] + army_integration * [intarmy agreement in the last
     10 years] + infant_mortality * z(log infant mortality, t-2) + governance * g(t-2)
+    + election * [national election in t-1]
     + ceasefire_or_low_activity / government_victory (how the last episode ended)
     + frailty * (the state's latent frailty)``, where ``z = (log IMR - log 60) / 0.6`` and
     ``g`` is the latent governance level (about standard normal).
@@ -110,6 +112,7 @@ class PlantedEffects:
     army_integration: float = -1.2
     infant_mortality: float = 0.9
     governance: float = -0.6
+    election: float = 0.7
     ceasefire_or_low_activity: float = 0.4
     government_victory: float = -0.4
     frailty: float = 0.0
@@ -124,7 +127,7 @@ EFFECTS = PlantedEffects()
 # Codes
 
 # GW and COW codes of the real state system (2018 snapshot): never given to a synthetic state.
-_REAL_CODES = frozenset(int(c) for c in """
+_REAL_CODES_TEXT = """
 2 20 31 40 41 42 51 52 53 54 55 56 57 58 60 70 80 89 90 91 92 93 94 95 99 100 101 110 115 130
 135 140 145 150 155 160 165 200 205 210 211 212 220 221 223 225 230 232 235 240 245 255 260 265
 267 269 271 273 275 280 290 300 305 310 315 316 317 325 327 329 331 332 335 337 338 339 340 341
@@ -135,11 +138,12 @@ _REAL_CODES = frozenset(int(c) for c in """
 694 696 698 700 701 702 703 704 705 710 711 712 713 730 731 732 740 750 760 770 771 775 780 781
 790 800 811 812 815 816 817 820 830 835 840 850 851 860 900 910 920 935 940 941 946 947 950 955
 970 983 986 987 990
-""".split())
+"""
+_REAL_CODES = frozenset(int(c) for c in _REAL_CODES_TEXT.split())
 
 # ISO3 codes of real countries, territories and V-Dem units (country_converter and the
 # snapshot's crosswalk): never given to a synthetic state.
-_REAL_ISO3 = frozenset("""
+_REAL_ISO3_TEXT = """
 ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BDN BEL BEN BES BFA BGD
 BGR BHR BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BRW BTN BVR BVT BWA CAF CAN CCK CHE CHL CHN CIV
 CMR COD COG COK COL COM CPV CRI CUB CUW CXR CYM CYP CZE DDR DEU DJI DMA DNK DOM DZA ECU EGY ERI
@@ -152,7 +156,8 @@ PPS PRI PRK PRM PRT PRY PSB PSE PSG PYF QAT REU ROU RUS RWA SAU SAX SDN SEN SGP 
 SLE SLV SML SMR SOM SPD SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SXN SYC SYR TCA TCD TGO THA TJK
 TKL TKM TLS TON TSC TTO TUN TUR TUV TWN TWS TZA UGA UKR UMI URY USA UZB VAT VCT VDR VEN VGB VIR
 VNM VUT WLF WRG WSM XKX YEM YMD ZAF ZMB ZWE ZZB
-""".split())
+"""
+_REAL_ISO3 = frozenset(_REAL_ISO3_TEXT.split())
 
 
 def _special_codes() -> tuple[set[int], set[str]]:
@@ -213,7 +218,8 @@ def unit_codes(n_units: int) -> pd.DataFrame:
             + [f"Q{a}{b}" for a in letters[12:] for b in letters]
             + [f"AA{a}" for a in letters] + [f"ZZ{a}" for a in letters])
     rest = [f"{a}{b}{c}" for a in letters for b in letters for c in letters]
-    excluded = _REAL_ISO3 | special_letters
+    # "NAN" would be read back as missing (Gapminder's ``geo`` is the lower-case code).
+    excluded = _REAL_ISO3 | special_letters | {"NAN"}
     ordered = list(dict.fromkeys(c for c in [*user, *rest] if c not in excluded))
     names = np.array([f"Synthetic State {i + 1:05d}" for i in range(n_units)])
     return pd.DataFrame({"gwno": gw, "iso3": ordered[:n_units], "name": names})
@@ -244,6 +250,7 @@ class World:
     agreements: pd.DataFrame
     missions: pd.DataFrame
     mission_on: np.ndarray
+    elections: np.ndarray
 
 
 def _ar1(rng: np.random.Generator, n: int, t: int, rho: float, sd: float) -> np.ndarray:
@@ -287,6 +294,11 @@ def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
                + _ar1(rng, U, T, 0.8, 0.08))
     imr_z = (log_imr - np.log(60.0)) / 0.6
     governance = 0.85 * gov_level[:, None] + _ar1(rng, U, T, 0.9, 0.2)
+    # Democracies vote every four years, autocracies now and then; agreements that provide
+    # for elections add one a year or two later (in the loop below).
+    phase = rng.integers(0, 4, U)
+    elections = np.where(governance > 0, (years[None, :] + phase[:, None]) % 4 == 0,
+                         rng.random((U, T)) < 0.12) & in_system
 
     active = np.zeros((U, T), dtype=bool)
     intensity = np.zeros((U, T), dtype=np.int8)
@@ -329,6 +341,8 @@ def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
                               for k, p in enumerate(PROVISIONS)}
                 if provisions["intarmy"]:
                     intarmy_year[u] = end_t
+                if provisions["elections"]:
+                    elections[u, min(end_t + 1 + int(u_delay[u] < 0.5), T - 1)] = True
                 agreement_rows.append({
                     "unit": u, "t": end_t, "conflict_id": int(current[u]),
                     "pa_type": 1 if code == 1 else int(2 + (u_delay[u] < 0.5)),
@@ -356,6 +370,7 @@ def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
         relapse = (e.base + e.log_years_at_peace * np.log(at_peace) + e.mission * mission_prev
                    + e.army_integration * army + e.infant_mortality * imr_z[:, lag2]
                    + e.governance * governance[:, lag2]
+                   + e.election * (elections[:, t - 1] if t else 0)
                    + e.ceasefire_or_low_activity * np.isin(last_outcome, (2, 5))
                    + e.government_victory * (last_outcome == 3) + e.frailty * frailty)
         onset = (e.onset_base + 0.6 * imr_z[:, lag2] - 0.4 * governance[:, lag2]
@@ -384,7 +399,8 @@ def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
     return World(units=units, years=years, entry=entry, in_system=in_system, frailty=frailty,
                  log_imr=log_imr, governance=governance, active=active, intensity=intensity,
                  conflict=conflict, outcome=outcome, conflict_info=conflict_info,
-                 agreements=agreements, missions=missions, mission_on=mission_on)
+                 agreements=agreements, missions=missions, mission_on=mission_on,
+                 elections=elections)
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,7 +489,7 @@ class _Tables:
         return df
 
     def acd(self, ep: pd.DataFrame) -> pd.DataFrame:
-        w, years = self.w, self.w.years
+        years = self.w.years
         cid = ep["conflict"].to_numpy() + 1000
         first_ep = ep.groupby("conflict")["episode"].transform("min")
         first_rows = ep.loc[ep["episode"] == first_ep].groupby("conflict").first()
@@ -656,7 +672,7 @@ class _Tables:
             .reindex(mm["conflict_id"]).to_numpy(),
             "date": _date(mm["year"], mm["month"], 1),
             "year": mm["year"].to_numpy(),
-            "missionid": mm.index.map(lambda _: 0).to_numpy() + mm["acronym"].map(
+            "missionid": mm["acronym"].map(
                 {a: 50000 + k for k, a in enumerate(m["acronym"])}).to_numpy(),
             "mission": mm["acronym"].to_numpy(),
             "org": mm["org"].to_numpy(),
@@ -869,16 +885,7 @@ class _Tables:
 
     def elections(self, gv: dict[str, np.ndarray]) -> pd.DataFrame:
         n = len(self.u)
-        phase = self.rng.integers(0, 4, len(self.gw))[self.u]
-        democratic = gv["polyarchy"] > 0.5
-        held = np.where(democratic, (self.year + phase) % 4 == 0, self.rng.random(n) < 0.12)
-        a = self.w.agreements
-        promised = a.loc[a["elections"] == 1]
-        key = pd.MultiIndex.from_arrays([self.u, self.year])
-        for lag in (1, 2):
-            due = pd.MultiIndex.from_arrays([promised["unit"].to_numpy(),
-                                             self.w.years[promised["t"].to_numpy()] + lag])
-            held |= key.isin(due) & (self.rng.random(n) < 0.5)
+        held = self.cy(self.w.elections)
         pres = held & (self.rng.random(n) < 0.4)
         leg = held & (~pres | (self.rng.random(n) < 0.7))
         since = self._since(held)

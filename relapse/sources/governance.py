@@ -28,7 +28,9 @@ from relapse.sources.base import (
 )
 
 _YEAR = pa.Column(int, pa.Check.in_range(1700, LATEST_POSSIBLE_YEAR), coerce=True)
-_GW_CODE = pa.Column(float, pa.Check.in_range(2, COUNTRY_CODE_MAX), nullable=True, coerce=True)
+_GW_CODE = pa.Column(
+    float, pa.Check.in_range(2, COUNTRY_CODE_MAX), nullable=True, coerce=True
+)
 
 
 def _share(nullable: bool = True) -> pa.Column:
