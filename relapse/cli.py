@@ -200,8 +200,13 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Backtest, fit the final models, log to MLflow, register and promote; print a summary."""
-    if getattr(args, "multirun", False) and not args.cfg:
+    multirun = getattr(args, "multirun", False)
+    if multirun and not args.cfg:
         return _multirun_train(args)
+    if multirun:  # --cfg -m: the config shared by every job (sweeps left out)
+        from relapse.sweep import plain_overrides
+
+        args.overrides = plain_overrides(args.overrides)
     cfg = _compose("train", args.overrides)
     if cfg.tune.enabled and not args.cfg:
         raise ConfigError("hparams_search is a sweep: run it as relapse train -m "
@@ -292,6 +297,14 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
                           "average precision and Brier (point estimates; see the intervals).")
         version = result.versions.get(h)
         state = "promoted to champion" if result.promoted.get(h) else "candidate only"
+        check = result.promotion.get(h)
+        if check is not None and check.champion_ap is not None:
+            where = (f"on {check.rows} shared backtest rows" if check.rows
+                     else "logged backtest metrics")
+            state += (f" (average precision {check.candidate_ap:.3f} vs champion "
+                      f"v{check.champion_version} {check.champion_ap:.3f}, {where})")
+        elif check is not None:
+            state += f" ({check.basis})"
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
     console.print(f"MLflow run {result.run_id} at {result.tracking_uri} "
                   f"(data vintage {result.data_vintage}); {result.seconds:.0f} s")

@@ -7,10 +7,15 @@ Exit codes (stable, relied on by the batch job's scheduler):
 2     usage or configuration error (bad override, unknown key)
 3     data error (missing/altered/malformed source, unmapped code)
 4     model or registry error (no champion, tracking server down)
+5     output error (an output file could not be written: disk full, no permission)
 ====  =====================================================
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
 
 
 class RelapseError(Exception):
@@ -35,3 +40,25 @@ class ModelError(RelapseError):
     """A model, the registry or the tracking server cannot be used."""
 
     exit_code = 4
+
+
+class OutputError(RelapseError):
+    """An output file could not be written (disk full, read-only, no permission)."""
+
+    exit_code = 5
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn an :class:`OSError` raised while writing ``path`` into :class:`OutputError`.
+
+    Used only inside the atomic writers, which remove their temporary file first, so the
+    message can promise that the previous output is untouched.
+    """
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(
+            f"could not write {path}: {reason}; the previous output (if any) is unchanged"
+        ) from exc

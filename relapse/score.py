@@ -395,12 +395,17 @@ def family_drivers(model: ScoringModel, X: pd.DataFrame) -> tuple[list[str], lis
     fam = pd.DataFrame(contrib, columns=list(X.columns)).T
     fam.index = [model.family_map.get(f, "unassigned") for f in X.columns]
     sums = fam.groupby(level=0, sort=True).sum().T
-    up, down = [], []
-    for _, row in sums.iterrows():
-        pos = row[row >= DRIVER_MIN].sort_values(ascending=False, kind="mergesort")
-        neg = row[row <= -DRIVER_MIN].sort_values(kind="mergesort")
-        up.append("; ".join(f"{k} {v:+.2f}" for k, v in pos.head(DRIVERS_SHOWN).items()))
-        down.append("; ".join(f"{k} {v:+.2f}" for k, v in neg.head(DRIVERS_SHOWN).items()))
+    names = [str(c) for c in sums.columns]
+    values = sums.to_numpy(dtype="float64")
+    # Stable sorts (ties keep the families' alphabetical order), as per-row mergesorts would.
+    by_up = np.argsort(-values, axis=1, kind="stable")[:, :DRIVERS_SHOWN]
+    by_down = np.argsort(values, axis=1, kind="stable")[:, :DRIVERS_SHOWN]
+    up_v = np.take_along_axis(values, by_up, axis=1)
+    down_v = np.take_along_axis(values, by_down, axis=1)
+    up = ["; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True)
+                    if v >= DRIVER_MIN) for js, vs in zip(by_up, up_v, strict=True)]
+    down = ["; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True)
+                      if v <= -DRIVER_MIN) for js, vs in zip(by_down, down_v, strict=True)]
     return up, down
 
 

@@ -244,8 +244,41 @@ def _int_or_none(value: Any) -> int | None:
     return int(value) if value is not None and str(value).strip().isdigit() else None
 
 
-def promote(cfg: Any, horizon: int, version: str, score: float, force: bool = False) -> bool:
+@dataclass(frozen=True)
+class PromotionCheck:
+    """How a candidate compared with the champion (see :func:`promote`)."""
+
+    promoted: bool
+    basis: str
+    """``"no champion"``, ``"forced"``, ``"common backtest rows"`` or ``"logged metric"``."""
+    candidate_ap: float
+    champion_ap: float | None = None
+    champion_version: str | None = None
+    rows: int = 0
+
+
+MIN_COMMON_ROWS = 20
+"""Fewer shared backtest rows than this (or only one class among them) → compare the logged
+metrics instead. Small shared samples are noisy, but still like for like; below this the
+comparison says too little to be preferred over the full backtests."""
+
+
+def promote(
+    cfg: Any,
+    horizon: int,
+    version: str,
+    score: float,
+    force: bool = False,
+    predictions: pd.DataFrame | None = None,
+) -> PromotionCheck:
     """Give ``version`` the ``champion`` alias if it is at least as good as the champion.
+
+    "As good" is judged like for like: the candidate's and the champion's backtest forecasts
+    are compared on the rows both backtests forecast (same country-years, horizon and
+    labels; with a new data release those are the older origins, whose labels a vintage
+    cut does not change), by average precision. When the champion's run has no backtest
+    predictions or too few shared rows, the logged :data:`PROMOTION_METRIC` values are
+    compared instead (the basis is returned and logged, so the choice is visible).
 
     Parameters
     ----------
@@ -259,24 +292,72 @@ def promote(cfg: Any, horizon: int, version: str, score: float, force: bool = Fa
         The candidate's backtest average precision (:data:`PROMOTION_METRIC`).
     force
         Promote regardless (``promote=true``).
+    predictions
+        The candidate's backtest predictions (``gwno, year, horizon, y_true, p_model``).
 
     Returns
     -------
-    bool
-        Whether the candidate is now the champion.
+    PromotionCheck
     """
     from mlflow import MlflowClient
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
     with promotion_lock(cfg):  # compare-and-set: parallel runs must not both win
-        _, best = champion_metric(cfg, horizon)
-        ok = force or best is None or (np.isfinite(score) and score >= best)
-        if ok:
+        check = _compare(cfg, horizon, score, force, predictions)
+        if check.promoted:
             with mlflow_errors(f"promoting {name} v{version}", uri):
                 MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
                     name, CHAMPION, str(version))
-    return bool(ok)
+    return check
+
+
+def _compare(
+    cfg: Any, horizon: int, score: float, force: bool, predictions: pd.DataFrame | None
+) -> PromotionCheck:
+    from sklearn.metrics import average_precision_score
+
+    champion_version, best = champion_metric(cfg, horizon)
+    if champion_version is None:
+        return PromotionCheck(True, "no champion", score)
+    if force:
+        return PromotionCheck(True, "forced", score, best, champion_version)
+    theirs = champion_predictions(cfg, horizon)
+    if predictions is not None and theirs is not None:
+        ours = predictions.loc[predictions["horizon"] == horizon, ["gwno", "year", "y_true",
+                                                                   "p_model"]]
+        both = ours.merge(theirs[["gwno", "year", "p_model"]], on=["gwno", "year"],
+                          suffixes=("", "_champion"))
+        if len(both) >= MIN_COMMON_ROWS and both["y_true"].nunique() == 2:
+            mine = float(average_precision_score(both["y_true"], both["p_model"]))
+            other = float(average_precision_score(both["y_true"], both["p_model_champion"]))
+            return PromotionCheck(mine >= other, "common backtest rows", mine, other,
+                                  champion_version, len(both))
+    ok = best is None or (bool(np.isfinite(score)) and score >= best)
+    return PromotionCheck(ok, "logged metric", score, best, champion_version)
+
+
+def champion_predictions(cfg: Any, horizon: int) -> pd.DataFrame | None:
+    """The champion run's backtest predictions for ``horizon`` (None if it has none)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    name = model_name(cfg, horizon)
+    uri = tracking_uri(cfg)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    with mlflow_errors(f"reading the backtest of the champion of {name}", uri):
+        mv = _version_or_none(client, name, CHAMPION)
+        if mv is None:
+            return None
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = mlflow.artifacts.download_artifacts(
+                    run_id=str(mv.run_id), artifact_path="backtest_predictions.parquet",
+                    dst_path=tmp, tracking_uri=uri)
+                table = pd.read_parquet(path)
+        except (OSError, mlflow.exceptions.MlflowException):
+            return None
+    return table.loc[table["horizon"] == horizon]
 
 
 def promotion_lock(cfg: Any) -> Any:

@@ -48,6 +48,8 @@ class TrainResult:
     tracking_uri: str = ""
     seconds: float = 0.0
     report_path: Path | None = None
+    promotion: dict[int, Any] = field(default_factory=dict)
+    """Horizon → :class:`relapse.tracking.PromotionCheck`."""
 
 
 RUN_METRICS: dict[tuple[str, str], str] = {
@@ -161,6 +163,9 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
 
     Raises
     ------
+    DataError
+        If the data end before the data of a current champion (see
+        :func:`refuse_older_vintage`).
     ModelError
         If MLflow cannot be reached or refuses a write.
     """
@@ -171,13 +176,15 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
 
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
+    horizons = [int(h) for h in cfg.target.horizons]
+    refuse_older_vintage(cfg, horizons)
     built = training_panel(cfg)
     panel = built.panel
+    last_year = int(panel["year"].max())
     features = feats.feature_columns(cfg)
     families = feats.family_map(cfg)
     if not features:
         raise ValueError("no model features: features.families enables no registered feature")
-    horizons = [int(h) for h in cfg.target.horizons]
     say("panel ready")
 
     preds, folds = [], []
@@ -200,9 +207,11 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     uri = tracking.tracking_uri(cfg)
     versions: dict[int, str] = {}
     promoted: dict[int, bool] = {}
+    checks: dict[int, Any] = {}
     with (tracking.mlflow_errors("logging the training run", uri),
           mlflow.start_run(experiment_id=experiment_id) as run):
         mlflow.set_tags({"data_vintage": built.data_vintage,
+                         tracking.DATA_LAST_YEAR: str(last_year),
                          "git_commit": tracking.git_commit(),
                          "history_features": ",".join(HISTORY_FEATURES),
                          **{str(k): str(v) for k, v in cfg.tags.items()}})
@@ -223,11 +232,20 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             calibration = model.calibrator_.to_dict() if model.calibrator_ else None
             version = tracking.register_model(
                 cfg, h, model.booster_, rows[features].head(20), families, calibration,
-                tags={"data_vintage": built.data_vintage, "horizon": str(h)},
+                tags={"data_vintage": built.data_vintage, "horizon": str(h),
+                      tracking.DATA_LAST_YEAR: str(last_year)},
             )
             versions[h] = version
             score = metric_value(metrics, h, "model", "average_precision")
-            promoted[h] = tracking.promote(cfg, h, version, score, force=bool(cfg.promote))
+            check = tracking.promote(cfg, h, version, score, force=bool(cfg.promote),
+                                     predictions=predictions)
+            promoted[h] = check.promoted
+            checks[h] = check
+            mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
+            mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
+            if check.champion_ap is not None:
+                mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
+                mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
             say(f"registered {tracking.model_name(cfg, h)} v{version}"
                 + (" (champion)" if promoted[h] else ""))
         report_path = None
@@ -240,8 +258,49 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         metrics=metrics, predictions=predictions, run_id=run_id, versions=versions,
         promoted=promoted, data_vintage=built.data_vintage, folds=fold_table,
         models={h: finals[h][0] for h in horizons}, tracking_uri=uri,
-        seconds=time.perf_counter() - start, report_path=report_path,
+        seconds=time.perf_counter() - start, report_path=report_path, promotion=checks,
     )
+
+
+def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
+    """Refuse data ending before the data a current champion was trained on.
+
+    Runs before any work: asks the registry for each champion's ``data_last_year`` tag, and
+    reads the conflict data's last year (:func:`relapse.build.data_last_year`) only when a
+    champion records one. ``allow_older_vintage=true`` skips the check (e.g. a deliberate
+    backtest on an old release).
+
+    Raises
+    ------
+    DataError
+        Naming both years and the override.
+    ModelError
+        If the registry cannot be reached.
+    """
+    from relapse import tracking
+    from relapse.build import data_last_year
+    from relapse.errors import DataError
+
+    if cfg.allow_older_vintage:
+        return
+    recorded: dict[int, tuple[str | None, int]] = {}
+    for h in horizons:
+        version, year = tracking.champion_data_last_year(cfg, h)
+        if year is not None:
+            recorded[h] = (version, year)
+    if not recorded:
+        return
+    last = data_last_year(cfg)
+    later = {h: vy for h, vy in recorded.items() if vy[1] > last}
+    if later:
+        h = max(later, key=lambda k: later[k][1])
+        version, year = later[h]
+        raise DataError(
+            f"the data end in {last}, but the champion {tracking.model_name(cfg, h)} v{version} "
+            f"was trained on data up to {year}: this looks like an older data release going "
+            "backwards in time (check paths.data_dir and data.vintage_year). Nothing was "
+            "trained; to train on it anyway, pass allow_older_vintage=true"
+        )
 
 
 def write_training_report(

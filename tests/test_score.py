@@ -19,7 +19,7 @@ import pytest
 
 from relapse import score as score_mod
 from relapse.config import compose_config
-from relapse.errors import ConfigError, ModelError
+from relapse.errors import ConfigError, ModelError, OutputError
 from relapse.score import (
     COLUMNS,
     ScoreLockError,
@@ -234,7 +234,7 @@ def test_crash_mid_write_leaves_previous_outputs(tmp_path, processed_dir, models
         real(path, data)
 
     monkeypatch.setattr(score_mod, "_write_file", crash_on_second)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(OutputError, match=r"as_of=2018/.*disk full \(simulated\)"):
         run(tmp_path, processed_dir, models, "score.scope=all_post_conflict")
     assert file_hashes(tmp_path / "scores" / "as_of=2018") == before
     leftovers = [p.name for p in (tmp_path / "scores").iterdir() if ".tmp-" in p.name]

@@ -92,9 +92,22 @@ def test_train_registers_promotes_and_loads(tmp_path: Path, data_dir: Path,
 
     version, best = champion_metric(cfg, 1)
     assert version == "2" and best is not None
-    assert promote(cfg, 1, "1", score=best - 0.01) is False  # worse: stays candidate
+    # Without the candidate's forecasts, the logged metrics are compared.
+    check = promote(cfg, 1, "1", score=best - 0.01)
+    assert (check.promoted, check.basis) == (False, "logged metric")  # worse: stays candidate
     assert load_registered(cfg, 1).version == "2"
-    assert promote(cfg, 1, "1", score=0.0, force=True) is True  # promote=true
+    # With them, the comparison is like for like on the rows both backtests forecast: the
+    # champion's own forecasts tie (promoted), reversed forecasts lose (not promoted).
+    same = result.predictions
+    check = promote(cfg, 1, "1", score=0.0, predictions=same)
+    assert check.basis == "common backtest rows" and check.rows == (same["horizon"] == 1).sum()
+    assert check.promoted and check.candidate_ap == pytest.approx(check.champion_ap)
+    promote(cfg, 1, "2", score=0.0, force=True)
+    worse = same.assign(p_model=1.0 - same["p_model"])
+    check = promote(cfg, 1, "1", score=1.0, predictions=worse)
+    assert not check.promoted and check.candidate_ap < check.champion_ap
+    assert load_registered(cfg, 1).version == "2"
+    assert promote(cfg, 1, "1", score=0.0, force=True).promoted  # promote=true
     assert load_registered(cfg, 1).version == "1"
 
 
