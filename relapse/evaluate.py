@@ -194,14 +194,16 @@ def metric_value(table: pd.DataFrame, horizon: int, model: str, metric: str) -> 
 
 def plot_reliability(predictions: pd.DataFrame, horizon: int, path: Path,
                      n_bins: int = 10) -> Path:
-    """Write a reliability diagram (model and both baselines) for one horizon to ``path``."""
-    import matplotlib
+    """Write a reliability diagram (model and both baselines) for one horizon to ``path``.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a bare :class:`~matplotlib.figure.Figure` (no pyplot, no backend switch), so it
+    works headless and leaves an interactive session's backend alone.
+    """
+    from matplotlib.figure import Figure
 
     df = predictions.loc[predictions["horizon"] == horizon]
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig = Figure(figsize=(5, 5))
+    ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
     y = df["y_true"].to_numpy(dtype="float64")
     for name, col in MODELS.items():
@@ -217,5 +219,4 @@ def plot_reliability(predictions: pd.DataFrame, horizon: int, path: Path,
     ax.legend(loc="upper left")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
     return path

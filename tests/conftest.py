@@ -52,3 +52,14 @@ def materialise(path: Path) -> Path:
         shutil.copyfile(target, path)
         path.chmod(0o644)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test from a temporary directory, with no tracking server from the shell.
+
+    Relative default paths (``data/processed``, ``mlflow.db``, ``reports/``) then land in the
+    test's own folder, so no test can write into the repository or a user's real MLflow store.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -31,6 +31,7 @@ def fast_overrides(tmp: Path, data_dir: Path) -> list[str]:
         f"paths.data_dir={data_dir}",
         f"paths.processed_dir={tmp / 'processed'}",
         f"paths.output_dir={tmp / 'outputs'}",
+        f"paths.reports_dir={tmp / 'reports'}",
         f"mlflow.embedded_store={tmp / 'mlflow.db'}",
         f"mlflow.artifact_root={tmp / 'mlartifacts'}",
     ]

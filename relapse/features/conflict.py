@@ -78,21 +78,23 @@ def _agreements(tl: pd.DataFrame, agreements: pd.DataFrame) -> pd.DataFrame:
     signed = agreements.groupby(["gwno", "year"]).agg(
         n=("paid", "nunique"), full=("pa_type", lambda s: int((s == 1).any()))
     )
-    counts = np.zeros(len(tl))
-    full = np.zeros(len(tl))
-    gw = tl["gwno"].to_numpy()
-    yr = tl["year"].to_numpy()
+    gw = tl["gwno"].to_numpy(dtype="int64")
+    yr = tl["year"].to_numpy(dtype="int64")
     start = tl["spell_start"].to_numpy(dtype=float, na_value=np.nan)
-    by_country: dict[int, pd.DataFrame] = {
-        int(g): sub.droplevel(0) for g, sub in signed.groupby(level=0)
-    }
-    for i in range(len(tl)):
-        sub = by_country.get(int(gw[i]))
-        if sub is None or np.isnan(start[i]):
-            continue
-        window = sub.loc[(sub.index >= start[i]) & (sub.index <= yr[i])]
-        counts[i] = window["n"].sum()
-        full[i] = float(window["full"].any()) if len(window) else 0.0
+    # Window sums over signature years start … t from per-country cumulative sums, found by
+    # binary search on a (gwno, year) key: vectorised, instead of a lookup per row.
+    signed = signed.reset_index().sort_values(["gwno", "year"])
+    span = 1 + max(int(yr.max(initial=0)), int(signed["year"].max()) if len(signed) else 0)
+    keys = signed["gwno"].to_numpy(dtype="int64") * span + signed["year"].to_numpy(dtype="int64")
+    cum_n = np.concatenate([[0], np.cumsum(signed["n"].to_numpy(dtype="int64"))])
+    cum_full = np.concatenate([[0], np.cumsum(signed["full"].to_numpy(dtype="int64"))])
+    has_spell = ~np.isnan(start)
+    first = np.where(has_spell, start, 0).astype("int64")
+    lo = np.searchsorted(keys, gw * span + first, side="left")
+    hi = np.searchsorted(keys, gw * span + yr, side="right")
+    inside = has_spell & (hi > lo)
+    counts = np.where(inside, cum_n[hi] - cum_n[lo], 0).astype(float)
+    full = np.where(inside, (cum_full[hi] - cum_full[lo]) > 0, False).astype(float)
     covered = yr >= AGREEMENTS_FIRST_YEAR
     return pd.DataFrame(
         {
