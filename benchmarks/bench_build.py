@@ -29,7 +29,10 @@ def run(overrides: list[str]) -> float:
     start = time.perf_counter()
     subprocess.run(
         [str(REPO / ".venv" / "bin" / "relapse"), "build", *overrides],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
     )
     return time.perf_counter() - start
 
@@ -46,10 +49,14 @@ def main() -> None:
             fresh.append(run(overrides))
             cached.append(run(overrides))
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"relapse build, fresh : median {statistics.median(fresh):.2f} s "
-          f"(min {min(fresh):.2f}, max {max(fresh):.2f}, n={len(fresh)})")
-    print(f"relapse build, cached: median {statistics.median(cached):.2f} s "
-          f"(min {min(cached):.2f}, max {max(cached):.2f}, n={len(cached)})")
+    print(
+        f"relapse build, fresh : median {statistics.median(fresh):.2f} s "
+        f"(min {min(fresh):.2f}, max {max(fresh):.2f}, n={len(fresh)})"
+    )
+    print(
+        f"relapse build, cached: median {statistics.median(cached):.2f} s "
+        f"(min {min(cached):.2f}, max {max(cached):.2f}, n={len(cached)})"
+    )
     print(f"peak memory of one build process: {peak_mb:.0f} MB")
 
 

@@ -47,32 +47,61 @@ def main(overrides: list[str]) -> None:
     models = {}
     for h in cfg.target.horizons:
         rows = pop.loc[pop[f"relapse_h{h}"].notna()]
-        models[h] = lgb.train(params, lgb.Dataset(rows[names], rows[f"relapse_h{h}"].astype(int)),
-                              200)
-    print(f"panel: {len(panel):,} rows, {len(pop):,} post-conflict, {len(names)} features, "
-          f"horizons {list(models)}")
+        models[h] = lgb.train(
+            params, lgb.Dataset(rows[names], rows[f"relapse_h{h}"].astype(int)), 200
+        )
+    print(
+        f"panel: {len(panel):,} rows, {len(pop):,} post-conflict, {len(names)} features, "
+        f"horizons {list(models)}"
+    )
 
-    shap_long, fam = clock(f"explain {len(pop):,} rows × {len(models)} horizons (TreeSHAP)",
-                           explain.explain_panel, panel, models, fmap)
+    shap_long, fam = clock(
+        f"explain {len(pop):,} rows × {len(models)} horizons (TreeSHAP)",
+        explain.explain_panel,
+        panel,
+        models,
+        fmap,
+    )
     clock("global importance", explain.global_importance, shap_long, fmap)
     clock("change since last year (all rows)", explain.change_since_last_year, fam)
 
     # Same-shape stand-ins for the back-test tables, so the report has every section.
     bt = pop.loc[pop["year"] >= 2000, ["gwno", "year"]]
-    backtest = pd.concat([bt.assign(horizon=h, y_true=pop.loc[bt.index, f"relapse_h{h}"]
-                                    .astype("float64"),
-                                    p_model=models[h].predict(pop.loc[bt.index, names]),
-                                    p_history=0.1, p_climatology=0.1) for h in models],
-                         ignore_index=True)
-    metrics = pd.DataFrame([{"horizon": h, "model": m, "metric": k, "value": v, "lo": v - .05,
-                             "hi": v + .05} for h in models
-                            for m, k, v in (("model", "average_precision", .3),
-                                            ("history", "average_precision", .25),
-                                            ("climatology", "base_rate", .1))])
+    backtest = pd.concat(
+        [
+            bt.assign(
+                horizon=h,
+                y_true=pop.loc[bt.index, f"relapse_h{h}"].astype("float64"),
+                p_model=models[h].predict(pop.loc[bt.index, names]),
+                p_history=0.1,
+                p_climatology=0.1,
+            )
+            for h in models
+        ],
+        ignore_index=True,
+    )
+    metrics = pd.DataFrame(
+        [
+            {"horizon": h, "model": m, "metric": k, "value": v, "lo": v - 0.05, "hi": v + 0.05}
+            for h in models
+            for m, k, v in (
+                ("model", "average_precision", 0.3),
+                ("history", "average_precision", 0.25),
+                ("climatology", "base_rate", 0.1),
+            )
+        ]
+    )
 
     def full_report() -> Path:
-        ctx = build_context(panel, models, registry_table(cfg), metrics=metrics,
-                            backtest=backtest, options=cfg.report, data_vintage="bench")
+        ctx = build_context(
+            panel,
+            models,
+            registry_table(cfg),
+            metrics=metrics,
+            backtest=backtest,
+            options=cfg.report,
+            data_vintage="bench",
+        )
         return write_report(tmp / "report.html", render_report(ctx))
 
     path = clock("full report (context + plots + render + write)", full_report)
@@ -81,11 +110,20 @@ def main(overrides: list[str]) -> None:
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(4000, 100)), columns=[f"f{i}" for i in range(100)])
     y = (X["f0"] + rng.normal(size=4000) > 1.5).astype(int)
-    big = lgb.train({"objective": "binary", "num_leaves": 15, "verbosity": -1,
-                     "num_threads": 2}, lgb.Dataset(X, y), 400)
+    big = lgb.train(
+        {"objective": "binary", "num_leaves": 15, "verbosity": -1, "num_threads": 2},
+        lgb.Dataset(X, y),
+        400,
+    )
     keys = pd.DataFrame({"gwno": np.arange(4000), "year": 2000})
-    clock("synthetic 4,000 rows × 100 features × 400 trees, one horizon",
-          explain.shap_values, big, X, keys, horizon=1)
+    clock(
+        "synthetic 4,000 rows × 100 features × 400 trees, one horizon",
+        explain.shap_values,
+        big,
+        X,
+        keys,
+        horizon=1,
+    )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,19 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FIELDS = ("stage", "n_units", "rows", "wall_s", "process_s", "peak_mb", "throughput",
-          "threads", "load_avg", "command", "note")
+FIELDS = (
+    "stage",
+    "n_units",
+    "rows",
+    "wall_s",
+    "process_s",
+    "peak_mb",
+    "throughput",
+    "threads",
+    "load_avg",
+    "command",
+    "note",
+)
 TARGETS = {"train_s": 120.0, "predict_rows_s": 200_000.0, "peak_mb": 8 * 1024.0}
 LGB_STAGES = ("train", "backtest", "predict", "shap", "score")
 
@@ -71,15 +82,20 @@ LGB_STAGES = ("train", "backtest", "predict", "shap", "score")
 
 
 def _overrides(n_units: int, work: Path) -> list[str]:
-    return ["data=synthetic", f"data.n_units={n_units}", "data.n_years=73",
-            f"paths.processed_dir={work}"]
+    return [
+        "data=synthetic",
+        f"data.n_units={n_units}",
+        "data.n_years=73",
+        f"paths.processed_dir={work}",
+    ]
 
 
 def _cfg(n_units: int, work: Path, threads: int, extra: list[str] | None = None):
     from relapse.config import compose_config
 
-    return compose_config("train", [*_overrides(n_units, work),
-                                    f"model.params.num_threads={threads}", *(extra or [])])
+    return compose_config(
+        "train", [*_overrides(n_units, work), f"model.params.num_threads={threads}", *(extra or [])]
+    )
 
 
 def _panel(work: Path):
@@ -111,8 +127,10 @@ def child_train(n_units: int, work: Path, threads: int, horizons: list[int]) -> 
         model, fitted = fit_final(panel, features, h, cfg)
         model.booster_.save_model(str(work / f"model_h{h}_t{threads}.txt"))
         rows = max(rows, len(fitted))
-        notes.append(f"h{h}: {len(fitted)} rows, {model.best_iteration_} rounds, "
-                     f"{time.perf_counter() - t:.1f}s")
+        notes.append(
+            f"h{h}: {len(fitted)} rows, {model.best_iteration_} rounds, "
+            f"{time.perf_counter() - t:.1f}s"
+        )
         assert fitted[label_column(h)].notna().all()
     wall = time.perf_counter() - start
     # Untimed: a booster of the shipped size (num_boost_round trees, no early stopping) for
@@ -124,13 +142,22 @@ def child_train(n_units: int, work: Path, threads: int, horizons: list[int]) -> 
     rows_h1 = panel.loc[panel["in_population"] & panel[label_column(1)].notna()]
     rows_h1 = rows_h1.sample(min(len(rows_h1), 50_000), random_state=0)
     params = build_model(cfg.model, int(cfg.seed))._lgb_params()
-    full = lgb.train(params, lgb.Dataset(rows_h1[features].to_numpy("float64"),
-                                         rows_h1[label_column(1)].astype(int),
-                                         feature_name=features),
-                     num_boost_round=int(cfg.model.num_boost_round))
+    full = lgb.train(
+        params,
+        lgb.Dataset(
+            rows_h1[features].to_numpy("float64"),
+            rows_h1[label_column(1)].astype(int),
+            feature_name=features,
+        ),
+        num_boost_round=int(cfg.model.num_boost_round),
+    )
     full.save_model(str(work / f"model_full_t{threads}.txt"))
-    return {"wall_s": wall, "rows": rows, "throughput": "",
-            "note": f"{len(features)} features; " + "; ".join(notes)}
+    return {
+        "wall_s": wall,
+        "rows": rows,
+        "throughput": "",
+        "note": f"{len(features)} features; " + "; ".join(notes),
+    }
 
 
 def child_backtest(n_units: int, work: Path, threads: int, horizons: list[int]) -> dict:
@@ -143,17 +170,22 @@ def child_backtest(n_units: int, work: Path, threads: int, horizons: list[int]) 
     result = backtest(panel, feature_columns(cfg), 1, cfg)
     wall = time.perf_counter() - start
     folds = result.folds
-    return {"wall_s": wall, "rows": int(folds["n_train"].max()), "throughput": "",
-            "note": f"h1, {len(folds)} origins ({folds['origin'].min()}-{folds['origin'].max()}),"
-                    f" train rows {folds['n_train'].min()}-{folds['n_train'].max()}"}
+    return {
+        "wall_s": wall,
+        "rows": int(folds["n_train"].max()),
+        "throughput": "",
+        "note": f"h1, {len(folds)} origins ({folds['origin'].min()}-{folds['origin'].max()}),"
+        f" train rows {folds['n_train'].min()}-{folds['n_train'].max()}",
+    }
 
 
 def _booster(work: Path, h: int | str, threads: int):
     """A booster saved by ``train`` (its ``num_threads`` is the one it was trained with)."""
     import lightgbm as lgb
 
-    return lgb.Booster(model_file=str(work / f"model_{'' if h == 'full' else 'h'}{h}"
-                                          f"_t{threads}.txt"))
+    return lgb.Booster(
+        model_file=str(work / f"model_{'' if h == 'full' else 'h'}{h}_t{threads}.txt")
+    )
 
 
 def child_predict(n_units: int, work: Path, threads: int, horizons: list[int]) -> dict:
@@ -166,8 +198,12 @@ def child_predict(n_units: int, work: Path, threads: int, horizons: list[int]) -
     p = booster.predict(X, num_threads=threads)
     wall = time.perf_counter() - start
     assert len(p) == len(panel)
-    return {"wall_s": wall, "rows": len(X), "throughput": len(X) / wall,
-            "note": f"{booster.num_trees()}-tree h1 booster, all rows"}
+    return {
+        "wall_s": wall,
+        "rows": len(X),
+        "throughput": len(X) / wall,
+        "note": f"{booster.num_trees()}-tree h1 booster, all rows",
+    }
 
 
 def child_shap(n_units: int, work: Path, threads: int, horizons: list[int]) -> dict:
@@ -179,9 +215,13 @@ def child_shap(n_units: int, work: Path, threads: int, horizons: list[int]) -> d
     start = time.perf_counter()
     values, _ = contributions(booster, pop)
     wall = time.perf_counter() - start
-    return {"wall_s": wall, "rows": len(pop), "throughput": len(pop) / wall,
-            "note": f"{booster.num_trees()}-tree h1 booster, {values.shape[1]} features, "
-                    "post-conflict rows"}
+    return {
+        "wall_s": wall,
+        "rows": len(pop),
+        "throughput": len(pop) / wall,
+        "note": f"{booster.num_trees()}-tree h1 booster, {values.shape[1]} features, "
+        "post-conflict rows",
+    }
 
 
 def child_score(n_units: int, work: Path, threads: int, horizons: list[int]) -> dict:
@@ -224,21 +264,34 @@ def child_score(n_units: int, work: Path, threads: int, horizons: list[int]) -> 
     start = time.perf_counter()
     n = 0
     for year, rows in pop.groupby("year", sort=True):
-        targets = pd.DataFrame({"gwno": pd.array(rows["gwno"], dtype="Int64"),
-                                "iso3": rows["iso3"].astype("string").to_numpy(),
-                                "country": rows["country"].astype("string").to_numpy(),
-                                "missions": pd.array([""] * len(rows), dtype="string")})
+        targets = pd.DataFrame(
+            {
+                "gwno": pd.array(rows["gwno"], dtype="Int64"),
+                "iso3": rows["iso3"].astype("string").to_numpy(),
+                "country": rows["country"].astype("string").to_numpy(),
+                "missions": pd.array([""] * len(rows), dtype="string"),
+            }
+        )
         table = score_table(panel, targets, models, int(year), "bench", bands)
         n += int((table["status"] == "scored").sum())
     wall = time.perf_counter() - start
-    return {"wall_s": wall, "rows": len(pop), "throughput": len(pop) / wall,
-            "note": f"score_table per year, horizons {horizons}: {n} scored rows"
-                    + (f" (as_of years of the last {last_years} years only)" if last_years
-                       else "")}
+    return {
+        "wall_s": wall,
+        "rows": len(pop),
+        "throughput": len(pop) / wall,
+        "note": f"score_table per year, horizons {horizons}: {n} scored rows"
+        + (f" (as_of years of the last {last_years} years only)" if last_years else ""),
+    }
 
 
-CHILDREN = {"generate": child_generate, "train": child_train, "backtest": child_backtest,
-            "predict": child_predict, "shap": child_shap, "score": child_score}
+CHILDREN = {
+    "generate": child_generate,
+    "train": child_train,
+    "backtest": child_backtest,
+    "predict": child_predict,
+    "shap": child_shap,
+    "score": child_score,
+}
 
 
 # --------------------------------------------------------------------------------- parent
@@ -270,14 +323,23 @@ def panel_rows(work: Path) -> tuple[int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, nargs="+", default=[140, 1400, 14000])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1],
-                        help="LightGBM num_threads values to measure")
-    parser.add_argument("--threads-min-units", type=int, default=0,
-                        help="measure threads other than 1 only from this many units")
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=[1], help="LightGBM num_threads values to measure"
+    )
+    parser.add_argument(
+        "--threads-min-units",
+        type=int,
+        default=0,
+        help="measure threads other than 1 only from this many units",
+    )
     parser.add_argument("--horizons", type=int, nargs="+", default=[1, 2, 5])
     parser.add_argument("--stages", nargs="+", default=["generate", "build", *LGB_STAGES])
-    parser.add_argument("--data-root", type=Path, default=None,
-                        help="reuse/keep <root>/syn-<units>/raw (default: a temporary dir)")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="reuse/keep <root>/syn-<units>/raw (default: a temporary dir)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
     parser.add_argument("--csv", type=Path, default=None, help="write (append) rows here")
     parser.add_argument("--plot", type=Path, default=None, help="plot --csv to this PNG")
@@ -313,35 +375,57 @@ def main() -> int:
                     if stage == "build":
                         cmd = [relapse, "build", *_overrides(n, work), "--force"]
                     else:
-                        cmd = [sys.executable, __file__, "--child", stage, "--units", str(n),
-                               "--work", str(work), "--threads", str(threads),
-                               "--horizons", *map(str, args.horizons)]
+                        cmd = [
+                            sys.executable,
+                            __file__,
+                            "--child",
+                            stage,
+                            "--units",
+                            str(n),
+                            "--work",
+                            str(work),
+                            "--threads",
+                            str(threads),
+                            "--horizons",
+                            *map(str, args.horizons),
+                        ]
                     load = os.getloadavg()[0]
                     wall, peak, out = measure(cmd, env)
                     info = json.loads(out.strip().splitlines()[-1]) if stage != "build" else {}
                     if stage == "build":
                         n_rows, n_pop = panel_rows(work)
-                        info = {"wall_s": wall, "rows": n_rows, "throughput": n_rows / wall,
-                                "note": f"{n_pop} post-conflict rows"}
+                        info = {
+                            "wall_s": wall,
+                            "rows": n_rows,
+                            "throughput": n_rows / wall,
+                            "note": f"{n_pop} post-conflict rows",
+                        }
                     if stage == "generate":
                         info.update(rows="", throughput="", note="raw CSV files + manifest")
                     thr = info.get("throughput", "")
                     row = {
-                        "stage": stage, "n_units": n, "rows": info.get("rows", ""),
-                        "wall_s": round(info["wall_s"], 2), "process_s": round(wall, 2),
-                        "peak_mb": round(peak), "throughput": round(thr) if thr != "" else "",
+                        "stage": stage,
+                        "n_units": n,
+                        "rows": info.get("rows", ""),
+                        "wall_s": round(info["wall_s"], 2),
+                        "process_s": round(wall, 2),
+                        "peak_mb": round(peak),
+                        "throughput": round(thr) if thr != "" else "",
                         "threads": threads if stage in LGB_STAGES else "",
                         "load_avg": round(load, 2),
-                        "command": " ".join(Path(c).name if i < 2 else c
-                                            for i, c in enumerate(cmd)).replace(str(root), "$ROOT"),
+                        "command": " ".join(
+                            Path(c).name if i < 2 else c for i, c in enumerate(cmd)
+                        ).replace(str(root), "$ROOT"),
                         "note": info.get("note", ""),
                     }
                     rows_out.append(row)
-                    print(f"{stage:<9s} n={n:<6d} t={row['threads']!s:<2s} "
-                          f"rows={row['rows']!s:>8s} {row['wall_s']:8.2f} s "
-                          f"(process {wall:7.2f} s) {peak:7.0f} MB "
-                          f"{row['throughput']!s:>9s} rows/s load {load:4.2f} | {row['note']}",
-                          flush=True)
+                    print(
+                        f"{stage:<9s} n={n:<6d} t={row['threads']!s:<2s} "
+                        f"rows={row['rows']!s:>8s} {row['wall_s']:8.2f} s "
+                        f"(process {wall:7.2f} s) {peak:7.0f} MB "
+                        f"{row['throughput']!s:>9s} rows/s load {load:4.2f} | {row['note']}",
+                        flush=True,
+                    )
                     if args.csv:
                         write_rows(args.csv, [row])
             if not args.keep and args.data_root is None:
@@ -378,22 +462,32 @@ def plot(csv_path: Path, png: Path) -> Path:
     size = table.loc[table["stage"] == "build"].set_index("n_units")["rows"]
     table = table.assign(panel_rows=table["n_units"].map(size))
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(12, 5))
-    for (stage, threads), g in table.groupby(["stage", table["threads"].fillna(0)],
-                                             sort=False):
+    for (stage, threads), g in table.groupby(["stage", table["threads"].fillna(0)], sort=False):
         label = stage if not threads else f"{stage} ({int(threads)} thr)"
         style = "--" if threads and threads > 1 else "-"
         g = g.sort_values("panel_rows")
         ax_t.plot(g["panel_rows"], g["wall_s"], style, marker="o", label=label)
         ax_m.plot(g["panel_rows"], g["peak_mb"], style, marker="o", label=label)
     ax_t.axhline(TARGETS["train_s"], color="red", lw=1, ls=":")
-    ax_t.annotate("train target 120 s (~1M rows)", (size.min(), TARGETS["train_s"] * 1.1),
-                  color="red", fontsize=8)
+    ax_t.annotate(
+        "train target 120 s (~1M rows)",
+        (size.min(), TARGETS["train_s"] * 1.1),
+        color="red",
+        fontsize=8,
+    )
     predict_target = size / TARGETS["predict_rows_s"]
-    ax_t.plot(predict_target.index.map(size), predict_target.to_numpy(), color="red", lw=1,
-              ls="-.", label="predict target (200k rows/s)")
+    ax_t.plot(
+        predict_target.index.map(size),
+        predict_target.to_numpy(),
+        color="red",
+        lw=1,
+        ls="-.",
+        label="predict target (200k rows/s)",
+    )
     ax_m.axhline(TARGETS["peak_mb"], color="red", lw=1, ls=":")
-    ax_m.annotate("peak memory target 8 GB", (size.min(), TARGETS["peak_mb"] * 1.1),
-                  color="red", fontsize=8)
+    ax_m.annotate(
+        "peak memory target 8 GB", (size.min(), TARGETS["peak_mb"] * 1.1), color="red", fontsize=8
+    )
     for ax, ylabel in ((ax_t, "wall time (s)"), (ax_m, "peak RSS (MB)")):
         ax.set_xscale("log")
         ax.set_yscale("log")

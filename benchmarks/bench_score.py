@@ -72,9 +72,18 @@ def train_standins(overrides: list[str], out: Path) -> dict:
     models = {}
     for h in cfg.target.horizons:
         rows = panel.loc[panel["in_population"] & panel[f"relapse_h{h}"].notna()]
-        booster = lgb.train({"objective": "binary", "num_leaves": 7, "verbose": -1, "seed": 1,
-                             "deterministic": True, "num_threads": 1},
-                            lgb.Dataset(rows[feats], label=rows[f"relapse_h{h}"].astype(int)), 60)
+        booster = lgb.train(
+            {
+                "objective": "binary",
+                "num_leaves": 7,
+                "verbose": -1,
+                "seed": 1,
+                "deterministic": True,
+                "num_threads": 1,
+            },
+            lgb.Dataset(rows[feats], label=rows[f"relapse_h{h}"].astype(int)),
+            60,
+        )
         path = out / f"h{h}.txt"
         booster.save_model(str(path))
         models[str(h)] = str(path)
@@ -84,8 +93,9 @@ def train_standins(overrides: list[str], out: Path) -> dict:
 def run_once(cmd: list[str]) -> tuple[float, int]:
     """Wall seconds and exit code of one subprocess."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
+    proc = subprocess.run(
+        cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     wall = time.perf_counter() - start
     if proc.returncode:
         print(f"exit {proc.returncode}: {proc.stderr.strip()[-500:]}", file=sys.stderr)
@@ -117,8 +127,10 @@ def main() -> int:
         walls.append(wall)
         print(f"run: {wall:.2f} s, exit {code}")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"cold start: median {sorted(walls)[len(walls) // 2]:.2f} s, max {max(walls):.2f} s; "
-          f"peak RSS {peak_mb:.0f} MB")
+    print(
+        f"cold start: median {sorted(walls)[len(walls) // 2]:.2f} s, max {max(walls):.2f} s; "
+        f"peak RSS {peak_mb:.0f} MB"
+    )
     return 0
 
 

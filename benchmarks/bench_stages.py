@@ -40,8 +40,9 @@ FIELDS = ("stage", "rows", "wall_s", "peak_mb", "throughput", "threads", "load_a
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) and stderr tail of one child process (raises on failure)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the max over all).
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
@@ -78,11 +79,16 @@ def main() -> int:
             threads = o.split("=", 1)[1]
     rows_out = []
     try:
-        common = [f"paths.processed_dir={tmp / 'processed'}", f"paths.models_dir={tmp / 'models'}",
-                  f"paths.reports_dir={tmp / 'reports'}", f"paths.scores_dir={tmp / 'scores'}",
-                  f"paths.output_dir={tmp / 'outputs'}",
-                  f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-                  f"mlflow.artifact_root={tmp / 'mlartifacts'}", *args.overrides]
+        common = [
+            f"paths.processed_dir={tmp / 'processed'}",
+            f"paths.models_dir={tmp / 'models'}",
+            f"paths.reports_dir={tmp / 'reports'}",
+            f"paths.scores_dir={tmp / 'scores'}",
+            f"paths.output_dir={tmp / 'outputs'}",
+            f"mlflow.embedded_store={tmp / 'mlflow.db'}",
+            f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+            *args.overrides,
+        ]
         stages = [
             ("build", ["build"]),
             ("train", ["train", "report.on_train=false"]),
@@ -103,25 +109,39 @@ def main() -> int:
             assert best is not None
             if stage == "build":
                 n_rows, n_pop = panel_counts(tmp / "processed")
-            rows = {"build": n_rows, "train": n_pop, "explain": n_pop * 3, "report": n_pop,
-                    "score": n_pop}[stage]
+            rows = {
+                "build": n_rows,
+                "train": n_pop,
+                "explain": n_pop * 3,
+                "report": n_pop,
+                "score": n_pop,
+            }[stage]
             wall, peak, load, last = best
-            rows_out.append({
-                "stage": stage, "rows": rows, "wall_s": round(wall, 2), "peak_mb": round(peak),
-                "throughput": round(rows / wall) if stage in ("build", "explain") else "",
-                "threads": threads if stage == "train" else "",
-                "load_avg": round(load, 2),
-                "command": f"relapse {' '.join(sub)} {' '.join(args.overrides)}".strip(),
-            })
-            print(f"{stage:<8s} {wall:7.2f} s  {peak:6.0f} MB  load {load:4.2f}  | {last[:100]}",
-                  flush=True)
+            rows_out.append(
+                {
+                    "stage": stage,
+                    "rows": rows,
+                    "wall_s": round(wall, 2),
+                    "peak_mb": round(peak),
+                    "throughput": round(rows / wall) if stage in ("build", "explain") else "",
+                    "threads": threads if stage == "train" else "",
+                    "load_avg": round(load, 2),
+                    "command": f"relapse {' '.join(sub)} {' '.join(args.overrides)}".strip(),
+                }
+            )
+            print(
+                f"{stage:<8s} {wall:7.2f} s  {peak:6.0f} MB  load {load:4.2f}  | {last[:100]}",
+                flush=True,
+            )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\npanel: {n_rows:,} country-years, {n_pop:,} post-conflict; cores {os.cpu_count()}")
     print(f"{'stage':<8s} {'rows':>8s} {'wall_s':>8s} {'peak_mb':>8s} {'rows/s':>9s} load")
     for r in rows_out:
-        print(f"{r['stage']:<8s} {r['rows']:>8,} {r['wall_s']:>8.2f} {r['peak_mb']:>8} "
-              f"{r['throughput']!s:>9s} {r['load_avg']}")
+        print(
+            f"{r['stage']:<8s} {r['rows']:>8,} {r['wall_s']:>8.2f} {r['peak_mb']:>8} "
+            f"{r['throughput']!s:>9s} {r['load_avg']}"
+        )
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         with args.csv.open("w", newline="") as fh:

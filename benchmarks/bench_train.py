@@ -21,18 +21,23 @@ def main(argv: list[str]) -> int:
     from relapse.train import train
 
     with tempfile.TemporaryDirectory() as tmp:
-        overrides = [f"mlflow.embedded_store={Path(tmp) / 'mlflow.db'}",
-                     f"mlflow.artifact_root={Path(tmp) / 'mlartifacts'}",
-                     f"paths.processed_dir={Path(tmp) / 'processed'}", *argv]
+        overrides = [
+            f"mlflow.embedded_store={Path(tmp) / 'mlflow.db'}",
+            f"mlflow.artifact_root={Path(tmp) / 'mlartifacts'}",
+            f"paths.processed_dir={Path(tmp) / 'processed'}",
+            *argv,
+        ]
         cfg = compose_config("train", overrides)
         start, cpu = time.perf_counter(), time.process_time()
         result = train(cfg)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     folds = len(result.folds)
-    print(f"relapse train: {seconds:.1f} s wall ({cpu:.1f} s CPU in this process) for "
-          f"{len(cfg.target.horizons)} horizons, "
-          f"{folds} backtest folds, {cfg.split.bootstrap_samples} bootstrap samples "
-          f"(panel built from scratch; overrides: {' '.join(argv) or 'none'})")
+    print(
+        f"relapse train: {seconds:.1f} s wall ({cpu:.1f} s CPU in this process) for "
+        f"{len(cfg.target.horizons)} horizons, "
+        f"{folds} backtest folds, {cfg.split.bootstrap_samples} bootstrap samples "
+        f"(panel built from scratch; overrides: {' '.join(argv) or 'none'})"
+    )
     return 0
 
 

@@ -25,7 +25,13 @@ from relapse.model import (
 from relapse.splits import Origin, label_column, origins_from_config
 
 PREDICTION_COLUMNS: tuple[str, ...] = (
-    "gwno", "year", "horizon", "y_true", "p_model", "p_history", "p_climatology",
+    "gwno",
+    "year",
+    "horizon",
+    "y_true",
+    "p_model",
+    "p_history",
+    "p_climatology",
 )
 
 
@@ -74,12 +80,14 @@ def fit_fold(
     validation = train["year"].isin(origin.validation_years).to_numpy()
     X = train[list(features)]
     model = build_model(model_cfg, seed).fit(X, y, validation=validation)
-    out = pd.DataFrame({
-        "gwno": test["gwno"].to_numpy(),
-        "year": test["year"].to_numpy(),
-        "horizon": h,
-        "y_true": test[label].astype("int64").to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "gwno": test["gwno"].to_numpy(),
+            "year": test["year"].to_numpy(),
+            "horizon": h,
+            "y_true": test[label].astype("int64").to_numpy(),
+        }
+    )
     out["p_model"] = model.predict_proba(test[list(features)])[:, 1] if len(test) else []
     history = [c for c in HISTORY_FEATURES if c in panel.columns]
     if len(history) == len(HISTORY_FEATURES) and len(np.unique(y)) == 2:
@@ -89,9 +97,15 @@ def fit_fold(
         out["p_history"] = np.nan
     clim = ClimatologyClassifier().fit(X, y)
     out["p_climatology"] = clim.base_rate_
-    info = {"horizon": h, "origin": origin.origin, "n_train": len(train),
-            "n_validation": int(validation.sum()), "n_test": len(test),
-            "train_base_rate": clim.base_rate_, "best_iteration": model.best_iteration_}
+    info = {
+        "horizon": h,
+        "origin": origin.origin,
+        "n_train": len(train),
+        "n_validation": int(validation.sum()),
+        "n_test": len(test),
+        "train_base_rate": clim.base_rate_,
+        "best_iteration": model.best_iteration_,
+    }
     return out, info
 
 

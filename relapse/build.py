@@ -83,8 +83,12 @@ def data_last_year(cfg: DictConfig) -> int:
     """
     from relapse.sources import ensure_data_dir, load
 
-    acd = load("ucdp_acd", ensure_data_dir(cfg), verify=bool(cfg.data.verify_checksums),
-               vintage_year=cfg.data.vintage_year)
+    acd = load(
+        "ucdp_acd",
+        ensure_data_dir(cfg),
+        verify=bool(cfg.data.verify_checksums),
+        vintage_year=cfg.data.vintage_year,
+    )
     if acd.empty:
         raise DataError("ucdp_acd: no conflict-years to build a panel from")
     return int(acd["year"].max())
@@ -101,10 +105,12 @@ def code_hash() -> str:
 
 def input_hash(cfg: DictConfig, vintage: str) -> str:
     """Hash of everything that determines the panel."""
-    relevant = {k: OmegaConf.to_container(cfg[k], resolve=True) for k in ("data", "target",
-                                                                           "features")}
-    text = json.dumps({"config": relevant, "vintage": vintage, "code": code_hash()},
-                      sort_keys=True, default=str)
+    relevant = {
+        k: OmegaConf.to_container(cfg[k], resolve=True) for k in ("data", "target", "features")
+    }
+    text = json.dumps(
+        {"config": relevant, "vintage": vintage, "code": code_hash()}, sort_keys=True, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -144,18 +150,34 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
         if not force and path.is_file() and meta_path.is_file():
             meta = json.loads(meta_path.read_text())
             if meta.get("input_hash") == digest:
-                return BuildResult(pd.read_parquet(path), path, digest, vintage, cached=True,
-                                   notes=meta.get("notes", {}))
+                return BuildResult(
+                    pd.read_parquet(path),
+                    path,
+                    digest,
+                    vintage,
+                    cached=True,
+                    notes=meta.get("notes", {}),
+                )
         panel = make_panel(cfg, keys, progress=progress)
         notes = {"outside_state_system": panel.attrs.get("outside_state_system", [])}
         panel.attrs = {}
-        write_panel(panel, path, {"input_hash": digest, "data_vintage": vintage,
-                                  "sources": keys, "rows": len(panel), "notes": notes})
+        write_panel(
+            panel,
+            path,
+            {
+                "input_hash": digest,
+                "data_vintage": vintage,
+                "sources": keys,
+                "rows": len(panel),
+                "notes": notes,
+            },
+        )
     return BuildResult(panel, path, digest, vintage, cached=False, notes=notes)
 
 
-def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = None
-               ) -> pd.DataFrame:
+def make_panel(
+    cfg: DictConfig, keys: list[str] | None = None, progress: Any = None
+) -> pd.DataFrame:
     """Load the sources and assemble the panel in memory (no caching, no writing)."""
     from relapse.sources import load_tables
 
@@ -183,11 +205,27 @@ def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = N
 
 def order_columns(panel: pd.DataFrame, cfg: DictConfig) -> pd.DataFrame:
     """Identifiers, population and labels first, then the features, then history columns."""
-    first = ["gwno", "iso3", "country", "year", "in_population", "years_since_conflict",
-             *label_columns(list(cfg.target.horizons))]
+    first = [
+        "gwno",
+        "iso3",
+        "country",
+        "year",
+        "in_population",
+        "years_since_conflict",
+        *label_columns(list(cfg.target.horizons)),
+    ]
     features = feats.feature_columns(cfg)
-    history = ["active", "intensity", "last_active_year", "spell_start", "spell_length",
-               "spell_max_intensity", "n_spells", "war_years", "conflict_years"]
+    history = [
+        "active",
+        "intensity",
+        "last_active_year",
+        "spell_start",
+        "spell_length",
+        "spell_max_intensity",
+        "n_spells",
+        "war_years",
+        "conflict_years",
+    ]
     out = panel[first + features + history].copy()
     out["gwno"] = out["gwno"].astype("int64")
     out["year"] = out["year"].astype("int64")
@@ -237,9 +275,12 @@ def summary(panel: pd.DataFrame, cfg: DictConfig) -> dict[str, Any]:
     for h in cfg.target.horizons:
         col = f"relapse_h{h}"
         labelled = pop[col].dropna()
-        rates[int(h)] = {"labelled": len(labelled), "relapses": int(labelled.sum()),
-                         "base_rate": float(labelled.mean()) if len(labelled) else float("nan"),
-                         "censored": int(pop[col].isna().sum())}
+        rates[int(h)] = {
+            "labelled": len(labelled),
+            "relapses": int(labelled.sum()),
+            "base_rate": float(labelled.mean()) if len(labelled) else float("nan"),
+            "censored": int(pop[col].isna().sum()),
+        }
     by_outcome: dict[str, dict[int, float]] = {}
     outcome_cols = [c for c in panel.columns if c.startswith("leg_ended_")]
     for col in outcome_cols:

@@ -72,9 +72,7 @@ def cmd_data_check(args: argparse.Namespace) -> int:
             failures += 1
             table.add_row(source.path, "", "", f"[red]FAIL[/red] {status}")
             continue
-        years = (
-            f"{result.first_year}–{result.last_year}" if result.first_year is not None else "—"
-        )
+        years = f"{result.first_year}–{result.last_year}" if result.first_year is not None else "—"
         excluded = result.notes.get("excluded_non_states")
         note = f" ({sum(excluded.values())} non-state rows excluded)" if excluded else ""
         table.add_row(source.path, f"{result.raw_rows:,}", years, f"[green]ok[/green]{note}")
@@ -105,8 +103,11 @@ def _build(cfg: Any, force: bool = False) -> Any:
     from relapse.build import build_panel
 
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-        console=_console(stderr=True), transient=True,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+        transient=True,
     ) as bar:
         task = bar.add_task("building panel: checking inputs", total=None)
 
@@ -143,8 +144,13 @@ def _print_build_summary(result: Any, cfg: Any) -> None:
     for col in ("horizon", "labelled", "relapses", "base rate", "censored"):
         rates.add_column(col, justify="right")
     for h, r in s["base_rates"].items():
-        rates.add_row(f"{h} y", f"{r['labelled']:,}", f"{r['relapses']:,}",
-                      f"{r['base_rate']:.1%}", f"{r['censored']:,}")
+        rates.add_row(
+            f"{h} y",
+            f"{r['labelled']:,}",
+            f"{r['relapses']:,}",
+            f"{r['base_rate']:.1%}",
+            f"{r['censored']:,}",
+        )
     console.print(rates)
     if s["by_outcome"]:
         by = Table(title="Base rate by how the last episode ended (UCDP Termination)")
@@ -181,16 +187,29 @@ def cmd_features(args: argparse.Namespace) -> int:
     )
     for family, rows in registry.loc[registry["enabled"]].groupby("family", sort=False):
         table = Table(title=f"{family}", title_justify="left")
-        for col in ("feature", "unit", "lag", *[f"{d}s" for d in decades], "sources",
-                    "description"):
-            table.add_column(col, overflow="fold",
-                             justify="right" if col.endswith("s") and col[0].isdigit()
-                             else "left")
+        for col in (
+            "feature",
+            "unit",
+            "lag",
+            *[f"{d}s" for d in decades],
+            "sources",
+            "description",
+        ):
+            table.add_column(
+                col,
+                overflow="fold",
+                justify="right" if col.endswith("s") and col[0].isdigit() else "left",
+            )
         for row in rows.itertuples(index=False):
-            cover = [f"{pop.loc[pop_decade == d, row.name].notna().mean():.0%}"
-                     for d in decades]
-            table.add_row(str(row.name), str(row.unit), str(row.lag), *cover,
-                          str(row.sources), str(row.description))
+            cover = [f"{pop.loc[pop_decade == d, row.name].notna().mean():.0%}" for d in decades]
+            table.add_row(
+                str(row.name),
+                str(row.unit),
+                str(row.lag),
+                *cover,
+                str(row.sources),
+                str(row.description),
+            )
         console.print(table)
     off = registry.loc[~registry["enabled"], "family"].unique().tolist()
     if off:
@@ -209,8 +228,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.overrides = plain_overrides(args.overrides)
     cfg = _compose("train", args.overrides)
     if cfg.tune.enabled and not args.cfg:
-        raise ConfigError("hparams_search is a sweep: run it as relapse train -m "
-                          "hparams_search=optuna")
+        raise ConfigError(
+            "hparams_search is a sweep: run it as relapse train -m hparams_search=optuna"
+        )
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -229,17 +249,30 @@ def _multirun_train(args: argparse.Namespace) -> int:
     result = multirun("train", args.overrides)
     runs = result.runs
     console = _console()
-    shown = [c for c in ("run_id", "tags.mlflow.runName", "params.families",
-                         "metrics.tune_objective", *sorted(
-                             c for c in runs.columns
-                             if c.startswith("metrics.backtest_average_precision_h")
-                             and c[-1].isdigit())) if c in runs.columns]
+    shown = [
+        c
+        for c in (
+            "run_id",
+            "tags.mlflow.runName",
+            "params.families",
+            "metrics.tune_objective",
+            *sorted(
+                c
+                for c in runs.columns
+                if c.startswith("metrics.backtest_average_precision_h") and c[-1].isdigit()
+            ),
+        )
+        if c in runs.columns
+    ]
     console.print(runs[shown].to_string(index=False) if len(runs) else "no runs logged")
-    console.print(f"{len(runs)} MLflow runs (tag sweep_id={result.sweep_id}) at "
-                  f"{result.tracking_uri}")
+    console.print(
+        f"{len(runs)} MLflow runs (tag sweep_id={result.sweep_id}) at {result.tracking_uri}"
+    )
     if result.parent_run_id is not None:
-        console.print(f"tuning sweep: parent run {result.parent_run_id}; best tuning objective "
-                      f"{result.best_value:.4f} with {result.best_params}")
+        console.print(
+            f"tuning sweep: parent run {result.parent_run_id}; best tuning objective "
+            f"{result.best_value:.4f} with {result.best_params}"
+        )
         console.print(f"train and register with them:\n  {train_command(result.best_params)}")
     return 0
 
@@ -253,8 +286,7 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
     table = result.metrics
 
     def cell(h: int, model: str, metric: str) -> str:
-        m = ((table["horizon"] == h) & (table["model"] == model)
-             & (table["metric"] == metric))
+        m = (table["horizon"] == h) & (table["model"] == model) & (table["metric"] == metric)
         if not m.any():
             return "—"
         row = table.loc[m].iloc[0]
@@ -268,20 +300,33 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
         n = int(metric_value(table, h, "model", "n"))
         rate = metric_value(table, h, "model", "base_rate")
         years = result.predictions.loc[result.predictions["horizon"] == h, "year"]
-        out = Table(title=f"Relapse within {h} y — backtest pooled over origins "
-                          f"{years.min()}–{years.max()}, {n} test rows, base rate {rate:.1%} "
-                          f"(95% country-bootstrap intervals)")
-        for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier",
-                    "Brier skill"):
+        out = Table(
+            title=f"Relapse within {h} y — backtest pooled over origins "
+            f"{years.min()}–{years.max()}, {n} test rows, base rate {rate:.1%} "
+            f"(95% country-bootstrap intervals)"
+        )
+        for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier", "Brier skill"):
             out.add_column(col, justify="left" if col == "model" else "right")
-        for model, label in (("model", "LightGBM"), ("history", "history baseline (logit)"),
-                             ("climatology", "climatology")):
-            out.add_row(label, cell(h, model, "roc_auc"), cell(h, model, "average_precision"),
-                        f"{rate:.3f}", cell(h, model, "brier"), cell(h, model, "brier_skill"))
+        for model, label in (
+            ("model", "LightGBM"),
+            ("history", "history baseline (logit)"),
+            ("climatology", "climatology"),
+        ):
+            out.add_row(
+                label,
+                cell(h, model, "roc_auc"),
+                cell(h, model, "average_precision"),
+                f"{rate:.3f}",
+                cell(h, model, "brier"),
+                cell(h, model, "brier_skill"),
+            )
         console.print(out)
         verdict = []
-        for metric, name in (("roc_auc", "ROC-AUC"), ("average_precision", "average precision"),
-                             ("brier", "Brier score")):
+        for metric, name in (
+            ("roc_auc", "ROC-AUC"),
+            ("average_precision", "average precision"),
+            ("brier", "Brier score"),
+        ):
             mv = metric_value(table, h, "model", metric)
             hv = metric_value(table, h, "history", metric)
             if hv != hv:
@@ -290,24 +335,33 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
             if not better:
                 verdict.append(name)
         if verdict:
-            console.print(f"[yellow]h={h}: the model does NOT beat the conflict-history "
-                          f"baseline on {', '.join(verdict)}.[/yellow]")
+            console.print(
+                f"[yellow]h={h}: the model does NOT beat the conflict-history "
+                f"baseline on {', '.join(verdict)}.[/yellow]"
+            )
         else:
-            console.print(f"h={h}: the model beats the conflict-history baseline on ROC-AUC, "
-                          "average precision and Brier (point estimates; see the intervals).")
+            console.print(
+                f"h={h}: the model beats the conflict-history baseline on ROC-AUC, "
+                "average precision and Brier (point estimates; see the intervals)."
+            )
         version = result.versions.get(h)
         state = "promoted to champion" if result.promoted.get(h) else "candidate only"
         check = result.promotion.get(h)
         if check is not None and check.champion_ap is not None:
-            where = (f"on {check.rows} shared backtest rows" if check.rows
-                     else "logged backtest metrics")
-            state += (f" (average precision {check.candidate_ap:.3f} vs champion "
-                      f"v{check.champion_version} {check.champion_ap:.3f}, {where})")
+            where = (
+                f"on {check.rows} shared backtest rows" if check.rows else "logged backtest metrics"
+            )
+            state += (
+                f" (average precision {check.candidate_ap:.3f} vs champion "
+                f"v{check.champion_version} {check.champion_ap:.3f}, {where})"
+            )
         elif check is not None:
             state += f" ({check.basis})"
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
-    console.print(f"MLflow run {result.run_id} at {result.tracking_uri} "
-                  f"(data vintage {result.data_vintage}); {result.seconds:.0f} s")
+    console.print(
+        f"MLflow run {result.run_id} at {result.tracking_uri} "
+        f"(data vintage {result.data_vintage}); {result.seconds:.0f} s"
+    )
     if result.report_path is not None:
         console.print(f"analyst report: {result.report_path}")
 
@@ -338,8 +392,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     result = score(cfg)
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     models = "; ".join(f"h{h} {n} v{v}" for h, (n, v) in sorted(result.models.items()))
-    print(f"scored as of {result.as_of} ({cfg.score.scope}): {len(result.table)} rows "
-          f"({counts}); models {models}; data vintage {result.data_vintage}")
+    print(
+        f"scored as of {result.as_of} ({cfg.score.scope}): {len(result.table)} rows "
+        f"({counts}); models {models}; data vintage {result.data_vintage}"
+    )
     print(f"wrote {result.out_dir}/scores.parquet, scores.csv, brief.md, brief.html")
     return 0
 
@@ -387,9 +443,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     metrics, backtest, problems = run_tables(cfg, models)
     for problem in problems:
         _console(stderr=True).print(f"[yellow]warning:[/yellow] {problem}")
-    context = build_context(built.panel, models, registry_table(cfg), metrics=metrics,
-                            backtest=backtest, options=cfg.report,
-                            data_vintage=built.data_vintage)
+    context = build_context(
+        built.panel,
+        models,
+        registry_table(cfg),
+        metrics=metrics,
+        backtest=backtest,
+        options=cfg.report,
+        data_vintage=built.data_vintage,
+    )
     path = write_report(Path(cfg.paths.reports_dir) / "report.html", render_report(context))
     print(f"wrote {path}")
     return 0
@@ -401,15 +463,26 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "build": (cmd_build, "Build the country-year panel with labels and features."),
     "features": (cmd_features, "Print the feature registry with coverage by decade."),
     "train": (cmd_train, "Backtest, train, register and promote the models (MLflow)."),
-    "run": (cmd_run, "The main job: data check, build, train (with the analyst report), "
-            "then score the mission hosts."),
-    "score": (cmd_score, "Score mission hosts (or score.scope) with the champion models; "
-              "exit 2 config/lock busy, 3 data, 4 model/registry/tracking, 5 output not "
-              "written."),
-    "explain": (cmd_explain, "SHAP values of the champion models per feature and family "
-                "(writes shap_values.parquet, family_contributions.parquet)."),
-    "report": (cmd_report, "Write the analyst report (self-contained HTML) for the champion "
-               "models."),
+    "run": (
+        cmd_run,
+        "The main job: data check, build, train (with the analyst report), "
+        "then score the mission hosts.",
+    ),
+    "score": (
+        cmd_score,
+        "Score mission hosts (or score.scope) with the champion models; "
+        "exit 2 config/lock busy, 3 data, 4 model/registry/tracking, 5 output not "
+        "written.",
+    ),
+    "explain": (
+        cmd_explain,
+        "SHAP values of the champion models per feature and family "
+        "(writes shap_values.parquet, family_contributions.parquet).",
+    ),
+    "report": (
+        cmd_report,
+        "Write the analyst report (self-contained HTML) for the champion models.",
+    ),
 }
 
 
@@ -426,31 +499,53 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"relapse {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="<command>", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
-            parent: Any = sub) -> argparse.ArgumentParser:
-        p = parent.add_parser(name, help=help_, description=help_, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-        p.add_argument("overrides", nargs="*", metavar="override",
-                       help="Hydra override, e.g. target.window_years=5")
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_: str, parent: Any = sub
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(
+            name,
+            help=help_,
+            description=help_,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument(
+            "overrides",
+            nargs="*",
+            metavar="override",
+            help="Hydra override, e.g. target.window_years=5",
+        )
         p.add_argument("--cfg", action="store_true", help="print the resolved config and exit")
         p.set_defaults(func=func)
         return p
 
-    data = sub.add_parser("data", help="Check the raw data snapshot.",
-                          description="Check the raw data snapshot.")
+    data = sub.add_parser(
+        "data", help="Check the raw data snapshot.", description="Check the raw data snapshot."
+    )
     data_sub = data.add_subparsers(dest="data_command", metavar="<data-command>", required=True)
-    add("check", cmd_data_check,
+    add(
+        "check",
+        cmd_data_check,
         "Load and validate every source, verify SHA-256 against MANIFEST.csv, print a table. "
-        "Exit 0 only when every source is valid (3 otherwise).", parent=data_sub)
+        "Exit 0 only when every source is valid (3 otherwise).",
+        parent=data_sub,
+    )
     for name, (func, help_) in COMMANDS.items():
         p = add(name, func, help_)
         if name in ("build", "run"):
-            p.add_argument("--force", action="store_true",
-                           help="rebuild the panel even if its inputs are unchanged")
+            p.add_argument(
+                "--force",
+                action="store_true",
+                help="rebuild the panel even if its inputs are unchanged",
+            )
         if name == "train":
-            p.add_argument("-m", "--multirun", action="store_true",
-                           help="Hydra multirun: sweeps ('features.families=[a],[a,b]'), "
-                                "hydra/launcher=joblib, hparams_search=optuna")
+            p.add_argument(
+                "-m",
+                "--multirun",
+                action="store_true",
+                help="Hydra multirun: sweeps ('features.families=[a],[a,b]'), "
+                "hydra/launcher=joblib, hparams_search=optuna",
+            )
     return parser
 
 

@@ -312,11 +312,15 @@ def _tuning_problems(split: Any) -> list[str]:
     """The tuning origins must be a non-empty range strictly before the evaluation origins."""
     last = split.first_origin - 1 if split.tune_last_origin is None else split.tune_last_origin
     if last >= split.first_origin:
-        return [f"split.tune_last_origin ({last}) must be before split.first_origin "
-                f"({split.first_origin}): tuning never looks at the evaluation origins"]
+        return [
+            f"split.tune_last_origin ({last}) must be before split.first_origin "
+            f"({split.first_origin}): tuning never looks at the evaluation origins"
+        ]
     if split.tune_first_origin > last:
-        return [f"split.tune_first_origin ({split.tune_first_origin}) must be at most the last "
-                f"tuning origin ({last})"]
+        return [
+            f"split.tune_first_origin ({split.tune_first_origin}) must be at most the last "
+            f"tuning origin ({last})"
+        ]
     return []
 
 

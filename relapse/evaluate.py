@@ -86,8 +86,15 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.Data
     for b in range(n_bins):
         m = idx == b
         if m.any():
-            rows.append({"bin_lo": edges[b], "bin_hi": edges[b + 1], "n": int(m.sum()),
-                         "mean_predicted": float(p[m].mean()), "observed": float(y[m].mean())})
+            rows.append(
+                {
+                    "bin_lo": edges[b],
+                    "bin_hi": edges[b + 1],
+                    "n": int(m.sum()),
+                    "mean_predicted": float(p[m].mean()),
+                    "observed": float(y[m].mean()),
+                }
+            )
     return pd.DataFrame(rows, columns=["bin_lo", "bin_hi", "n", "mean_predicted", "observed"])
 
 
@@ -116,9 +123,7 @@ def point_metrics(y: np.ndarray, p: np.ndarray, p_climatology: np.ndarray) -> di
     }
 
 
-def country_bootstrap(
-    groups: np.ndarray, n_samples: int, seed: int
-) -> list[np.ndarray]:
+def country_bootstrap(groups: np.ndarray, n_samples: int, seed: int) -> list[np.ndarray]:
     """Row indices of ``n_samples`` resamples of whole countries (with replacement)."""
     codes, inverse = np.unique(groups, return_inverse=True)
     members = [np.flatnonzero(inverse == i) for i in range(len(codes))]
@@ -181,8 +186,16 @@ def evaluate(
                     draws = draws[~np.isnan(draws)]
                     if len(draws):
                         lo, hi = (float(v) for v in np.quantile(draws, [alpha, 1 - alpha]))
-                rows.append({"horizon": int(h), "model": name, "metric": metric,
-                             "value": value, "lo": lo, "hi": hi})
+                rows.append(
+                    {
+                        "horizon": int(h),
+                        "model": name,
+                        "metric": metric,
+                        "value": value,
+                        "lo": lo,
+                        "hi": hi,
+                    }
+                )
     return pd.DataFrame(rows, columns=["horizon", "model", "metric", "value", "lo", "hi"])
 
 
@@ -192,8 +205,7 @@ def metric_value(table: pd.DataFrame, horizon: int, model: str, metric: str) -> 
     return float(table.loc[m, "value"].iloc[0]) if m.any() else math.nan
 
 
-def plot_reliability(predictions: pd.DataFrame, horizon: int, path: Path,
-                     n_bins: int = 10) -> Path:
+def plot_reliability(predictions: pd.DataFrame, horizon: int, path: Path, n_bins: int = 10) -> Path:
     """Write a reliability diagram (model and both baselines) for one horizon to ``path``.
 
     Drawn on a bare :class:`~matplotlib.figure.Figure` (no pyplot, no backend switch), so it

@@ -131,12 +131,9 @@ def shap_values(
     )
 
 
-def check_additivity(
-    booster: Any, X: pd.DataFrame, values: np.ndarray, base: np.ndarray
-) -> None:
+def check_additivity(booster: Any, X: pd.DataFrame, values: np.ndarray, base: np.ndarray) -> None:
     """Raise :class:`ModelError` unless base + SHAP values equal the raw score (1e-6)."""
-    raw = np.asarray(booster.predict(X.to_numpy(dtype=np.float64, na_value=np.nan),
-                                     raw_score=True))
+    raw = np.asarray(booster.predict(X.to_numpy(dtype=np.float64, na_value=np.nan), raw_score=True))
     gap = np.abs(values.sum(axis=1) + base - raw)
     if gap.size and gap.max() > ADDITIVITY_TOL:
         raise ModelError(f"SHAP values do not add up to the raw score (max gap {gap.max():.2e})")
@@ -200,9 +197,7 @@ def family_contributions(
     return out[["gwno", "year", "horizon", "family", "value", "base_value", "raw_score"]]
 
 
-def global_importance(
-    shap_long: pd.DataFrame, family_map: Mapping[str, str]
-) -> pd.DataFrame:
+def global_importance(shap_long: pd.DataFrame, family_map: Mapping[str, str]) -> pd.DataFrame:
     """Mean absolute SHAP value per family and per feature, per horizon.
 
     The family figure is the mean over rows of |sum of the family's SHAP values|, so features
@@ -215,25 +210,32 @@ def global_importance(
         ``mean_abs_shap``, ``rank`` (1 = largest, within horizon and level).
     """
     by_feature = (
-        shap_long.assign(abs_value=shap_long["value"].abs(),
-                         feature=shap_long["feature"].astype(str))
-        .groupby(["horizon", "feature"], observed=True)["abs_value"].mean()
-        .rename("mean_abs_shap").reset_index().rename(columns={"feature": "name"})
+        shap_long.assign(
+            abs_value=shap_long["value"].abs(), feature=shap_long["feature"].astype(str)
+        )
+        .groupby(["horizon", "feature"], observed=True)["abs_value"]
+        .mean()
+        .rename("mean_abs_shap")
+        .reset_index()
+        .rename(columns={"feature": "name"})
     )
     by_feature["family"] = by_feature["name"].map(family_map)
     by_feature["level"] = "feature"
     fam = family_contributions(shap_long, family_map)
     by_family = (
         fam.assign(abs_value=fam["value"].abs())
-        .groupby(["horizon", "family"], observed=True)["abs_value"].mean()
-        .rename("mean_abs_shap").reset_index()
+        .groupby(["horizon", "family"], observed=True)["abs_value"]
+        .mean()
+        .rename("mean_abs_shap")
+        .reset_index()
     )
     by_family["name"] = by_family["family"]
     by_family["level"] = "family"
     out = pd.concat([by_family, by_feature], ignore_index=True)
     out["rank"] = (
         out.groupby(["horizon", "level"])["mean_abs_shap"]
-        .rank(ascending=False, method="first").astype("int64")
+        .rank(ascending=False, method="first")
+        .astype("int64")
     )
     cols = ["horizon", "level", "name", "family", "mean_abs_shap", "rank"]
     return out.sort_values(["horizon", "level", "rank"]).reset_index(drop=True)[cols]
@@ -256,8 +258,9 @@ def country_contributions(
     if rows.empty:
         return pd.DataFrame(columns=["year", "horizon", "base_value", "raw_score"])
     families = list(dict.fromkeys(rows["family"]))
-    table = rows.pivot_table(index=["horizon", "year"], columns="family", values="value",
-                             observed=True)[families]
+    table = rows.pivot_table(
+        index=["horizon", "year"], columns="family", values="value", observed=True
+    )[families]
     table.columns.name = None
     totals = rows.groupby(["horizon", "year"])[["base_value", "raw_score"]].first()
     out = totals[["base_value"]].join(table).join(totals[["raw_score"]]).reset_index()
@@ -303,8 +306,18 @@ def change_since_last_year(
         raise ModelError("base values differ between years: compare forecasts of one model")
     out["delta"] = out["value"] - out["value_prev"]
     out["raw_change"] = out["raw_score"] - out["raw_prev"]
-    cols = ["gwno", "year", "horizon", "family", "delta", "value_prev", "value", "raw_prev",
-            "raw_score", "raw_change"]
+    cols = [
+        "gwno",
+        "year",
+        "horizon",
+        "family",
+        "delta",
+        "value_prev",
+        "value",
+        "raw_prev",
+        "raw_score",
+        "raw_change",
+    ]
     return out[cols].sort_values(["gwno", "horizon", "year", "family"]).reset_index(drop=True)
 
 
@@ -339,8 +352,9 @@ def explain_panel(
     parts = []
     for h, model in models.items():
         booster, names = booster_and_features(model)
-        parts.append(shap_values(booster, X, X[["gwno", "year"]], horizon=int(h),
-                                 feature_names=names))
+        parts.append(
+            shap_values(booster, X, X[["gwno", "year"]], horizon=int(h), feature_names=names)
+        )
     shap_long = pd.concat(parts, ignore_index=True)
     shap_long["feature"] = shap_long["feature"].astype(str)
     return shap_long, family_contributions(shap_long, family_map, families)

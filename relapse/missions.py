@@ -60,7 +60,10 @@ KOSOVO_GW = 347
 KOSOVO_FIRST_YEAR = 2008
 
 MISSION_SOURCE_KEYS: tuple[str, ...] = (
-    "un_mission_list", "mullenbach", "bara_hultman", "un_mission_iso3",
+    "un_mission_list",
+    "mullenbach",
+    "bara_hultman",
+    "un_mission_iso3",
 )
 """Registered sources (:mod:`relapse.sources.peacekeeping`) read here. ``un_mission_iso3`` is
 joined by the ``un_mission_list`` loader itself; it is loaded too so that its checksum is
@@ -111,12 +114,15 @@ def active_missions(
     un = tables["un_mission_list"]
     open_end = un["end_date"].isna() | (un["end_date"] > end_of_year)
     undated = sorted(un.loc[un["start_date"].isna() & open_end, "mission"].unique())
-    live = un.loc[un["start_date"].notna() & (un["start_date"] <= end_of_year) & open_end,
-                  ["mission", "gwno"]]
+    live = un.loc[
+        un["start_date"].notna() & (un["start_date"] <= end_of_year) & open_end, ["mission", "gwno"]
+    ]
     special = live["mission"].isin(list(NON_STATE_HOSTS))
     non_state = pd.DataFrame(
-        [{"iso3": NON_STATE_HOSTS[m][0], "country": NON_STATE_HOSTS[m][1], "missions": m}
-         for m in sorted(live.loc[special, "mission"].unique())],
+        [
+            {"iso3": NON_STATE_HOSTS[m][0], "country": NON_STATE_HOSTS[m][1], "missions": m}
+            for m in sorted(live.loc[special, "mission"].unique())
+        ],
         columns=["iso3", "country", "missions"],
     )
     live = live.loc[~special]
@@ -130,19 +136,24 @@ def active_missions(
         un_names = sorted(set(g.loc[g["un"], "mission"]))
         other = _dedupe(sorted(set(g.loc[~g["un"], "mission"])))
         years = g.loc[~g["un"], "evidence_year"].dropna()
-        out.append({
-            "gwno": int(gwno),
-            "missions": "; ".join(un_names + other),
-            "un": bool(un_names),
-            "non_un": bool(other),
-            "non_un_evidence_year": int(years.max()) if len(years) else pd.NA,
-        })
-    hosts_out = pd.DataFrame(out, columns=["gwno", "missions", "un", "non_un",
-                                           "non_un_evidence_year"])
-    hosts_out = hosts_out.astype({"gwno": "int64", "un": bool, "non_un": bool,
-                                  "non_un_evidence_year": "Int64"})
-    return MissionsResult(hosts=hosts_out, non_state_hosts=non_state, undated=undated,
-                          non_un_last_year=last_year)
+        out.append(
+            {
+                "gwno": int(gwno),
+                "missions": "; ".join(un_names + other),
+                "un": bool(un_names),
+                "non_un": bool(other),
+                "non_un_evidence_year": int(years.max()) if len(years) else pd.NA,
+            }
+        )
+    hosts_out = pd.DataFrame(
+        out, columns=["gwno", "missions", "un", "non_un", "non_un_evidence_year"]
+    )
+    hosts_out = hosts_out.astype(
+        {"gwno": "int64", "un": bool, "non_un": bool, "non_un_evidence_year": "Int64"}
+    )
+    return MissionsResult(
+        hosts=hosts_out, non_state_hosts=non_state, undated=undated, non_un_last_year=last_year
+    )
 
 
 def _non_un_missions(
@@ -159,11 +170,16 @@ def _non_un_missions(
         open_ = sel["end_year"].isna() & (sel["ongoing"] == 1)
         sel = sel.loc[(open_ | (sel["end_year"] > as_of)).fillna(False).astype(bool)]
         if len(sel):
-            part = pd.DataFrame({"gwno": sel["gwno"].to_numpy(),
-                                 "mission": sel["mission"].map(_mullenbach_acronym).to_numpy(),
-                                 "state": sel["state"].to_numpy()})
-            kosovo = part.loc[part["state"].str.contains("Kosovo", case=False)
-                              & (as_of >= KOSOVO_FIRST_YEAR)].assign(gwno=KOSOVO_GW)
+            part = pd.DataFrame(
+                {
+                    "gwno": sel["gwno"].to_numpy(),
+                    "mission": sel["mission"].map(_mullenbach_acronym).to_numpy(),
+                    "state": sel["state"].to_numpy(),
+                }
+            )
+            kosovo = part.loc[
+                part["state"].str.contains("Kosovo", case=False) & (as_of >= KOSOVO_FIRST_YEAR)
+            ].assign(gwno=KOSOVO_GW)
             part = pd.concat([part, kosovo], ignore_index=True).drop(columns="state")
             frames.append(part.assign(evidence_year=last))
     bh = tables.get("bara_hultman")
@@ -174,14 +190,21 @@ def _non_un_missions(
             last_month = int(month_index.max())
             last_year = last_month // 12
             last_years.append(last_year)
-            sel = seen.loc[(month_index == last_month) & seen["org"].isin([2, 3])
-                           & seen["mission"].notna()]
-            part = pd.DataFrame({"gwno": sel["gwno"].to_numpy(),
-                                 "mission": sel["mission"].str.strip().to_numpy(),
-                                 "location": sel["location"].to_numpy()})
-            kosovo = part.loc[part["location"].str.contains("Serbia", case=False)
-                              & part["mission"].isin(["KFOR", "EULEX"])
-                              & (as_of >= KOSOVO_FIRST_YEAR)].assign(gwno=KOSOVO_GW)
+            sel = seen.loc[
+                (month_index == last_month) & seen["org"].isin([2, 3]) & seen["mission"].notna()
+            ]
+            part = pd.DataFrame(
+                {
+                    "gwno": sel["gwno"].to_numpy(),
+                    "mission": sel["mission"].str.strip().to_numpy(),
+                    "location": sel["location"].to_numpy(),
+                }
+            )
+            kosovo = part.loc[
+                part["location"].str.contains("Serbia", case=False)
+                & part["mission"].isin(["KFOR", "EULEX"])
+                & (as_of >= KOSOVO_FIRST_YEAR)
+            ].assign(gwno=KOSOVO_GW)
             part = pd.concat([part, kosovo], ignore_index=True).drop(columns="location")
             frames.append(part.assign(evidence_year=last_year))
     if not frames:
@@ -201,7 +224,9 @@ def _mullenbach_acronym(name: str) -> str:
 
 def _dedupe(names: list[str]) -> list[str]:
     """Drop a name contained in another (KFOR in NATO KFOR; EUFOR in EUFOR Althea)."""
-    keep = [n for n in names
-            if not any(n != m and re.search(rf"\b{re.escape(n)}\b", m, re.IGNORECASE)
-                       for m in names)]
+    keep = [
+        n
+        for n in names
+        if not any(n != m and re.search(rf"\b{re.escape(n)}\b", m, re.IGNORECASE) for m in names)
+    ]
     return sorted(keep, key=str.casefold)

@@ -200,35 +200,48 @@ class LightGBMRelapse(ClassifierMixin, BaseEstimator):
         names = list(self.feature_names_in_)
         params = self._lgb_params()
         values = X.to_numpy(dtype="float64")
-        val = (np.zeros(len(X), dtype=bool) if validation is None
-               else np.asarray(validation, dtype=bool))
+        val = (
+            np.zeros(len(X), dtype=bool)
+            if validation is None
+            else np.asarray(validation, dtype=bool)
+        )
         self.calibrator_: Calibrator | None = None
         if val.any() and (~val).any():
-            fit_set = lgb.Dataset(values[~val], yy[~val], feature_name=names,
-                                  free_raw_data=False)
+            fit_set = lgb.Dataset(values[~val], yy[~val], feature_name=names, free_raw_data=False)
             val_set = lgb.Dataset(values[val], yy[val], reference=fit_set)
             booster = lgb.train(
-                params, fit_set, num_boost_round=int(self.num_boost_round),
-                valid_sets=[val_set], valid_names=["validation"],
+                params,
+                fit_set,
+                num_boost_round=int(self.num_boost_round),
+                valid_sets=[val_set],
+                valid_names=["validation"],
                 callbacks=[lgb.early_stopping(int(self.early_stopping_rounds), verbose=False)],
             )
-            self.best_iteration_ = max(int(booster.best_iteration or booster.current_iteration()),
-                                       1)
-            val_score = booster.predict(values[val], num_iteration=self.best_iteration_,
-                                        raw_score=True)
+            self.best_iteration_ = max(
+                int(booster.best_iteration or booster.current_iteration()), 1
+            )
+            val_score = booster.predict(
+                values[val], num_iteration=self.best_iteration_, raw_score=True
+            )
             if self.calibration != "none":
                 self.calibrator_ = Calibrator(self.calibration).fit(
                     np.asarray(val_score), np.asarray(yy)[val]
                 )
             if self.refit:
-                booster = lgb.train(params, lgb.Dataset(values, yy, feature_name=names),
-                                    num_boost_round=self.best_iteration_)
+                booster = lgb.train(
+                    params,
+                    lgb.Dataset(values, yy, feature_name=names),
+                    num_boost_round=self.best_iteration_,
+                )
             else:
                 booster = _truncate(booster, self.best_iteration_)
         else:
             self.best_iteration_ = int(self.num_boost_round)
-            booster = lgb.train(params, lgb.Dataset(values, yy, feature_name=names),
-                                num_boost_round=self.best_iteration_)
+            booster = lgb.train(
+                params,
+                lgb.Dataset(values, yy, feature_name=names),
+                num_boost_round=self.best_iteration_,
+            )
         self.booster_ = booster
         return self
 
@@ -299,13 +312,21 @@ def history_baseline(
     random_state
         Passed to the logistic regression.
     """
-    return Pipeline([
-        ("select", ColumnTransformer([("history", "passthrough", list(features))],
-                                     remainder="drop", verbose_feature_names_out=False)),
-        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-        ("scale", StandardScaler()),
-        ("logit", LogisticRegression(C=1.0, max_iter=1000, random_state=random_state)),
-    ])
+    return Pipeline(
+        [
+            (
+                "select",
+                ColumnTransformer(
+                    [("history", "passthrough", list(features))],
+                    remainder="drop",
+                    verbose_feature_names_out=False,
+                ),
+            ),
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("logit", LogisticRegression(C=1.0, max_iter=1000, random_state=random_state)),
+        ]
+    )
 
 
 def build_model(model_cfg: Any, seed: int) -> LightGBMRelapse:
@@ -332,4 +353,3 @@ def build_model(model_cfg: Any, seed: int) -> LightGBMRelapse:
         deterministic=deterministic,
         random_state=int(seed),
     )
-

@@ -67,8 +67,15 @@ def build_spine(
         start = max(spell.startdate.year, first_year)
         end = min(end_year, last_year)
         if start <= end:
-            rows.append(pd.DataFrame({"gwno": gwno, "year": np.arange(start, end + 1),
-                                      "country": str(spell.statename)}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "gwno": gwno,
+                        "year": np.arange(start, end + 1),
+                        "country": str(spell.statename),
+                    }
+                )
+            )
     # A year shared by two spells of one code (Yugoslavia → Serbia in 2006) takes the later
     # spell's name, so 2006 onwards reads "Serbia".
     spine = pd.concat(rows, ignore_index=True).drop_duplicates(["gwno", "year"], keep="last")
@@ -247,14 +254,16 @@ def outside_state_system(history: ConflictHistory, spine: pd.DataFrame) -> list[
     These (e.g. Hyderabad 1947–48) cannot enter a country-year panel; they are reported in
     the build summary rather than dropped silently.
     """
-    merged = history.active.merge(spine[["gwno", "year"]], on=["gwno", "year"], how="left",
-                                  indicator=True)
+    merged = history.active.merge(
+        spine[["gwno", "year"]], on=["gwno", "year"], how="left", indicator=True
+    )
     rows = merged.loc[merged["_merge"] == "left_only"]
     notes = []
     for g, sub in rows.groupby("gwno"):
         ids = ", ".join(str(c) for c in sorted({i for t in sub["conflict_ids"] for i in t}))
-        notes.append(f"GW {int(g)} in {int(sub['year'].min())}–{int(sub['year'].max())} "
-                     f"(conflict {ids})")
+        notes.append(
+            f"GW {int(g)} in {int(sub['year'].min())}–{int(sub['year'].max())} (conflict {ids})"
+        )
     return notes
 
 

@@ -81,13 +81,32 @@ EXPERIMENT = "relapse-scoring"
 STATUSES: tuple[str, ...] = ("scored", "active_conflict", "outside_population", "missing_data")
 BAND_LABELS: tuple[str, ...] = ("low", "moderate", "high", "very high")
 COLUMNS: tuple[str, ...] = (
-    "gwno", "iso3", "country", "as_of_year", "horizon_years", "relapse_probability", "status",
-    "risk_band", "top_drivers_up", "top_drivers_down", "missions", "model_name",
-    "model_version", "data_vintage",
+    "gwno",
+    "iso3",
+    "country",
+    "as_of_year",
+    "horizon_years",
+    "relapse_probability",
+    "status",
+    "risk_band",
+    "top_drivers_up",
+    "top_drivers_down",
+    "missions",
+    "model_name",
+    "model_version",
+    "data_vintage",
 )
 TEXT_COLUMNS: tuple[str, ...] = (
-    "iso3", "country", "status", "risk_band", "top_drivers_up", "top_drivers_down", "missions",
-    "model_name", "model_version", "data_vintage",
+    "iso3",
+    "country",
+    "status",
+    "risk_band",
+    "top_drivers_up",
+    "top_drivers_down",
+    "missions",
+    "model_name",
+    "model_version",
+    "data_vintage",
 )
 FILES: tuple[str, ...] = ("scores.parquet", "scores.csv", "brief.md", "brief.html")
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -223,9 +242,13 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     table = score_table(panel, targets, models, as_of, vintage, list(cfg.report.risk_bands))
     notes = mission_notes(missions, as_of)
     return ScoreResult(
-        table=table, out_dir=Path(), as_of=as_of, input_hash=built.input_hash,
+        table=table,
+        out_dir=Path(),
+        as_of=as_of,
+        input_hash=built.input_hash,
         data_vintage=vintage,
-        models={h: (str(m.name), str(m.version)) for h, m in models.items()}, notes=notes,
+        models={h: (str(m.name), str(m.version)) for h, m in models.items()},
+        notes=notes,
     )
 
 
@@ -233,8 +256,9 @@ def _registered_loader() -> ModelLoader:
     try:
         from relapse.tracking import load_registered
     except ImportError as exc:
-        raise ModelError(f"cannot load registered models: relapse.tracking unavailable ({exc})"
-                         ) from exc
+        raise ModelError(
+            f"cannot load registered models: relapse.tracking unavailable ({exc})"
+        ) from exc
     return cast(ModelLoader, load_registered)
 
 
@@ -281,8 +305,13 @@ def resolve_as_of(cfg: DictConfig, panel: pd.DataFrame) -> int:
 def resolve_countries(codes: Sequence[Any], panel: pd.DataFrame) -> list[int]:
     """GW codes of ``codes`` (ISO3 or GW numbers); :class:`ConfigError` naming unknown ones."""
     known_gw = set(panel["gwno"].astype(int))
-    by_iso = (panel.dropna(subset=["iso3"]).drop_duplicates("iso3", keep="last")
-              .set_index("iso3")["gwno"].astype(int).to_dict())
+    by_iso = (
+        panel.dropna(subset=["iso3"])
+        .drop_duplicates("iso3", keep="last")
+        .set_index("iso3")["gwno"]
+        .astype(int)
+        .to_dict()
+    )
     out, unknown = [], []
     for code in codes:
         text = str(code).strip()
@@ -299,8 +328,7 @@ def resolve_countries(codes: Sequence[Any], panel: pd.DataFrame) -> list[int]:
     return sorted(set(out))
 
 
-def select_scope(cfg: DictConfig, panel: pd.DataFrame, as_of: int, missions: Any
-                 ) -> pd.DataFrame:
+def select_scope(cfg: DictConfig, panel: pd.DataFrame, as_of: int, missions: Any) -> pd.DataFrame:
     """The countries to list: ``gwno`` (Int64), ``iso3``, ``country``, ``missions``."""
     scope = str(cfg.score.scope)
     hosts = missions.hosts.set_index("gwno")["missions"]
@@ -316,12 +344,14 @@ def select_scope(cfg: DictConfig, panel: pd.DataFrame, as_of: int, missions: Any
         gws = resolve_countries(list(cfg.score.countries), panel)
     else:  # validate_config already refuses other values
         raise ConfigError(f"unknown score.scope {scope!r}")
-    rows = pd.DataFrame({
-        "gwno": pd.array(gws, dtype="Int64"),
-        "iso3": [names["iso3"].get(g) for g in gws],
-        "country": [names["country"].get(g) for g in gws],
-        "missions": [hosts.get(g, "") for g in gws],
-    })
+    rows = pd.DataFrame(
+        {
+            "gwno": pd.array(gws, dtype="Int64"),
+            "iso3": [names["iso3"].get(g) for g in gws],
+            "country": [names["country"].get(g) for g in gws],
+            "missions": [hosts.get(g, "") for g in gws],
+        }
+    )
     if scope == "active_missions" and len(missions.non_state_hosts):
         extra = missions.non_state_hosts.assign(gwno=pd.NA)[list(rows.columns)]
         rows = pd.concat([rows, extra.astype({"gwno": "Int64"})], ignore_index=True)
@@ -352,10 +382,17 @@ def score_table(
     scored_gw = [int(g) for g, s in zip(base["gwno"], status, strict=True) if s == "scored"]
     parts = []
     for h, model in sorted(models.items()):
-        part = base.assign(as_of_year=as_of, horizon_years=int(h), relapse_probability=np.nan,
-                           risk_band="", top_drivers_up="", top_drivers_down="",
-                           model_name=str(model.name), model_version=str(model.version),
-                           data_vintage=vintage)
+        part = base.assign(
+            as_of_year=as_of,
+            horizon_years=int(h),
+            relapse_probability=np.nan,
+            risk_band="",
+            top_drivers_up="",
+            top_drivers_down="",
+            model_name=str(model.name),
+            model_version=str(model.version),
+            data_vintage=vintage,
+        )
         if scored_gw:
             X = year.loc[scored_gw, list(model.feature_names)].astype("float64")
             proba = np.round(_positive_proba(model.predict_proba(X)), PROBABILITY_DECIMALS)
@@ -367,12 +404,18 @@ def score_table(
             part.loc[mask, "top_drivers_down"] = down
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
-    table = table.sort_values(["country", "iso3", "horizon_years"], ignore_index=True,
-                              kind="mergesort")
-    table = table[list(COLUMNS)].astype({
-        "gwno": "Int64", "as_of_year": "int64", "horizon_years": "int64",
-        "relapse_probability": "float64", **{c: "string" for c in TEXT_COLUMNS},
-    })
+    table = table.sort_values(
+        ["country", "iso3", "horizon_years"], ignore_index=True, kind="mergesort"
+    )
+    table = table[list(COLUMNS)].astype(
+        {
+            "gwno": "Int64",
+            "as_of_year": "int64",
+            "horizon_years": "int64",
+            "relapse_probability": "float64",
+            **{c: "string" for c in TEXT_COLUMNS},
+        }
+    )
     return score_schema().validate(table)
 
 
@@ -384,8 +427,10 @@ def _positive_proba(p: Any) -> np.ndarray:
 def risk_band(p: float, thresholds: Sequence[float]) -> str:
     """The band of probability ``p``: ``low`` below the first threshold, then upwards."""
     if len(thresholds) != len(BAND_LABELS) - 1:
-        raise ConfigError(f"report.risk_bands needs {len(BAND_LABELS) - 1} thresholds for the "
-                          f"bands {list(BAND_LABELS)}, got {list(thresholds)}")
+        raise ConfigError(
+            f"report.risk_bands needs {len(BAND_LABELS) - 1} thresholds for the "
+            f"bands {list(BAND_LABELS)}, got {list(thresholds)}"
+        )
     return BAND_LABELS[int(np.searchsorted(np.asarray(thresholds), p, side="right"))]
 
 
@@ -402,10 +447,14 @@ def family_drivers(model: ScoringModel, X: pd.DataFrame) -> tuple[list[str], lis
     by_down = np.argsort(values, axis=1, kind="stable")[:, :DRIVERS_SHOWN]
     up_v = np.take_along_axis(values, by_up, axis=1)
     down_v = np.take_along_axis(values, by_down, axis=1)
-    up = ["; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True)
-                    if v >= DRIVER_MIN) for js, vs in zip(by_up, up_v, strict=True)]
-    down = ["; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True)
-                      if v <= -DRIVER_MIN) for js, vs in zip(by_down, down_v, strict=True)]
+    up = [
+        "; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True) if v >= DRIVER_MIN)
+        for js, vs in zip(by_up, up_v, strict=True)
+    ]
+    down = [
+        "; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True) if v <= -DRIVER_MIN)
+        for js, vs in zip(by_down, down_v, strict=True)
+    ]
     return up, down
 
 
@@ -428,10 +477,9 @@ def score_schema() -> Any:
         lambda df: (df["status"] == "scored") == df["relapse_probability"].notna(),
         error="relapse_probability must be given exactly for status 'scored'",
     )
-    return pa.DataFrameSchema({c: columns[c] for c in COLUMNS}, strict=True, ordered=True,
-                              checks=[scored_iff_probability])
-
-
+    return pa.DataFrameSchema(
+        {c: columns[c] for c in COLUMNS}, strict=True, ordered=True, checks=[scored_iff_probability]
+    )
 
 
 def mission_notes(missions: Any, as_of: int) -> list[str]:
@@ -445,12 +493,16 @@ def mission_notes(missions: Any, as_of: int) -> list[str]:
             f"{last} are carried forward to {as_of}; missions begun or ended since are not known."
         )
     for row in missions.non_state_hosts.itertuples(index=False):
-        notes.append(f"{row.missions} is hosted by {row.country} ({row.iso3}), which is not a "
-                     "Gleditsch–Ward state: listed with status missing_data, not attributed "
-                     "to another country.")
+        notes.append(
+            f"{row.missions} is hosted by {row.country} ({row.iso3}), which is not a "
+            "Gleditsch–Ward state: listed with status missing_data, not attributed "
+            "to another country."
+        )
     if missions.undated:
-        notes.append("UN missions marked active in the UN list but without a start date, so "
-                     f"not counted: {', '.join(missions.undated)}.")
+        notes.append(
+            "UN missions marked active in the UN list but without a start date, so "
+            f"not counted: {', '.join(missions.undated)}."
+        )
     return notes
 
 
@@ -487,17 +539,33 @@ def _brief_rows(result: ScoreResult) -> list[list[str]]:
     rows = []
     for r in result.table.itertuples(index=False):
         p = r.relapse_probability
-        rows.append([
-            str(r.country), str(r.iso3 if pd.notna(r.iso3) else ""),
-            str(r.horizon_years), "" if pd.isna(p) else f"{p:.1%}", str(r.risk_band),
-            str(r.status).replace("_", " "), str(r.top_drivers_up), str(r.top_drivers_down),
-            str(r.missions),
-        ])
+        rows.append(
+            [
+                str(r.country),
+                str(r.iso3 if pd.notna(r.iso3) else ""),
+                str(r.horizon_years),
+                "" if pd.isna(p) else f"{p:.1%}",
+                str(r.risk_band),
+                str(r.status).replace("_", " "),
+                str(r.top_drivers_up),
+                str(r.top_drivers_down),
+                str(r.missions),
+            ]
+        )
     return rows
 
 
-BRIEF_HEADER = ["Country", "ISO3", "Horizon (years)", "Relapse probability", "Risk band",
-                "Status", "Families pushing risk up", "Families pushing risk down", "Missions"]
+BRIEF_HEADER = [
+    "Country",
+    "ISO3",
+    "Horizon (years)",
+    "Relapse probability",
+    "Risk band",
+    "Status",
+    "Families pushing risk up",
+    "Families pushing risk down",
+    "Missions",
+]
 
 
 def _brief_intro(result: ScoreResult) -> list[str]:
@@ -512,10 +580,14 @@ def _brief_intro(result: ScoreResult) -> list[str]:
         "pushes risk up or down is associated with higher or lower risk in similar past "
         "cases, and changing it is not shown to change the risk.",
         f"Data vintage {result.data_vintage} (panel input hash {result.input_hash}).",
-        "Models: " + "; ".join(f"{h}-year horizon {n} version {v}"
-                                for h, (n, v) in sorted(result.models.items())) + ".",
+        "Models: "
+        + "; ".join(
+            f"{h}-year horizon {n} version {v}" for h, (n, v) in sorted(result.models.items())
+        )
+        + ".",
         f"Rows: {sum(counts.values())} ("
-        + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()) + ").",
+        + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
+        + ").",
         "Status: scored = in the post-conflict population; active conflict = fighting in "
         f"{result.as_of}, no relapse probability; outside population = not within the "
         "post-conflict window; missing data = not a state in the data that year. Drivers are "
@@ -526,6 +598,7 @@ def _brief_intro(result: ScoreResult) -> list[str]:
 
 def render_brief_md(result: ScoreResult) -> str:
     """The short brief in Markdown (every row listed)."""
+
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
@@ -540,17 +613,28 @@ def render_brief_html(result: ScoreResult) -> str:
     """The short brief as a standalone HTML page (every value escaped)."""
     e = html.escape
     out = [
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
         f"<title>Relapse risk brief — as of {result.as_of}</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>",
-        "</head>", "<body>", f"<h1>Relapse risk brief — as of {result.as_of}</h1>", "<ul>",
+        "</head>",
+        "<body>",
+        f"<h1>Relapse risk brief — as of {result.as_of}</h1>",
+        "<ul>",
     ]
     out += [f"<li>{e(line)}</li>" for line in _brief_intro(result)]
-    out += ["</ul>", "<table>", "<thead><tr>"
-            + "".join(f"<th>{e(h)}</th>" for h in BRIEF_HEADER) + "</tr></thead>", "<tbody>"]
-    out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
-            for row in _brief_rows(result)]
+    out += [
+        "</ul>",
+        "<table>",
+        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in BRIEF_HEADER) + "</tr></thead>",
+        "<tbody>",
+    ]
+    out += [
+        "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in _brief_rows(result)
+    ]
     out += ["</tbody>", "</table>", "</body>", "</html>"]
     return "\n".join(out) + "\n"
 
@@ -587,8 +671,7 @@ def write_outputs(files: Mapping[str, bytes], scores_dir: Path, as_of: int) -> P
     return final
 
 
-def _switch_outputs(files: Mapping[str, bytes], scores_dir: Path, final: Path, as_of: int
-                    ) -> None:
+def _switch_outputs(files: Mapping[str, bytes], scores_dir: Path, final: Path, as_of: int) -> None:
     """The body of :func:`write_outputs`."""
     digest = hashlib.sha256()
     for name in sorted(files):
@@ -644,14 +727,20 @@ def log_to_mlflow(cfg: DictConfig, result: ScoreResult) -> None:
             mlflow.create_experiment(EXPERIMENT, artifact_location=location)
         mlflow.set_experiment(EXPERIMENT)
         with mlflow.start_run(run_name=f"score as_of={result.as_of}"):
-            mlflow.log_params({
-                "as_of": result.as_of, "scope": str(cfg.score.scope),
-                "model_version_requested": str(cfg.score.model_version),
-                "input_hash": result.input_hash, "data_vintage": result.data_vintage,
-                **{f"model_h{h}": f"{n}:{v}" for h, (n, v) in result.models.items()},
-            })
-            mlflow.log_metrics({f"rows_{s}": float(n) for s, n in result.counts.items()}
-                               | {"rows": float(len(result.table))})
+            mlflow.log_params(
+                {
+                    "as_of": result.as_of,
+                    "scope": str(cfg.score.scope),
+                    "model_version_requested": str(cfg.score.model_version),
+                    "input_hash": result.input_hash,
+                    "data_vintage": result.data_vintage,
+                    **{f"model_h{h}": f"{n}:{v}" for h, (n, v) in result.models.items()},
+                }
+            )
+            mlflow.log_metrics(
+                {f"rows_{s}": float(n) for s, n in result.counts.items()}
+                | {"rows": float(len(result.table))}
+            )
             mlflow.log_artifact(str(result.out_dir / "scores.csv"))
     except Exception as exc:
         raise ModelError(

@@ -184,9 +184,13 @@ def _special_codes() -> tuple[set[int], set[str]]:
             for v in value:
                 walk(v)
 
-    for module in ("relapse.countries", "relapse.sources.economic",
-                   "relapse.sources.governance", "relapse.sources.peacekeeping",
-                   "relapse.features.mission"):
+    for module in (
+        "relapse.countries",
+        "relapse.sources.economic",
+        "relapse.sources.governance",
+        "relapse.sources.peacekeeping",
+        "relapse.features.mission",
+    ):
         mod = importlib.import_module(module)
         for name, value in vars(mod).items():
             if name.isupper() or (name.startswith("_") and name[1:].isupper()):
@@ -214,9 +218,12 @@ def unit_codes(n_units: int) -> pd.DataFrame:
     if gw.max() > COUNTRY_CODE_MAX:
         raise DataError(f"synthetic data: {n_units} units need codes above {COUNTRY_CODE_MAX}")
     letters = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
-    user = ([f"X{a}{b}" for a in letters for b in letters]
-            + [f"Q{a}{b}" for a in letters[12:] for b in letters]
-            + [f"AA{a}" for a in letters] + [f"ZZ{a}" for a in letters])
+    user = (
+        [f"X{a}{b}" for a in letters for b in letters]
+        + [f"Q{a}{b}" for a in letters[12:] for b in letters]
+        + [f"AA{a}" for a in letters]
+        + [f"ZZ{a}" for a in letters]
+    )
     rest = [f"{a}{b}{c}" for a in letters for b in letters for c in letters]
     # "NAN" would be read back as missing (Gapminder's ``geo`` is the lower-case code).
     excluded = _REAL_ISO3 | special_letters | {"NAN"}
@@ -268,17 +275,36 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 PROVISIONS: tuple[str, ...] = (
-    "cease", "intarmy", "ddr", "withd", "pp", "intgov", "elections", "pko", "amn", "recon",
+    "cease",
+    "intarmy",
+    "ddr",
+    "withd",
+    "pp",
+    "intgov",
+    "elections",
+    "pko",
+    "amn",
+    "recon",
     "justice_prov",
 )
 _PROVISION_P: dict[str, float] = {
-    "cease": 0.6, "intarmy": 0.6, "ddr": 0.45, "withd": 0.2, "pp": 0.4, "intgov": 0.3,
-    "elections": 0.4, "pko": 0.3, "amn": 0.35, "recon": 0.3, "justice_prov": 0.25,
+    "cease": 0.6,
+    "intarmy": 0.6,
+    "ddr": 0.45,
+    "withd": 0.2,
+    "pp": 0.4,
+    "intgov": 0.3,
+    "elections": 0.4,
+    "pko": 0.3,
+    "amn": 0.35,
+    "recon": 0.3,
+    "justice_prov": 0.25,
 }
 
 
-def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
-                   effects: PlantedEffects = EFFECTS) -> World:
+def simulate_world(
+    n_units: int, n_years: int, first_year: int, seed: int, effects: PlantedEffects = EFFECTS
+) -> World:
     """Draw the latent world: states, indicators' drivers, conflicts, agreements, missions."""
     rng = np.random.default_rng(seed)
     units = unit_codes(n_units)
@@ -290,24 +316,32 @@ def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
     frailty = rng.normal(size=U)
     development = rng.normal(size=U)
     gov_level = rng.normal(size=U)
-    log_imr = (np.log(90.0) - 0.012 * np.arange(T)[None, :] - 0.55 * development[:, None]
-               + _ar1(rng, U, T, 0.8, 0.08))
+    log_imr = (
+        np.log(90.0)
+        - 0.012 * np.arange(T)[None, :]
+        - 0.55 * development[:, None]
+        + _ar1(rng, U, T, 0.8, 0.08)
+    )
     imr_z = (log_imr - np.log(60.0)) / 0.6
     governance = 0.85 * gov_level[:, None] + _ar1(rng, U, T, 0.9, 0.2)
     # Democracies vote every four years, autocracies now and then; agreements that provide
     # for elections add one a year or two later (in the loop below).
     phase = rng.integers(0, 4, U)
-    elections = np.where(governance > 0, (years[None, :] + phase[:, None]) % 4 == 0,
-                         rng.random((U, T)) < 0.12) & in_system
+    elections = (
+        np.where(
+            governance > 0, (years[None, :] + phase[:, None]) % 4 == 0, rng.random((U, T)) < 0.12
+        )
+        & in_system
+    )
 
     active = np.zeros((U, T), dtype=bool)
     intensity = np.zeros((U, T), dtype=np.int8)
     conflict = np.full((U, T), -1, dtype=np.int64)
     outcome = np.zeros((U, T), dtype=np.int8)
     mission_on = np.zeros((U, T), dtype=bool)
-    last_active = np.full(U, -10**6)
+    last_active = np.full(U, -(10**6))
     last_outcome = np.zeros(U, dtype=np.int8)
-    intarmy_year = np.full(U, -10**6)
+    intarmy_year = np.full(U, -(10**6))
     mission_end = np.full(U, -1)
     current = np.full(U, -1, dtype=np.int64)
     conflicts: list[tuple[int, int, int, int]] = []
@@ -337,70 +371,118 @@ def simulate_world(n_units: int, n_years: int, first_year: int, seed: int,
             p_agree = {1: 1.0, 2: 0.5}.get(code, 0.15)
             agree = years[end_t] >= agreements_from and u_agree[u] < p_agree
             if agree:
-                provisions = {p: int(u_provisions[u, k] < _PROVISION_P[p])
-                              for k, p in enumerate(PROVISIONS)}
+                provisions = {
+                    p: int(u_provisions[u, k] < _PROVISION_P[p]) for k, p in enumerate(PROVISIONS)
+                }
                 if provisions["intarmy"]:
                     intarmy_year[u] = end_t
                 if provisions["elections"]:
                     elections[u, min(end_t + 1 + int(u_delay[u] < 0.5), T - 1)] = True
-                agreement_rows.append({
-                    "unit": u, "t": end_t, "conflict_id": int(current[u]),
-                    "pa_type": 1 if code == 1 else int(2 + (u_delay[u] < 0.5)),
-                    "month": int(u_month[u, 0]), **provisions,
-                })
+                agreement_rows.append(
+                    {
+                        "unit": u,
+                        "t": end_t,
+                        "conflict_id": int(current[u]),
+                        "pa_type": 1 if code == 1 else int(2 + (u_delay[u] < 0.5)),
+                        "month": int(u_month[u, 0]),
+                        **provisions,
+                    }
+                )
             war = intensity[u, end_t] == 2
             p_mission = 0.25 + 0.3 * agree + 0.15 * war
             if u_mission[u] < p_mission and mission_end[u] < end_t:
                 start = end_t + int(u_delay[u] < 0.5)
                 stop = start + int(u_duration[u]) - 1
                 mission_end[u] = stop
-                mission_on[u, start:min(stop, T - 1) + 1] = True
-                mission_rows.append({
-                    "unit": u, "start": start, "end": stop, "un": bool(u_un[u] < 0.7),
-                    "conflict_id": int(current[u]), "mandate": int(u_mandate[u]),
-                    "start_month": int(u_month[u, 0]), "end_month": int(u_month[u, 1]),
-                })
+                mission_on[u, start : min(stop, T - 1) + 1] = True
+                mission_rows.append(
+                    {
+                        "unit": u,
+                        "start": start,
+                        "end": stop,
+                        "un": bool(u_un[u] < 0.7),
+                        "conflict_id": int(current[u]),
+                        "mandate": int(u_mandate[u]),
+                        "start_month": int(u_month[u, 0]),
+                        "end_month": int(u_month[u, 1]),
+                    }
+                )
 
         candidates = in_system[:, t] & ~prev
-        had = last_active > -10**5
+        had = last_active > -(10**5)
         at_peace = np.maximum(t - 1 - last_active, 1)
         lag2 = max(t - 2, 0)
         mission_prev = mission_on[:, t - 1] if t else np.zeros(U, dtype=bool)
         army = (t - 1 - intarmy_year) <= 9
-        relapse = (e.base + e.log_years_at_peace * np.log(at_peace) + e.mission * mission_prev
-                   + e.army_integration * army + e.infant_mortality * imr_z[:, lag2]
-                   + e.governance * governance[:, lag2]
-                   + e.election * (elections[:, t - 1] if t else 0)
-                   + e.ceasefire_or_low_activity * np.isin(last_outcome, (2, 5))
-                   + e.government_victory * (last_outcome == 3) + e.frailty * frailty)
-        onset = (e.onset_base + 0.6 * imr_z[:, lag2] - 0.4 * governance[:, lag2]
-                 + 0.5 * frailty)
-        start = candidates & (u_start < _sigmoid(np.where(had, relapse, onset)))
-        new = start & ~(had & (u_same < 0.5))
+        relapse = (
+            e.base
+            + e.log_years_at_peace * np.log(at_peace)
+            + e.mission * mission_prev
+            + e.army_integration * army
+            + e.infant_mortality * imr_z[:, lag2]
+            + e.governance * governance[:, lag2]
+            + e.election * (elections[:, t - 1] if t else 0)
+            + e.ceasefire_or_low_activity * np.isin(last_outcome, (2, 5))
+            + e.government_victory * (last_outcome == 3)
+            + e.frailty * frailty
+        )
+        onset = e.onset_base + 0.6 * imr_z[:, lag2] - 0.4 * governance[:, lag2] + 0.5 * frailty
+        starts = candidates & (u_start < _sigmoid(np.where(had, relapse, onset)))
+        new = starts & ~(had & (u_same < 0.5))
         for u in np.flatnonzero(new):
             cid = len(conflicts)
-            conflicts.append((cid, int(u), 4 if u_type[u] < 0.2 else 3,
-                              1 if u_incomp[u] < 0.4 else 2))
+            conflicts.append(
+                (cid, int(u), 4 if u_type[u] < 0.2 else 3, 1 if u_incomp[u] < 0.4 else 2)
+            )
             current[u] = cid
-        war = np.where(cont, np.where(u_war < 0.85, intensity[:, max(t - 1, 0)] == 2,
-                                      u_war >= 0.95), u_war < 0.25)
-        now = cont | start
+        war = np.where(
+            cont,
+            np.where(u_war < 0.85, intensity[:, max(t - 1, 0)] == 2, u_war >= 0.95),
+            u_war < 0.25,
+        )
+        now = cont | starts
         active[:, t] = now
         intensity[now, t] = np.where(war[now], 2, 1)
         conflict[now, t] = current[now]
         last_active[now] = t
 
-    conflict_info = pd.DataFrame(conflicts, columns=["conflict_id", "unit", "type",
-                                                     "incompatibility"])
-    agreements = pd.DataFrame(agreement_rows, columns=["unit", "t", "conflict_id", "pa_type",
-                                                       "month", *PROVISIONS])
-    missions = pd.DataFrame(mission_rows, columns=["unit", "start", "end", "un", "conflict_id",
-                                                   "mandate", "start_month", "end_month"])
-    return World(units=units, years=years, entry=entry, in_system=in_system, frailty=frailty,
-                 log_imr=log_imr, governance=governance, active=active, intensity=intensity,
-                 conflict=conflict, outcome=outcome, conflict_info=conflict_info,
-                 agreements=agreements, missions=missions, mission_on=mission_on,
-                 elections=elections)
+    conflict_info = pd.DataFrame(
+        conflicts, columns=["conflict_id", "unit", "type", "incompatibility"]
+    )
+    agreements = pd.DataFrame(
+        agreement_rows, columns=["unit", "t", "conflict_id", "pa_type", "month", *PROVISIONS]
+    )
+    missions = pd.DataFrame(
+        mission_rows,
+        columns=[
+            "unit",
+            "start",
+            "end",
+            "un",
+            "conflict_id",
+            "mandate",
+            "start_month",
+            "end_month",
+        ],
+    )
+    return World(
+        units=units,
+        years=years,
+        entry=entry,
+        in_system=in_system,
+        frailty=frailty,
+        log_imr=log_imr,
+        governance=governance,
+        active=active,
+        intensity=intensity,
+        conflict=conflict,
+        outcome=outcome,
+        conflict_info=conflict_info,
+        agreements=agreements,
+        missions=missions,
+        mission_on=mission_on,
+        elections=elections,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,8 +494,9 @@ def _date(year: Any, month: Any, day: Any = 1) -> np.ndarray:
     y = np.asarray(year, dtype=np.int64)
     m = np.broadcast_to(np.asarray(month, dtype=np.int64), y.shape)
     d = np.broadcast_to(np.asarray(day, dtype=np.int64), y.shape)
-    return np.array([f"{a:04d}-{b:02d}-{c:02d}" for a, b, c in zip(y, m, d, strict=True)],
-                    dtype=object)
+    return np.array(
+        [f"{a:04d}-{b:02d}-{c:02d}" for a, b, c in zip(y, m, d, strict=True)], dtype=object
+    )
 
 
 def _window(years: np.ndarray, first: int, last: int) -> tuple[int, int]:
@@ -438,10 +521,18 @@ class _Tables:
         # The economy: independent of conflict and of every other family (the noise family).
         self.econ = self.rng.normal(size=n)
         T = len(world.years)
-        self.log_gdp = (7.6 + 1.0 * self.econ[:, None] + 0.018 * np.arange(T)[None, :]
-                        + _ar1(self.rng, n, T, 0.95, 0.04))
-        self.log_pop = (15.5 + 1.3 * self.rng.normal(size=n)[:, None]
-                        + 0.02 * np.arange(T)[None, :] + _ar1(self.rng, n, T, 0.9, 0.02))
+        self.log_gdp = (
+            7.6
+            + 1.0 * self.econ[:, None]
+            + 0.018 * np.arange(T)[None, :]
+            + _ar1(self.rng, n, T, 0.95, 0.04)
+        )
+        self.log_pop = (
+            15.5
+            + 1.3 * self.rng.normal(size=n)[:, None]
+            + 0.02 * np.arange(T)[None, :]
+            + _ar1(self.rng, n, T, 0.9, 0.02)
+        )
         self.oil = self.rng.random(n) < 0.2
 
     # ---- helpers
@@ -466,10 +557,17 @@ class _Tables:
         starts = w.active & ~prev
         ep = np.cumsum(starts.ravel()).reshape(starts.shape) - 1
         T = len(w.years)
-        df = pd.DataFrame({"unit": u, "t": t, "episode": ep[u, t], "conflict": w.conflict[u, t],
-                           "intensity": w.intensity[u, t],
-                           "ep_end": (~nxt[u, t] & (t < T - 1)).astype(int),
-                           "outcome": w.outcome[u, t]})
+        df = pd.DataFrame(
+            {
+                "unit": u,
+                "t": t,
+                "episode": ep[u, t],
+                "conflict": w.conflict[u, t],
+                "intensity": w.intensity[u, t],
+                "ep_end": (~nxt[u, t] & (t < T - 1)).astype(int),
+                "outcome": w.outcome[u, t],
+            }
+        )
         first = df.groupby("episode")["t"].transform("min")
         df["ep_start_t"] = first
         df["conflict_start_t"] = df.groupby("conflict")["t"].transform("min")
@@ -495,27 +593,31 @@ class _Tables:
         first_rows = ep.loc[ep["episode"] == first_ep].groupby("conflict").first()
         c_month = first_rows["start_month"].reindex(ep["conflict"]).to_numpy()
         c_day = first_rows["start_day"].reindex(ep["conflict"]).to_numpy()
-        out = pd.DataFrame({
-            "conflict_id": cid,
-            "location": self.name[ep["unit"]],
-            "side_a": [f"Government of {n}" for n in self.name[ep["unit"]]],
-            "side_b": [f"Armed group {c}" for c in cid],
-            "incompatibility": ep["incompatibility"].to_numpy(),
-            "territory_name": np.where(ep["incompatibility"] == 1,
-                                       [f"Region {c}" for c in cid], None),
-            "year": years[ep["t"]],
-            "intensity_level": ep["intensity"].to_numpy(),
-            "type_of_conflict": ep["type"].to_numpy(),
-            "start_date": _date(years[ep["conflict_start_t"]], c_month, c_day),
-            "start_date2": _date(years[ep["ep_start_t"]], ep["start_month"], ep["start_day"]),
-            "ep_end": ep["ep_end"].to_numpy(),
-            "ep_end_date": np.where(ep["ep_end"] == 1,
-                                    _date(years[ep["t"]], ep["end_month"], ep["end_day"]), None),
-            "gwno_loc": self.gw[ep["unit"]].astype(str),
-        })
-        return pd.concat([out, self.interstate(int(cid.max()) + 1 if len(cid) else 1000)],
-                         ignore_index=True).sort_values(["conflict_id", "year"],
-                                                        ignore_index=True)
+        out = pd.DataFrame(
+            {
+                "conflict_id": cid,
+                "location": self.name[ep["unit"]],
+                "side_a": [f"Government of {n}" for n in self.name[ep["unit"]]],
+                "side_b": [f"Armed group {c}" for c in cid],
+                "incompatibility": ep["incompatibility"].to_numpy(),
+                "territory_name": np.where(  # type: ignore[call-overload]  # numpy stubs reject None
+                    ep["incompatibility"] == 1, [f"Region {c}" for c in cid], None
+                ),
+                "year": years[ep["t"]],
+                "intensity_level": ep["intensity"].to_numpy(),
+                "type_of_conflict": ep["type"].to_numpy(),
+                "start_date": _date(years[ep["conflict_start_t"]], c_month, c_day),
+                "start_date2": _date(years[ep["ep_start_t"]], ep["start_month"], ep["start_day"]),
+                "ep_end": ep["ep_end"].to_numpy(),
+                "ep_end_date": np.where(  # type: ignore[call-overload]  # numpy stubs reject None
+                    ep["ep_end"] == 1, _date(years[ep["t"]], ep["end_month"], ep["end_day"]), None
+                ),
+                "gwno_loc": self.gw[ep["unit"]].astype(str),
+            }
+        )
+        return pd.concat(
+            [out, self.interstate(int(cid.max()) + 1 if len(cid) else 1000)], ignore_index=True
+        ).sort_values(["conflict_id", "year"], ignore_index=True)
 
     def interstate(self, first_id: int) -> pd.DataFrame:
         """A few interstate conflict-years (type 2), always one in the last year, so that the
@@ -530,15 +632,24 @@ class _Tables:
             pair = self.rng.choice(present, size=min(2, len(present)), replace=False)
             loc = ", ".join(str(self.gw[p]) for p in sorted(pair))
             y = int(w.years[t])
-            rows.append({
-                "conflict_id": first_id + j, "location": " - ".join(self.name[sorted(pair)]),
-                "side_a": f"Government of {self.name[pair[0]]}",
-                "side_b": f"Government of {self.name[pair[-1]]}", "incompatibility": 1,
-                "territory_name": f"Border area {first_id + j}", "year": y,
-                "intensity_level": 1, "type_of_conflict": 2, "start_date": f"{y}-03-01",
-                "start_date2": f"{y}-03-01", "ep_end": int(t < T - 1),
-                "ep_end_date": f"{y}-09-30" if t < T - 1 else None, "gwno_loc": loc,
-            })
+            rows.append(
+                {
+                    "conflict_id": first_id + j,
+                    "location": " - ".join(self.name[sorted(pair)]),
+                    "side_a": f"Government of {self.name[pair[0]]}",
+                    "side_b": f"Government of {self.name[pair[-1]]}",
+                    "incompatibility": 1,
+                    "territory_name": f"Border area {first_id + j}",
+                    "year": y,
+                    "intensity_level": 1,
+                    "type_of_conflict": 2,
+                    "start_date": f"{y}-03-01",
+                    "start_date2": f"{y}-03-01",
+                    "ep_end": int(t < T - 1),
+                    "ep_end_date": f"{y}-09-30" if t < T - 1 else None,
+                    "gwno_loc": loc,
+                }
+            )
         return pd.DataFrame(rows)
 
     def termination(self, ep: pd.DataFrame) -> pd.DataFrame:
@@ -546,34 +657,41 @@ class _Tables:
         last = ep["t"] == ep["ep_last_t"]
         ended = ep["ended"] == 1
         end_date = _date(years[ep["ep_last_t"]], ep["end_month"], ep["end_day"])
-        return pd.DataFrame({
-            "conflictep_id": 100000 + ep["episode"].to_numpy(),
-            "conflict_id": ep["conflict"].to_numpy() + 1000,
-            "year": years[ep["t"]],
-            "type_of_conflict": ep["type"].to_numpy(),
-            "intensity_level": ep["intensity"].to_numpy(),
-            "confterm": (last & ended).astype(int).to_numpy(),
-            "ependdate": np.where(ended, end_date, None),
-            # As in UCDP, a few endings have no recorded outcome.
-            "outcome": np.where(last & ended & (self.rng.random(len(ep)) >= 0.05),
-                                ep["outcome"].astype(float), np.nan),
-            "recur": ep["recur"].to_numpy(),
-            "gwno_loc": self.gw[ep["unit"]].astype(str),
-        })
+        return pd.DataFrame(
+            {
+                "conflictep_id": 100000 + ep["episode"].to_numpy(),
+                "conflict_id": ep["conflict"].to_numpy() + 1000,
+                "year": years[ep["t"]],
+                "type_of_conflict": ep["type"].to_numpy(),
+                "intensity_level": ep["intensity"].to_numpy(),
+                "confterm": (last & ended).astype(int).to_numpy(),
+                "ependdate": np.where(ended, end_date, None),  # type: ignore[call-overload]  # numpy stubs reject None
+                # As in UCDP, a few endings have no recorded outcome.
+                "outcome": np.where(
+                    last & ended & (self.rng.random(len(ep)) >= 0.05),
+                    ep["outcome"].astype(float),
+                    np.nan,
+                ),
+                "recur": ep["recur"].to_numpy(),
+                "gwno_loc": self.gw[ep["unit"]].astype(str),
+            }
+        )
 
     def agreements(self) -> pd.DataFrame:
         a = self.w.agreements
         years = self.w.years[a["t"].to_numpy()]
         day = self.rng.integers(1, 29, len(a))
-        out = pd.DataFrame({
-            "paid": np.arange(1, len(a) + 1) + 3000,
-            "gwno": self.gw[a["unit"].to_numpy()].astype(str),
-            "conflict_id": (a["conflict_id"].to_numpy() + 1000).astype(str),
-            "year": years,
-            "pa_date": _date(years, a["month"], day),
-            "pa_type": a["pa_type"].to_numpy(),
-            "inclusive": (self.rng.random(len(a)) < 0.4).astype(int),
-        })
+        out = pd.DataFrame(
+            {
+                "paid": np.arange(1, len(a) + 1) + 3000,
+                "gwno": self.gw[a["unit"].to_numpy()].astype(str),
+                "conflict_id": (a["conflict_id"].to_numpy() + 1000).astype(str),
+                "year": years,
+                "pa_date": _date(years, a["month"], day),
+                "pa_type": a["pa_type"].to_numpy(),
+                "inclusive": (self.rng.random(len(a)) < 0.4).astype(int),
+            }
+        )
         for p in PROVISIONS:
             out[p] = a[p].to_numpy()
         return out
@@ -587,16 +705,20 @@ class _Tables:
         date = pd.to_datetime(a["pa_date"])
         ended = self.rng.random(n) < 0.2
         end_year = np.minimum(a["year"].to_numpy() + self.rng.integers(1, 6, n), 2010)
-        out = pd.DataFrame({
-            "Year": a["year"].to_numpy(),
-            "GWNO": a["gwno"].astype(int).to_numpy(),
-            "PAID": [int(f"{g}{d:%Y%m%d}{k % 100:02d}")
-                     for g, d, k in zip(a["gwno"], date, a["paid"], strict=True)],
-            "PA.Name": [f"Synthetic agreement {p}" for p in a["paid"]],
-            "pa_date": date.dt.strftime("%d.%m.%Y").to_numpy(),
-            "ended": ended.astype(int),
-            "Duration": np.where(ended, [f"01.06.{y}" for y in end_year], None),
-        })
+        out = pd.DataFrame(
+            {
+                "Year": a["year"].to_numpy(),
+                "GWNO": a["gwno"].astype(int).to_numpy(),
+                "PAID": [
+                    int(f"{g}{d:%Y%m%d}{k % 100:02d}")
+                    for g, d, k in zip(a["gwno"], date, a["paid"], strict=True)
+                ],
+                "PA.Name": [f"Synthetic agreement {p}" for p in a["paid"]],
+                "pa_date": date.dt.strftime("%d.%m.%Y").to_numpy(),
+                "ended": ended.astype(int),
+                "Duration": np.where(ended, [f"01.06.{y}" for y in end_year], None),  # type: ignore[call-overload]  # numpy stubs reject None
+            }
+        )
         for col in POLICE_PROVISIONS:
             out[col] = (self.rng.random(n) < 0.3).astype(int)
         for col in POLICE_IMPLEMENTATION:
@@ -607,10 +729,11 @@ class _Tables:
     # ---- peacekeeping
     def mission_names(self) -> pd.DataFrame:
         m = self.w.missions.copy()
-        m["acronym"] = [f"{'UNSM' if un else 'RSM'}{k + 1:05d}"
-                        for k, un in enumerate(m["un"])]
-        m["name"] = [f"{'United Nations' if un else 'Regional'} Synthetic Mission in {n}"
-                     for un, n in zip(m["un"], self.name[m["unit"]], strict=True)]
+        m["acronym"] = [f"{'UNSM' if un else 'RSM'}{k + 1:05d}" for k, un in enumerate(m["un"])]
+        m["name"] = [
+            f"{'United Nations' if un else 'Regional'} Synthetic Mission in {n}"
+            for un, n in zip(m["un"], self.name[m["unit"]], strict=True)
+        ]
         m["gwno"] = self.gw[m["unit"].to_numpy()]
         m["country"] = self.name[m["unit"].to_numpy()]
         m["iso3"] = self.iso3[m["unit"].to_numpy()]
@@ -641,46 +764,57 @@ class _Tables:
     def un_mission_list(self, m: pd.DataFrame) -> pd.DataFrame:
         un = m.loc[m["un"]]
         n = len(un)
-        return pd.DataFrame({
-            "mission_acronym": un["acronym"].to_numpy(),
-            "mission_name": un["name"].to_numpy(),
-            "mission_isactive": np.where(un["ongoing"], "Yes", "No"),
-            "start_date": _date(un["start_year"], un["start_month"], 15),
-            "end_date": np.where(un["ongoing"], None,
-                                 _date(un["end_year"], un["end_month"], 15)),
-            "mission_location": [f"Capital of {c}" for c in un["country"]] if n else [],
-        })
+        return pd.DataFrame(
+            {
+                "mission_acronym": un["acronym"].to_numpy(),
+                "mission_name": un["name"].to_numpy(),
+                "mission_isactive": np.where(un["ongoing"], "Yes", "No"),
+                "start_date": _date(un["start_year"], un["start_month"], 15),
+                "end_date": np.where(  # type: ignore[call-overload]  # numpy stubs reject None
+                    un["ongoing"], None, _date(un["end_year"], un["end_month"], 15)
+                ),
+                "mission_location": [f"Capital of {c}" for c in un["country"]] if n else [],
+            }
+        )
 
     def un_mission_iso3(self, m: pd.DataFrame) -> pd.DataFrame:
         un = m.loc[m["un"]]
-        return pd.DataFrame({"mission_acronym": un["acronym"].to_numpy(),
-                             "mission_name": un["name"].to_numpy(),
-                             "iso3c": un["iso3"].to_numpy()})
+        return pd.DataFrame(
+            {
+                "mission_acronym": un["acronym"].to_numpy(),
+                "mission_name": un["name"].to_numpy(),
+                "iso3c": un["iso3"].to_numpy(),
+            }
+        )
 
     def bara_hultman(self, m: pd.DataFrame) -> pd.DataFrame:
         first, last = _window(self.w.years, 1993, 2016)
         mm = self.mission_months(m, first, last)
         active = self.w.active[mm["unit"].to_numpy(), mm["year"].to_numpy() - self.w.years[0]]
         observers = np.where(mm["year"] >= 2015, 0.0, mm["observers"])
-        return pd.DataFrame({
-            "ccode": mm["gwno"].to_numpy(),
-            "location": mm["country"].to_numpy(),
-            "conflictid": mm["conflict_id"].to_numpy() + 1000,
-            "episodenum": (mm["conflict_id"].to_numpy() + 1000) * 100 + 1,
-            "activity": active.astype(int),
-            "incomp": self.w.conflict_info.set_index("conflict_id")["incompatibility"]
-            .reindex(mm["conflict_id"]).to_numpy(),
-            "date": _date(mm["year"], mm["month"], 1),
-            "year": mm["year"].to_numpy(),
-            "missionid": mm["acronym"].map(
-                {a: 50000 + k for k, a in enumerate(m["acronym"])}).to_numpy(),
-            "mission": mm["acronym"].to_numpy(),
-            "org": mm["org"].to_numpy(),
-            "onlypolice": 0,
-            "troops_backward": mm["troops"].to_numpy(),
-            "police_backward": mm["police"].to_numpy(),
-            "observers_backward": observers,
-        })
+        return pd.DataFrame(
+            {
+                "ccode": mm["gwno"].to_numpy(),
+                "location": mm["country"].to_numpy(),
+                "conflictid": mm["conflict_id"].to_numpy() + 1000,
+                "episodenum": (mm["conflict_id"].to_numpy() + 1000) * 100 + 1,
+                "activity": active.astype(int),
+                "incomp": self.w.conflict_info.set_index("conflict_id")["incompatibility"]
+                .reindex(mm["conflict_id"])
+                .to_numpy(),
+                "date": _date(mm["year"], mm["month"], 1),
+                "year": mm["year"].to_numpy(),
+                "missionid": mm["acronym"]
+                .map({a: 50000 + k for k, a in enumerate(m["acronym"])})
+                .to_numpy(),
+                "mission": mm["acronym"].to_numpy(),
+                "org": mm["org"].to_numpy(),
+                "onlypolice": 0,
+                "troops_backward": mm["troops"].to_numpy(),
+                "police_backward": mm["police"].to_numpy(),
+                "observers_backward": observers,
+            }
+        )
 
     def un_personnel(self, m: pd.DataFrame) -> pd.DataFrame:
         first, last = _window(self.w.years, 1990, 2015)
@@ -691,17 +825,25 @@ class _Tables:
         auth_o = np.round(mm["observers"] * 1.1)
         total = mm["troops"] + mm["police"] + mm["observers"]
         auth = auth_t + auth_p + auth_o
-        return pd.DataFrame({
-            "mission": mm["acronym"].to_numpy(), "missioncountry": mm["country"].to_numpy(),
-            "missionccode": mm["gwno"].astype(float).to_numpy(),
-            "year": mm["year"].to_numpy(), "month": mm["month"].to_numpy(),
-            "authtroop": auth_t.to_numpy(), "authpolice": auth_p.to_numpy(),
-            "authmilobs": auth_o.to_numpy(), "troop": mm["troops"].to_numpy(),
-            "police": mm["police"].to_numpy(), "milobs": mm["observers"].to_numpy(),
-            "totalauth": auth.to_numpy(), "total": total.to_numpy(),
-            "contributors": self.rng.integers(3, 30, n).astype(float),
-            "propshortfall": np.clip((auth - total) / auth, 0, 1).round(4).to_numpy(),
-        })
+        return pd.DataFrame(
+            {
+                "mission": mm["acronym"].to_numpy(),
+                "missioncountry": mm["country"].to_numpy(),
+                "missionccode": mm["gwno"].astype(float).to_numpy(),
+                "year": mm["year"].to_numpy(),
+                "month": mm["month"].to_numpy(),
+                "authtroop": auth_t.to_numpy(),
+                "authpolice": auth_p.to_numpy(),
+                "authmilobs": auth_o.to_numpy(),
+                "troop": mm["troops"].to_numpy(),
+                "police": mm["police"].to_numpy(),
+                "milobs": mm["observers"].to_numpy(),
+                "totalauth": auth.to_numpy(),
+                "total": total.to_numpy(),
+                "contributors": self.rng.integers(3, 30, n).astype(float),
+                "propshortfall": np.clip((auth - total) / auth, 0, 1).round(4).to_numpy(),
+            }
+        )
 
     def contributions(self, m: pd.DataFrame) -> pd.DataFrame:
         first, last = _window(self.w.years, 2010, 2018)
@@ -714,31 +856,37 @@ class _Tables:
                 for c in sorted(self.rng.choice(60, size=k, replace=False)):
                     female = int(self.rng.integers(0, 20))
                     male = int(self.rng.integers(5, 800))
-                    rows.append((y, f"Contributor {c + 1:02d}", r.acronym, female, male,
-                                 female + male))
-        return pd.DataFrame(rows, columns=["Year", "Country", "Mission", "Female", "Male",
-                                           "Total"])
+                    rows.append(
+                        (y, f"Contributor {c + 1:02d}", r.acronym, female, male, female + male)
+                    )
+        return pd.DataFrame(rows, columns=["Year", "Country", "Mission", "Female", "Male", "Total"])
 
     def mullenbach(self, m: pd.DataFrame) -> pd.DataFrame:
         n = len(m)
         tptype = np.where(m["un"], 1, np.where(m["org"] == 2, 2, 3))
-        return pd.DataFrame({
-            "OBSNUM": np.arange(1, n + 1),
-            "STATE": m["country"].to_numpy(),
-            "CCODE1": m["gwno"].to_numpy(),
-            "TPTYPE": tptype,
-            "UNMANDATE": np.where(m["un"], 1, (self.rng.random(n) < 0.3).astype(int)),
-            "PKMNAMElocation": [f"{nm} ({a})" for nm, a in zip(m["name"], m["acronym"],
-                                                                strict=True)],
-            "PURPOSE1": 2, "PURPOSE2": 8, "PURPOSE3": 8, "PURPOSE4": 8,
-            "STARTYR": m["start_year"].to_numpy(),
-            "STARTMON": m["start_month"].to_numpy(),
-            "ENDYR": np.where(m["ongoing"], np.nan, m["end_year"]),
-            "ENDMON": np.where(m["ongoing"], np.nan, m["end_month"]),
-            "ONGOING": m["ongoing"].astype(int).to_numpy(),
-            "PKMNUM1": (m["troops"] + m["police"] + m["observers"]).to_numpy(),
-            "PKMNUM2": np.nan,
-        })
+        return pd.DataFrame(
+            {
+                "OBSNUM": np.arange(1, n + 1),
+                "STATE": m["country"].to_numpy(),
+                "CCODE1": m["gwno"].to_numpy(),
+                "TPTYPE": tptype,
+                "UNMANDATE": np.where(m["un"], 1, (self.rng.random(n) < 0.3).astype(int)),
+                "PKMNAMElocation": [
+                    f"{nm} ({a})" for nm, a in zip(m["name"], m["acronym"], strict=True)
+                ],
+                "PURPOSE1": 2,
+                "PURPOSE2": 8,
+                "PURPOSE3": 8,
+                "PURPOSE4": 8,
+                "STARTYR": m["start_year"].to_numpy(),
+                "STARTMON": m["start_month"].to_numpy(),
+                "ENDYR": np.where(m["ongoing"], np.nan, m["end_year"]),
+                "ENDMON": np.where(m["ongoing"], np.nan, m["end_month"]),
+                "ONGOING": m["ongoing"].astype(int).to_numpy(),
+                "PKMNUM1": (m["troops"] + m["police"] + m["observers"]).to_numpy(),
+                "PKMNUM2": np.nan,
+            }
+        )
 
     def doyle_sambanis(self, m: pd.DataFrame) -> pd.DataFrame:
         first, last = _window(self.w.years, 1948, 2010)
@@ -760,25 +908,43 @@ class _Tables:
     def gw_states(self) -> pd.DataFrame:
         w = self.w
         start_year = w.years[w.entry]
-        return pd.DataFrame({
-            "gwcode": self.gw, "stateabb": self.iso3, "statename": self.name,
-            "startdate": _date(start_year, np.where(w.entry > 0, 7, 1), 1),
-            "enddate": f"{int(w.years[-1])}-12-31",
-        })
+        return pd.DataFrame(
+            {
+                "gwcode": self.gw,
+                "stateabb": self.iso3,
+                "statename": self.name,
+                "startdate": _date(start_year, np.where(w.entry > 0, 7, 1), 1),
+                "enddate": f"{int(w.years[-1])}-12-31",
+            }
+        )
 
     def cow_states(self) -> pd.DataFrame:
         w = self.w
-        return pd.DataFrame({"stateabb": self.iso3, "ccode": self.gw, "statenme": self.name,
-                             "styear": w.years[w.entry], "endyear": int(w.years[-1])})
+        return pd.DataFrame(
+            {
+                "stateabb": self.iso3,
+                "ccode": self.gw,
+                "statenme": self.name,
+                "styear": w.years[w.entry],
+                "endyear": int(w.years[-1]),
+            }
+        )
 
     def cow_system(self) -> pd.DataFrame:
-        return pd.DataFrame({"stateabb": self.iso3[self.u], "ccode": self.gw[self.u],
-                             "year": self.year})
+        return pd.DataFrame(
+            {"stateabb": self.iso3[self.u], "ccode": self.gw[self.u], "year": self.year}
+        )
 
     def country_codes(self) -> pd.DataFrame:
-        return pd.DataFrame({"country_text_id": self.iso3, "vdem_country_name": self.name,
-                             "GWn": self.gw.astype(float), "cown": self.gw.astype(float),
-                             "extended_country_name": self.name})
+        return pd.DataFrame(
+            {
+                "country_text_id": self.iso3,
+                "vdem_country_name": self.name,
+                "GWn": self.gw.astype(float),
+                "cown": self.gw.astype(float),
+                "extended_country_name": self.name,
+            }
+        )
 
     # ---- governance and elections (driven by the latent governance level)
     def governance_values(self) -> dict[str, np.ndarray]:
@@ -793,11 +959,20 @@ class _Tables:
         }
 
     def vdem_indices(self, gv: dict[str, np.ndarray]) -> pd.DataFrame:
-        out = pd.DataFrame({"country_text_id": self.iso3[self.u], "year": self.year,
-                            "GWn": self.gw[self.u].astype(float)})
-        for key, col in (("polyarchy", "v2x_polyarchy"), ("libdem", "v2x_libdem"),
-                         ("partipdem", "v2x_partipdem"), ("delibdem", "v2x_delibdem"),
-                         ("egaldem", "v2x_egaldem")):
+        out = pd.DataFrame(
+            {
+                "country_text_id": self.iso3[self.u],
+                "year": self.year,
+                "GWn": self.gw[self.u].astype(float),
+            }
+        )
+        for key, col in (
+            ("polyarchy", "v2x_polyarchy"),
+            ("libdem", "v2x_libdem"),
+            ("partipdem", "v2x_partipdem"),
+            ("delibdem", "v2x_delibdem"),
+            ("egaldem", "v2x_egaldem"),
+        ):
             v = gv[key]
             out[col] = v
             out[f"{col}_codelow"] = np.round(np.clip(v - 0.06, 0, 1), 3)
@@ -809,29 +984,36 @@ class _Tables:
         coup = np.where(self.rng.random(n) < 0.03, self.rng.integers(1, 3, n), 0).astype(float)
         oil = self.oil[self.u]
         oil_income = np.where(oil, np.round(np.exp(self.rng.normal(5, 1, n)), 1), 0.0)
-        return pd.DataFrame({
-            "COWcode": self.gw[self.u].astype(float), "year": self.year,
-            "e_pt_coup": np.where(self.year >= 1950, coup, np.nan),
-            "v2xpe_exlsocgr": np.round(_sigmoid(-1.1 * gv["g"] + self.noise(0.4)), 3),
-            "v2x_polyarchy": gv["polyarchy"],
-            "e_total_fuel_income_pc": np.round(oil_income * 1.2, 1),
-            "e_total_oil_income_pc": oil_income,
-            "e_total_resources_income_pc": np.round(
-                oil_income + np.exp(self.rng.normal(3, 1, n)), 1),
-            "e_pop": np.round(np.exp(self.cy(self.log_pop)) / 1000, 1),
-            "e_gdppc": np.round(np.exp(self.cy(self.log_gdp)) / 1000, 3),
-        })
+        return pd.DataFrame(
+            {
+                "COWcode": self.gw[self.u].astype(float),
+                "year": self.year,
+                "e_pt_coup": np.where(self.year >= 1950, coup, np.nan),
+                "v2xpe_exlsocgr": np.round(_sigmoid(-1.1 * gv["g"] + self.noise(0.4)), 3),
+                "v2x_polyarchy": gv["polyarchy"],
+                "e_total_fuel_income_pc": np.round(oil_income * 1.2, 1),
+                "e_total_oil_income_pc": oil_income,
+                "e_total_resources_income_pc": np.round(
+                    oil_income + np.exp(self.rng.normal(3, 1, n)), 1
+                ),
+                "e_pop": np.round(np.exp(self.cy(self.log_pop)) / 1000, 1),
+                "e_gdppc": np.round(np.exp(self.cy(self.log_gdp)) / 1000, 3),
+            }
+        )
 
     def vdem_infant_cso(self, gv: dict[str, np.ndarray]) -> pd.DataFrame:
         imr = np.round(np.exp(self.cy(self.w.log_imr)), 1)
         regime = np.digitize(gv["polyarchy"], [0.25, 0.5, 0.75]).astype(float)
-        return pd.DataFrame({
-            "ccode": self.gw[self.u].astype(float), "year": self.year,
-            "country_name": self.name[self.u],
-            "v2csprtcpt_ord": np.clip(np.round(1.5 + gv["g"] + self.noise(0.5)), 0, 3),
-            "e_peinfmor": np.clip(imr, 1, 999),
-            "v2x_regime": regime,
-        })
+        return pd.DataFrame(
+            {
+                "ccode": self.gw[self.u].astype(float),
+                "year": self.year,
+                "country_name": self.name[self.u],
+                "v2csprtcpt_ord": np.clip(np.round(1.5 + gv["g"] + self.noise(0.5)), 0, 3),
+                "e_peinfmor": np.clip(imr, 1, 999),
+                "v2x_regime": regime,
+            }
+        )
 
     def polity(self, gv: dict[str, np.ndarray]) -> pd.DataFrame:
         g = gv["g"]
@@ -839,13 +1021,21 @@ class _Tables:
         democ = np.round((p + 10) / 2).astype(int)
         autoc = democ - p
         durable = self._durable(p)
-        return pd.DataFrame({
-            "scode": self.iso3[self.u], "polity_annual_country": self.name[self.u],
-            "year": self.year, "GWn": self.gw[self.u], "polity": p, "polity2": p.astype(float),
-            "durable": durable, "democ": democ, "autoc": autoc,
-            "xconst": np.clip(np.round(4 + 2.5 * g), 1, 7).astype(int),
-            "parcomp": np.clip(np.round(2.5 + 1.5 * g), 0, 5).astype(int),
-        })
+        return pd.DataFrame(
+            {
+                "scode": self.iso3[self.u],
+                "polity_annual_country": self.name[self.u],
+                "year": self.year,
+                "GWn": self.gw[self.u],
+                "polity": p,
+                "polity2": p.astype(float),
+                "durable": durable,
+                "democ": democ,
+                "autoc": autoc,
+                "xconst": np.clip(np.round(4 + 2.5 * g), 1, 7).astype(int),
+                "parcomp": np.clip(np.round(2.5 + 1.5 * g), 0, 5).astype(int),
+            }
+        )
 
     def _durable(self, polity: np.ndarray) -> np.ndarray:
         """Years since the state's entry or its last polity change of 3 points or more."""
@@ -866,9 +1056,17 @@ class _Tables:
         cl = np.clip(np.round(4 - 1.6 * g + self.rng.normal(0, 0.6, n)), 1, 7).astype(int)
         total = pr + cl
         status = np.where(total <= 5, "F", np.where(total <= 10, "PF", "NF"))
-        return pd.DataFrame({"fh_country": self.name[self.u[keep]], "year": self.year[keep],
-                             "pr": pr, "cl": cl, "status": status, "fh_total": total,
-                             "GWn": self.gw[self.u[keep]].astype(float)})
+        return pd.DataFrame(
+            {
+                "fh_country": self.name[self.u[keep]],
+                "year": self.year[keep],
+                "pr": pr,
+                "cl": cl,
+                "status": status,
+                "fh_total": total,
+                "GWn": self.gw[self.u[keep]].astype(float),
+            }
+        )
 
     def wgi(self, gv: dict[str, np.ndarray]) -> pd.DataFrame:
         from relapse.sources.governance import WGI_INDICATORS
@@ -876,11 +1074,19 @@ class _Tables:
         keep = (self.year >= 1996) & ~np.isin(self.year, (1997, 1999, 2001))
         parts = []
         for indicator in WGI_INDICATORS:
-            est = np.clip(0.9 * gv["g"][keep] + self.rng.normal(0, 0.35, int(keep.sum())),
-                          -2.5, 2.5)
-            parts.append(pd.DataFrame({"Code": self.iso3[self.u[keep]],
-                                       "Year": self.year[keep], "Estimate": np.round(est, 3),
-                                       "Indicator": indicator}))
+            est = np.clip(
+                0.9 * gv["g"][keep] + self.rng.normal(0, 0.35, int(keep.sum())), -2.5, 2.5
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "Code": self.iso3[self.u[keep]],
+                        "Year": self.year[keep],
+                        "Estimate": np.round(est, 3),
+                        "Indicator": indicator,
+                    }
+                )
+            )
         return pd.concat(parts, ignore_index=True)
 
     def elections(self, gv: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -890,10 +1096,16 @@ class _Tables:
         leg = held & (~pres | (self.rng.random(n) < 0.7))
         since = self._since(held)
         keep = self.year >= 1945
-        return pd.DataFrame({"iso3c": self.iso3[self.u], "year": self.year,
-                             "natelec": held.astype(int), "natelec.n": pres.astype(int),
-                             "natelec.l": leg.astype(int),
-                             "years_since_last_elec": since}).loc[keep]
+        return pd.DataFrame(
+            {
+                "iso3c": self.iso3[self.u],
+                "year": self.year,
+                "natelec": held.astype(int),
+                "natelec.n": pres.astype(int),
+                "natelec.l": leg.astype(int),
+                "years_since_last_elec": since,
+            }
+        ).loc[keep]
 
     def _since(self, event: np.ndarray) -> np.ndarray:
         """The published counter: 1 in the first row and right after an event, +1 a year."""
@@ -906,9 +1118,16 @@ class _Tables:
 
     def aiddata(self) -> pd.DataFrame:
         years = self.w.years[(self.w.years >= 1968) & (self.w.years <= 2010)][::5]
-        return pd.DataFrame({"recipient": "Regional, unspecified (synthetic)", "Year": years,
-                             "SSRcommitment": 1.0e6, "aid_total": 5.0e7, "SSRshare": 0.02,
-                             "iso2c": None})
+        return pd.DataFrame(
+            {
+                "recipient": "Regional, unspecified (synthetic)",
+                "Year": years,
+                "SSRcommitment": 1.0e6,
+                "aid_total": 5.0e7,
+                "SSRshare": 0.02,
+                "iso2c": None,
+            }
+        )
 
     # ---- services (driven by infant mortality) and economy (noise)
     def gapminder(self) -> pd.DataFrame:
@@ -924,28 +1143,40 @@ class _Tables:
             "gdp_pc_ppp_long": np.round(gdp * 1.8, 1),
             "gdp_pc_constant_usd": np.round(gdp, 1),
             "infant_mortality": np.round(np.clip(imr, 1, 999), 1),
-            "under5_mortality": np.round(np.clip(imr * 1.45 * np.exp(self.noise(0.05)), 1, 999),
-                                         1),
-            "basic_water_pct": np.where(y >= 2000, np.round(
-                100 * _sigmoid(1.0 - 1.2 * z + self.noise(0.3)), 1), np.nan),
-            "basic_sanitation_pct": np.where(y >= 2000, np.round(
-                100 * _sigmoid(0.3 - 1.3 * z + self.noise(0.3)), 1), np.nan),
-            "electricity_kwh_pc": np.where(y >= 1960, np.round(
-                np.exp(6.5 - 1.2 * z + self.noise(0.4)), 1), np.nan),
+            "under5_mortality": np.round(np.clip(imr * 1.45 * np.exp(self.noise(0.05)), 1, 999), 1),
+            "basic_water_pct": np.where(
+                y >= 2000, np.round(100 * _sigmoid(1.0 - 1.2 * z + self.noise(0.3)), 1), np.nan
+            ),
+            "basic_sanitation_pct": np.where(
+                y >= 2000, np.round(100 * _sigmoid(0.3 - 1.3 * z + self.noise(0.3)), 1), np.nan
+            ),
+            "electricity_kwh_pc": np.where(
+                y >= 1960, np.round(np.exp(6.5 - 1.2 * z + self.noise(0.4)), 1), np.nan
+            ),
             "life_expectancy": np.round(np.clip(80 - 0.15 * imr + self.noise(1.5), 20, 95), 1),
-            "adult_literacy_pct": np.where(self.rng.random(n) < 0.15, np.round(
-                100 * _sigmoid(1.0 - 1.5 * z + self.noise(0.3)), 1), np.nan),
+            "adult_literacy_pct": np.where(
+                self.rng.random(n) < 0.15,
+                np.round(100 * _sigmoid(1.0 - 1.5 * z + self.noise(0.3)), 1),
+                np.nan,
+            ),
             "aid_pc_usd": np.round(self.noise(20) + 15, 2),
             "aid_pct_gni": np.round(self.noise(3) + 2, 2),
             "milex_pct_gdp": np.round(np.exp(self.noise(0.5) + 0.7), 2),
             "armed_forces_pct_labour": np.round(np.clip(np.exp(self.noise(0.6)), 0, 100), 2),
             "oil_production_pc": np.where(oil, np.round(np.exp(self.noise(1.0) - 1), 3), np.nan),
             "urban_pct": np.round(100 * _sigmoid(self.noise(0.8) + 0.01 * (y - 1980)), 1),
-            "schooling_women_years": np.where(y <= 2009, np.round(
-                np.clip(6 - 2.5 * z + self.noise(0.8), 0, 25), 1), np.nan),
+            "schooling_women_years": np.where(
+                y <= 2009, np.round(np.clip(6 - 2.5 * z + self.noise(0.8), 0, 25), 1), np.nan
+            ),
         }
-        out = pd.DataFrame({"geo": np.char.lower(self.iso3[self.u].astype(str)),
-                            "iso3": self.iso3[self.u], "name": self.name[self.u], "year": y})
+        out = pd.DataFrame(
+            {
+                "geo": np.char.lower(self.iso3[self.u].astype(str)),
+                "iso3": self.iso3[self.u],
+                "name": self.name[self.u],
+                "year": y,
+            }
+        )
         for raw, tidy in GAPMINDER_COLUMNS.items():
             out[raw] = values[tidy]
         return out
@@ -956,10 +1187,19 @@ class _Tables:
         T = len(self.w.years)
         table = self.log_gdp if which == "gdp" else self.log_pop
         values = np.exp(table)
-        code, label = (("NY.GDP.PCAP.CD", "GDP per capita (current US$)") if which == "gdp"
-                       else ("SP.POP.TOTL", "Population, total"))
-        out = pd.DataFrame({"Country Name": self.name, "Country Code": self.iso3,
-                            "Indicator Name": label, "Indicator Code": code})
+        code, label = (
+            ("NY.GDP.PCAP.CD", "GDP per capita (current US$)")
+            if which == "gdp"
+            else ("SP.POP.TOTL", "Population, total")
+        )
+        out = pd.DataFrame(
+            {
+                "Country Name": self.name,
+                "Country Code": self.iso3,
+                "Indicator Name": label,
+                "Indicator Code": code,
+            }
+        )
         for y in WDI_YEARS:
             t = y - int(self.w.years[0])
             if 0 <= t < T:
@@ -977,25 +1217,44 @@ class _Tables:
         pop = np.exp(self.log_pop[u, self.t[keep]]) / 1e6
         gdp = np.exp(self.log_gdp[u, self.t[keep]])
         rgdpna_pc = gdp * np.exp(self.rng.normal(0, 0.03, n))
-        shares = {c: np.round(self.rng.uniform(lo, hi, n), 3) for c, lo, hi in (
-            ("csh_c", 0.4, 0.8), ("csh_i", 0.1, 0.35), ("csh_g", 0.08, 0.3),
-            ("csh_x", 0.05, 0.6), ("csh_m", -0.7, -0.05))}
-        return pd.DataFrame({
-            "country": self.name[u], "isocode": self.iso3[u], "year": y,
-            "rgdpe": np.round(gdp * pop, 2), "rgdpo": np.round(gdp * pop * 0.98, 2),
-            "rgdpna": np.round(rgdpna_pc * pop, 2), "pop": np.round(pop, 5),
-            "emp": np.round(pop * 0.4, 5), "hc": np.round(self.rng.uniform(1, 3.5, n), 3),
-            **shares, "i_outlier": np.where(self.rng.random(n) < 0.02, "yes", "no"),
-        })
+        shares = {
+            c: np.round(self.rng.uniform(lo, hi, n), 3)
+            for c, lo, hi in (
+                ("csh_c", 0.4, 0.8),
+                ("csh_i", 0.1, 0.35),
+                ("csh_g", 0.08, 0.3),
+                ("csh_x", 0.05, 0.6),
+                ("csh_m", -0.7, -0.05),
+            )
+        }
+        return pd.DataFrame(
+            {
+                "country": self.name[u],
+                "isocode": self.iso3[u],
+                "year": y,
+                "rgdpe": np.round(gdp * pop, 2),
+                "rgdpo": np.round(gdp * pop * 0.98, 2),
+                "rgdpna": np.round(rgdpna_pc * pop, 2),
+                "pop": np.round(pop, 5),
+                "emp": np.round(pop * 0.4, 5),
+                "hc": np.round(self.rng.uniform(1, 3.5, n), 3),
+                **shares,
+                "i_outlier": np.where(self.rng.random(n) < 0.02, "yes", "no"),
+            }
+        )
 
     def maddison(self) -> pd.DataFrame:
         gdp = np.exp(self.cy(self.log_gdp))
-        return pd.DataFrame({
-            "countrycode": self.iso3[self.u], "country": self.name[self.u], "year": self.year,
-            "cgdppc": np.round(gdp * 0.9, 1),
-            "rgdpnapc": np.round(gdp * 0.9 * np.exp(self.noise(0.02)), 1),
-            "pop": np.round(np.exp(self.cy(self.log_pop)) / 1000, 1),
-        })
+        return pd.DataFrame(
+            {
+                "countrycode": self.iso3[self.u],
+                "country": self.name[self.u],
+                "year": self.year,
+                "cgdppc": np.round(gdp * 0.9, 1),
+                "rgdpnapc": np.round(gdp * 0.9 * np.exp(self.noise(0.02)), 1),
+                "pop": np.round(np.exp(self.cy(self.log_pop)) / 1000, 1),
+            }
+        )
 
     def cow_nmc(self) -> pd.DataFrame:
         n = len(self.u)
@@ -1004,31 +1263,51 @@ class _Tables:
         missing = self.rng.random(n) < 0.03
         tpop = np.round(pop_k)
         share = tpop / pd.Series(tpop).groupby(self.year).transform("sum").to_numpy()
-        return pd.DataFrame({
-            "stateabb": self.iso3[self.u], "ccode": self.gw[self.u], "year": self.year,
-            "milex": np.where(missing, -9, np.round(np.exp(self.noise(1.0) + 10))),
-            "milper": milper, "irst": np.round(np.exp(self.noise(1.5) + 3)),
-            "pec": np.round(np.exp(self.noise(1.2) + 6)), "tpop": tpop,
-            "upop": np.round(tpop * 0.3), "cinc": np.round(share, 6),
-        })
+        return pd.DataFrame(
+            {
+                "stateabb": self.iso3[self.u],
+                "ccode": self.gw[self.u],
+                "year": self.year,
+                "milex": np.where(missing, -9, np.round(np.exp(self.noise(1.0) + 10))),
+                "milper": milper,
+                "irst": np.round(np.exp(self.noise(1.5) + 3)),
+                "pec": np.round(np.exp(self.noise(1.2) + 6)),
+                "tpop": tpop,
+                "upop": np.round(tpop * 0.3),
+                "cinc": np.round(share, 6),
+            }
+        )
 
     def creg(self) -> pd.DataFrame:
         keep = self.year <= 2013
         u = self.u[keep]
         base = self.rng.uniform(0.05, 0.9, (len(self.gw), 4))[u]
         values = np.clip(base + self.rng.normal(0, 0.005, base.shape), 0, 1).round(4)
-        return pd.DataFrame({"ccode": self.gw[u], "gwcode": self.gw[u], "creg_ccode": self.gw[u],
-                             "year": self.year[keep], "ethfrac": values[:, 0],
-                             "ethpol": values[:, 1], "relfrac": values[:, 2],
-                             "relpol": values[:, 3]})
+        return pd.DataFrame(
+            {
+                "ccode": self.gw[u],
+                "gwcode": self.gw[u],
+                "creg_ccode": self.gw[u],
+                "year": self.year[keep],
+                "ethfrac": values[:, 0],
+                "ethpol": values[:, 1],
+                "relfrac": values[:, 2],
+                "relpol": values[:, 3],
+            }
+        )
 
     def hief(self) -> pd.DataFrame:
         keep = self.year <= 2013
         u = self.u[keep]
         base = self.rng.uniform(0.05, 0.9, len(self.gw))[u]
-        return pd.DataFrame({"ccode": self.gw[u], "gwcode": self.gw[u], "year": self.year[keep],
-                             "efindex": np.clip(base + self.rng.normal(0, 0.003, len(u)), 0, 1)
-                             .round(3)})
+        return pd.DataFrame(
+            {
+                "ccode": self.gw[u],
+                "gwcode": self.gw[u],
+                "year": self.year[keep],
+                "efindex": np.clip(base + self.rng.normal(0, 0.003, len(u)), 0, 1).round(3),
+            }
+        )
 
 
 def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
@@ -1048,8 +1327,9 @@ def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
     from relapse.sources import SOURCES
 
     data = cfg.data
-    world = simulate_world(int(data.n_units), int(data.n_years), int(data.first_year),
-                           int(cfg.seed))
+    world = simulate_world(
+        int(data.n_units), int(data.n_years), int(data.first_year), int(cfg.seed)
+    )
     tb = _Tables(world, int(cfg.seed))
     episodes = tb.episodes()
     missions = tb.mission_names()
@@ -1110,8 +1390,9 @@ def to_csv_bytes(table: pd.DataFrame) -> bytes:
         if s.dtype == object:
             values = s.to_numpy()
             mask = pd.isna(values)
-            columns[str(name)] = pa.array(np.where(mask, "", values.astype(str)),
-                                          type=pa.string(), mask=mask)
+            columns[str(name)] = pa.array(
+                np.where(mask, "", values.astype(str)), type=pa.string(), mask=mask
+            )
         else:
             columns[str(name)] = pa.array(s.to_numpy(), from_pandas=True)
     sink = io.BytesIO()
@@ -1141,13 +1422,17 @@ def write_dataset(cfg: Any, directory: Path | str) -> Path:
         target.write_bytes(data)
         year_col = year_columns[path]
         years = pd.to_numeric(table[year_col], errors="coerce").dropna() if year_col else None
-        manifest.append({
-            "file": path, "sha256": hashlib.sha256(data).hexdigest(), "rows": len(table),
-            "columns": table.shape[1],
-            "first_year": int(years.min()) if years is not None and len(years) else None,
-            "last_year": int(years.max()) if years is not None and len(years) else None,
-            "vintage_cut": "synthetic",
-        })
+        manifest.append(
+            {
+                "file": path,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "rows": len(table),
+                "columns": table.shape[1],
+                "first_year": int(years.min()) if years is not None and len(years) else None,
+                "last_year": int(years.max()) if years is not None and len(years) else None,
+                "vintage_cut": "synthetic",
+            }
+        )
     frame = pd.DataFrame(manifest).astype({"first_year": "Int64", "last_year": "Int64"})
     (directory / "MANIFEST.csv").write_text(frame.to_csv(index=False))
     (directory / MARKER).write_text(json.dumps(_marker(cfg), indent=2, sort_keys=True) + "\n")

@@ -121,8 +121,7 @@ def ensure_experiment(cfg: Any) -> str:
             root = Path(cfg.mlflow.artifact_root).resolve()
             root.mkdir(parents=True, exist_ok=True)
             location = root.as_uri()
-        return str(client.create_experiment(cfg.mlflow.experiment_name,
-                                            artifact_location=location))
+        return str(client.create_experiment(cfg.mlflow.experiment_name, artifact_location=location))
 
 
 def git_commit(start: Path | None = None) -> str:
@@ -308,7 +307,8 @@ def promote(
         if check.promoted:
             with mlflow_errors(f"promoting {name} v{version}", uri):
                 MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
-                    name, CHAMPION, str(version))
+                    name, CHAMPION, str(version)
+                )
     return check
 
 
@@ -324,15 +324,18 @@ def _compare(
         return PromotionCheck(True, "forced", score, best, champion_version)
     theirs = champion_predictions(cfg, horizon)
     if predictions is not None and theirs is not None:
-        ours = predictions.loc[predictions["horizon"] == horizon, ["gwno", "year", "y_true",
-                                                                   "p_model"]]
-        both = ours.merge(theirs[["gwno", "year", "p_model"]], on=["gwno", "year"],
-                          suffixes=("", "_champion"))
+        ours = predictions.loc[
+            predictions["horizon"] == horizon, ["gwno", "year", "y_true", "p_model"]
+        ]
+        both = ours.merge(
+            theirs[["gwno", "year", "p_model"]], on=["gwno", "year"], suffixes=("", "_champion")
+        )
         if len(both) >= MIN_COMMON_ROWS and both["y_true"].nunique() == 2:
             mine = float(average_precision_score(both["y_true"], both["p_model"]))
             other = float(average_precision_score(both["y_true"], both["p_model_champion"]))
-            return PromotionCheck(mine >= other, "common backtest rows", mine, other,
-                                  champion_version, len(both))
+            return PromotionCheck(
+                mine >= other, "common backtest rows", mine, other, champion_version, len(both)
+            )
     ok = best is None or (bool(np.isfinite(score)) and score >= best)
     return PromotionCheck(ok, "logged metric", score, best, champion_version)
 
@@ -352,8 +355,11 @@ def champion_predictions(cfg: Any, horizon: int) -> pd.DataFrame | None:
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 path = mlflow.artifacts.download_artifacts(
-                    run_id=str(mv.run_id), artifact_path="backtest_predictions.parquet",
-                    dst_path=tmp, tracking_uri=uri)
+                    run_id=str(mv.run_id),
+                    artifact_path="backtest_predictions.parquet",
+                    dst_path=tmp,
+                    tracking_uri=uri,
+                )
                 table = pd.read_parquet(path)
         except (OSError, mlflow.exceptions.MlflowException):
             return None
@@ -378,8 +384,11 @@ def _version_or_none(client: Any, name: str, alias: str) -> Any:
         return client.get_model_version_by_alias(name, alias)
     except MlflowException as exc:
         code = str(getattr(exc, "error_code", ""))
-        if "RESOURCE_DOES_NOT_EXIST" in code or "not found" in str(exc).lower() or (
-                "INVALID_PARAMETER_VALUE" in code and "alias" in str(exc).lower()):
+        if (
+            "RESOURCE_DOES_NOT_EXIST" in code
+            or "not found" in str(exc).lower()
+            or ("INVALID_PARAMETER_VALUE" in code and "alias" in str(exc).lower())
+        ):
             return None
         raise
 
@@ -442,8 +451,11 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
                 what = "no champion" if str(version) == CHAMPION else f"no alias {version!r}"
                 raise ModelError(f"{what} for {name}; run relapse train")
         with tempfile.TemporaryDirectory() as tmp:
-            local = Path(mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp))
+            local = Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
+                )
+            )
             booster = lgb.Booster(model_file=str(local / MODEL_FILE))
             extra = local / EXTRA_DIR
             features = json.loads((extra / "features.json").read_text())
@@ -453,9 +465,15 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
     suffix = f"_h{int(horizon)}"
     metrics = {k: float(v) for k, v in run.data.metrics.items() if k.endswith(suffix)}
     return RegisteredModel(
-        name=name, version=str(mv.version), run_id=str(mv.run_id), booster=booster,
-        feature_names=list(features), family_map=dict(families), calibration=calibration,
-        data_vintage=run.data.tags.get("data_vintage"), metrics=metrics,
+        name=name,
+        version=str(mv.version),
+        run_id=str(mv.run_id),
+        booster=booster,
+        feature_names=list(features),
+        family_map=dict(families),
+        calibration=calibration,
+        data_vintage=run.data.tags.get("data_vintage"),
+        metrics=metrics,
         data_last_year=_int_or_none((mv.tags or {}).get(DATA_LAST_YEAR)),
     )
 

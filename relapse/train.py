@@ -80,8 +80,7 @@ def run_metrics(table: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {}
     for h in sorted(table["horizon"].unique()):
         for (model, metric), name in RUN_METRICS.items():
-            m = ((table["horizon"] == h) & (table["model"] == model)
-                 & (table["metric"] == metric))
+            m = (table["horizon"] == h) & (table["model"] == model) & (table["metric"] == metric)
             if not m.any():
                 continue
             row = table.loc[m].iloc[0]
@@ -109,8 +108,9 @@ def training_panel(cfg: DictConfig) -> Any:
     return build_panel(widened)
 
 
-def fit_final(panel: pd.DataFrame, features: list[str], horizon: int,
-              cfg: DictConfig) -> tuple[LightGBMRelapse, pd.DataFrame]:
+def fit_final(
+    panel: pd.DataFrame, features: list[str], horizon: int, cfg: DictConfig
+) -> tuple[LightGBMRelapse, pd.DataFrame]:
     """The final model of a horizon on every labelled population row (see module docs)."""
     origin = final_origin(panel, horizon, int(cfg.split.validation_years))
     rows = panel.loc[origin.train_mask(panel)]
@@ -138,9 +138,19 @@ def curated_params(cfg: DictConfig, features: list[str]) -> dict[str, Any]:
         "calibration": cfg.model.calibration,
         "refit": cfg.model.refit,
         "final_rounds_from": "final in-window validation slice",
-        **{k: p.get(k) for k in ("learning_rate", "num_leaves", "min_data_in_leaf",
-                                 "feature_fraction", "bagging_fraction", "lambda_l2",
-                                 "max_bin", "num_threads")},
+        **{
+            k: p.get(k)
+            for k in (
+                "learning_rate",
+                "num_leaves",
+                "min_data_in_leaf",
+                "feature_fraction",
+                "bagging_fraction",
+                "lambda_l2",
+                "max_bin",
+                "num_threads",
+            )
+        },
         "seed": cfg.seed,
     }
 
@@ -194,8 +204,9 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         folds.append(result.folds)
     predictions = pd.concat(preds, ignore_index=True)
     fold_table = pd.concat(folds, ignore_index=True)
-    metrics = evaluate(predictions, bootstrap_samples=int(cfg.split.bootstrap_samples),
-                       seed=int(cfg.seed))
+    metrics = evaluate(
+        predictions, bootstrap_samples=int(cfg.split.bootstrap_samples), seed=int(cfg.seed)
+    )
     say("backtest evaluated")
 
     finals: dict[int, tuple[LightGBMRelapse, pd.DataFrame]] = {
@@ -208,13 +219,19 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     versions: dict[int, str] = {}
     promoted: dict[int, bool] = {}
     checks: dict[int, Any] = {}
-    with (tracking.mlflow_errors("logging the training run", uri),
-          mlflow.start_run(experiment_id=experiment_id) as run):
-        mlflow.set_tags({"data_vintage": built.data_vintage,
-                         tracking.DATA_LAST_YEAR: str(last_year),
-                         "git_commit": tracking.git_commit(),
-                         "history_features": ",".join(HISTORY_FEATURES),
-                         **{str(k): str(v) for k, v in cfg.tags.items()}})
+    with (
+        tracking.mlflow_errors("logging the training run", uri),
+        mlflow.start_run(experiment_id=experiment_id) as run,
+    ):
+        mlflow.set_tags(
+            {
+                "data_vintage": built.data_vintage,
+                tracking.DATA_LAST_YEAR: str(last_year),
+                "git_commit": tracking.git_commit(),
+                "history_features": ",".join(HISTORY_FEATURES),
+                **{str(k): str(v) for k, v in cfg.tags.items()},
+            }
+        )
         mlflow.log_dict(to_container(cfg), "config.yaml")
         mlflow.log_params(curated_params(cfg, features))
         mlflow.log_metrics(run_metrics(metrics))
@@ -231,14 +248,23 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             mlflow.log_metric(f"final_n_train_h{h}", len(rows))
             calibration = model.calibrator_.to_dict() if model.calibrator_ else None
             version = tracking.register_model(
-                cfg, h, model.booster_, rows[features].head(20), families, calibration,
-                tags={"data_vintage": built.data_vintage, "horizon": str(h),
-                      tracking.DATA_LAST_YEAR: str(last_year)},
+                cfg,
+                h,
+                model.booster_,
+                rows[features].head(20),
+                families,
+                calibration,
+                tags={
+                    "data_vintage": built.data_vintage,
+                    "horizon": str(h),
+                    tracking.DATA_LAST_YEAR: str(last_year),
+                },
             )
             versions[h] = version
             score = metric_value(metrics, h, "model", "average_precision")
-            check = tracking.promote(cfg, h, version, score, force=bool(cfg.promote),
-                                     predictions=predictions)
+            check = tracking.promote(
+                cfg, h, version, score, force=bool(cfg.promote), predictions=predictions
+            )
             promoted[h] = check.promoted
             checks[h] = check
             mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
@@ -246,8 +272,10 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             if check.champion_ap is not None:
                 mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
                 mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
-            say(f"registered {tracking.model_name(cfg, h)} v{version}"
-                + (" (champion)" if promoted[h] else ""))
+            say(
+                f"registered {tracking.model_name(cfg, h)} v{version}"
+                + (" (champion)" if promoted[h] else "")
+            )
         report_path = None
         if cfg.report.on_train:
             say("writing the analyst report")
@@ -255,10 +283,18 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             mlflow.log_artifact(str(report_path), artifact_path="report")
         run_id = run.info.run_id
     return TrainResult(
-        metrics=metrics, predictions=predictions, run_id=run_id, versions=versions,
-        promoted=promoted, data_vintage=built.data_vintage, folds=fold_table,
-        models={h: finals[h][0] for h in horizons}, tracking_uri=uri,
-        seconds=time.perf_counter() - start, report_path=report_path, promotion=checks,
+        metrics=metrics,
+        predictions=predictions,
+        run_id=run_id,
+        versions=versions,
+        promoted=promoted,
+        data_vintage=built.data_vintage,
+        folds=fold_table,
+        models={h: finals[h][0] for h in horizons},
+        tracking_uri=uri,
+        seconds=time.perf_counter() - start,
+        report_path=report_path,
+        promotion=checks,
     )
 
 
@@ -320,7 +356,13 @@ def write_training_report(
 
     models = {h: tracking.load_registered(cfg, h, str(v)) for h, v in versions.items()}
     return make_report(
-        Path(cfg.paths.reports_dir) / "report.html", built.panel, models,
-        feats.registry_table(cfg), metrics=metrics, backtest=predictions,
-        options=cfg.report, data_vintage=built.data_vintage, seed=int(cfg.seed),
+        Path(cfg.paths.reports_dir) / "report.html",
+        built.panel,
+        models,
+        feats.registry_table(cfg),
+        metrics=metrics,
+        backtest=predictions,
+        options=cfg.report,
+        data_vintage=built.data_vintage,
+        seed=int(cfg.seed),
     )

@@ -23,9 +23,17 @@ WEIGHTS: dict[str, float] = {
 }
 DRIVER, NOISE = "mission", "economy"
 HORIZONS = (1, 2)
-PARAMS = {"objective": "binary", "learning_rate": 0.05, "num_leaves": 7,
-          "min_data_in_leaf": 40, "verbosity": -1, "num_threads": 2, "deterministic": True,
-          "force_row_wise": True, "seed": 1}
+PARAMS = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "min_data_in_leaf": 40,
+    "verbosity": -1,
+    "num_threads": 2,
+    "deterministic": True,
+    "force_row_wise": True,
+    "seed": 1,
+}
 EVIL = "Côte d'Ivoire <script>alert('x')</script> & Co"
 
 
@@ -34,10 +42,18 @@ def registry() -> pd.DataFrame:
     rows = []
     for family in FAMILIES:
         for j, unit in ((1, "index"), (2, "0/1")):
-            rows.append({"name": f"{family}_x{j}", "family": family, "sources": "synthetic",
-                         "unit": unit, "lag": 0, "enabled": True,
-                         "description": f"Synthetic {family.replace('_', ' ')} indicator {j} "
-                                        f"<b>{j}</b>."})
+            rows.append(
+                {
+                    "name": f"{family}_x{j}",
+                    "family": family,
+                    "sources": "synthetic",
+                    "unit": unit,
+                    "lag": 0,
+                    "enabled": True,
+                    "description": f"Synthetic {family.replace('_', ' ')} indicator {j} "
+                    f"<b>{j}</b>.",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -78,8 +94,17 @@ def panel(n_countries: int = 80, n_years: int = 50, seed: int = 7) -> pd.DataFra
         label = pd.array((event | (rng.random(n) < 0.03 * (h - 1))).astype(int), dtype="Int8")
         label[(year > 1970 + n_years - 1 - h) | active] = pd.NA
         out[f"relapse_h{h}"] = label
-    cols = ["gwno", "iso3", "country", "year", "in_population", "years_since_conflict",
-            *[f"relapse_h{h}" for h in HORIZONS], *registry()["name"], "active"]
+    cols = [
+        "gwno",
+        "iso3",
+        "country",
+        "year",
+        "in_population",
+        "years_since_conflict",
+        *[f"relapse_h{h}" for h in HORIZONS],
+        *registry()["name"],
+        "active",
+    ]
     return out[cols]
 
 
@@ -101,14 +126,24 @@ def backtest(frame: pd.DataFrame, boosters: dict) -> pd.DataFrame:
     """Stand-in back-test predictions (in-sample model scores, a one-feature baseline)."""
     parts = []
     for h, booster in boosters.items():
-        rows = frame.loc[frame["in_population"] & frame[f"relapse_h{h}"].notna()
-                         & (frame["year"] >= 2000)]
+        rows = frame.loc[
+            frame["in_population"] & frame[f"relapse_h{h}"].notna() & (frame["year"] >= 2000)
+        ]
         y = rows[f"relapse_h{h}"].astype(float).to_numpy()
         hist = 1 / (1 + np.exp(-(-2.5 + 1.0 * rows["conflict_legacy_x1"].to_numpy())))
-        parts.append(pd.DataFrame({
-            "gwno": rows["gwno"].to_numpy(), "year": rows["year"].to_numpy(), "horizon": h,
-            "y_true": y, "p_model": booster.predict(rows[features()]),
-            "p_history": hist, "p_climatology": np.full(len(rows), y.mean())}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "gwno": rows["gwno"].to_numpy(),
+                    "year": rows["year"].to_numpy(),
+                    "horizon": h,
+                    "y_true": y,
+                    "p_model": booster.predict(rows[features()]),
+                    "p_history": hist,
+                    "p_climatology": np.full(len(rows), y.mean()),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -118,15 +153,36 @@ def metrics(bt: pd.DataFrame, model_wins: bool = True) -> pd.DataFrame:
 
     rows = []
     for h, g in bt.groupby("horizon"):
-        for model, col in (("lightgbm", "p_model"), ("history", "p_history"),
-                           ("climatology", "p_climatology")):
+        for model, col in (
+            ("lightgbm", "p_model"),
+            ("history", "p_history"),
+            ("climatology", "p_climatology"),
+        ):
             p = g[col] if model_wins or model != "lightgbm" else g["p_climatology"]
-            for metric, fn in (("average_precision", average_precision_score),
-                               ("roc_auc", roc_auc_score), ("brier", brier_score_loss)):
-                v = float(fn(g["y_true"], p)) if metric != "roc_auc" or p.nunique() > 1 \
-                    else 0.5
-                rows.append({"horizon": h, "model": model, "metric": metric, "value": v,
-                             "lo": v - 0.02, "hi": v + 0.02})
-        rows.append({"horizon": h, "model": "climatology", "metric": "base_rate",
-                     "value": float(g["y_true"].mean()), "lo": np.nan, "hi": np.nan})
+            for metric, fn in (
+                ("average_precision", average_precision_score),
+                ("roc_auc", roc_auc_score),
+                ("brier", brier_score_loss),
+            ):
+                v = float(fn(g["y_true"], p)) if metric != "roc_auc" or p.nunique() > 1 else 0.5
+                rows.append(
+                    {
+                        "horizon": h,
+                        "model": model,
+                        "metric": metric,
+                        "value": v,
+                        "lo": v - 0.02,
+                        "hi": v + 0.02,
+                    }
+                )
+        rows.append(
+            {
+                "horizon": h,
+                "model": "climatology",
+                "metric": "base_rate",
+                "value": float(g["y_true"].mean()),
+                "lo": np.nan,
+                "hi": np.nan,
+            }
+        )
     return pd.DataFrame(rows)

@@ -39,8 +39,17 @@ def test_iso3_traps(data_dir, iso3, gw) -> None:
 
 @pytest.mark.parametrize(
     ("cow", "gw"),
-    [(255, 260), (679, 678), (345, 345), (347, 347), (626, 626), (531, 531), (816, 816),
-     (2, 2), (451, 451)],
+    [
+        (255, 260),
+        (679, 678),
+        (345, 345),
+        (347, 347),
+        (626, 626),
+        (531, 531),
+        (816, 816),
+        (2, 2),
+        (451, 451),
+    ],
 )
 def test_cow_traps(data_dir, cow, gw) -> None:
     assert cow_to_gw([cow], data_dir).iloc[0] == gw
@@ -52,9 +61,14 @@ def test_unknown_cow_code_is_not_guessed(data_dir) -> None:
 
 @pytest.mark.parametrize(
     ("name", "iso3"),
-    [("Sierra Leone", "SLE"), ("Kosovo", "XKX"), ("South Sudan", "SSD"),
-     ("Democratic Republic of the Congo", "COD"), ("Cote d'Ivoire", "CIV"),
-     ("Yugoslavia", "SRB")],
+    [
+        ("Sierra Leone", "SLE"),
+        ("Kosovo", "XKX"),
+        ("South Sudan", "SSD"),
+        ("Democratic Republic of the Congo", "COD"),
+        ("Cote d'Ivoire", "CIV"),
+        ("Yugoslavia", "SRB"),
+    ],
 )
 def test_names(name, iso3) -> None:
     assert name_to_iso3([name]).iloc[0] == iso3
@@ -66,5 +80,6 @@ def test_aggregates_excluded_and_counted_unknown_codes_reported(data_dir) -> Non
     assert out["gwno"].tolist() == [451]
     assert excluded == {"WLD": 2, "SSF": 1}
     with pytest.raises(DataError, match=r"x\.csv: 1 country code.*XYZ"):
-        map_country_codes(pd.DataFrame({"code": ["SLE", "XYZ"]}), "code", "iso3", data_dir,
-                          source="x.csv")
+        map_country_codes(
+            pd.DataFrame({"code": ["SLE", "XYZ"]}), "code", "iso3", data_dir, source="x.csv"
+        )

@@ -108,8 +108,14 @@ def _bad_location(text: str) -> str:
         (_future_year, "year 2031 is in the future"),
         (_bad_location, "gwno_loc"),
     ],
-    ids=["renamed-column", "string-in-number", "duplicate-key", "malformed", "future-year",
-         "bad-location"],
+    ids=[
+        "renamed-column",
+        "string-in-number",
+        "duplicate-key",
+        "malformed",
+        "future-year",
+        "bad-location",
+    ],
 )
 def test_schema_rejects_altered_acd(data_copy, alter, message) -> None:
     _edit(data_copy / ACD, alter)

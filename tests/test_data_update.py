@@ -44,8 +44,7 @@ def overrides(tmp: Path, data_dir: Path) -> list[str]:
 
 
 def hashes(directory: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
 
 
 def test_new_release_is_trained_promoted_by_rule_and_scored(tmp_path, data_dir, monkeypatch):
@@ -60,8 +59,9 @@ def test_new_release_is_trained_promoted_by_rule_and_scored(tmp_path, data_dir, 
         return client.get_model_version_by_alias(f"relapse-h{h}", "champion")
 
     def backtest(version) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-        path = client.download_artifacts(version.run_id, "backtest_predictions.parquet",
-                                         str(tmp_path))
+        path = client.download_artifacts(
+            version.run_id, "backtest_predictions.parquet", str(tmp_path)
+        )
         table = pd.read_parquet(path)
         return table.loc[table["horizon"] == int(version.tags["horizon"])]
 
@@ -69,7 +69,8 @@ def test_new_release_is_trained_promoted_by_rule_and_scored(tmp_path, data_dir, 
     assert main(["train", *base, "data.vintage_year=2017"]) == 0
     old = {h: champion(h) for h in HORIZONS}
     assert {h: (str(v.version), v.tags["data_last_year"]) for h, v in old.items()} == {
-        h: ("1", "2017") for h in HORIZONS}
+        h: ("1", "2017") for h in HORIZONS
+    }
     assert main(["score", *base, "data.vintage_year=2017"]) == 0
     scores_2017 = tmp_path / "scores" / "as_of=2017"
     before = hashes(scores_2017)
@@ -87,11 +88,13 @@ def test_new_release_is_trained_promoted_by_rule_and_scored(tmp_path, data_dir, 
         # Every row the old release forecast is forecast again, with the same label.
         assert len(both) == len(theirs)
         assert (both["y_true"] == both["y_true_old"]).all()
-        promoted = (average_precision_score(both["y_true"], both["p_model"])
-                    >= average_precision_score(both["y_true"], both["p_model_old"]))
+        promoted = average_precision_score(
+            both["y_true"], both["p_model"]
+        ) >= average_precision_score(both["y_true"], both["p_model_old"])
         assert len(both) >= MIN_COMMON_ROWS and both["y_true"].nunique() == 2
         assert client.get_run(new.run_id).data.tags[f"promotion_basis_h{h}"] == (
-            "common backtest rows")
+            "common backtest rows"
+        )
         assert str(champion(h).version) == ("2" if promoted else "1"), h
 
     assert main(["score", *base]) == 0

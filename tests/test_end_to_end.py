@@ -37,8 +37,13 @@ def test_run_trains_registers_reports_and_scores(data_dir, tmp_path, capsys) -> 
         assert model.feature_names, "a registered model without its feature list"
 
     report = (tmp_path / "reports" / "report.html").read_text()
-    for section in ('id="headline"', 'id="countries"', 'id="drivers"', 'id="skill"',
-                    'id="caveats"'):
+    for section in (
+        'id="headline"',
+        'id="countries"',
+        'id="drivers"',
+        'id="skill"',
+        'id="caveats"',
+    ):
         assert section in report
     assert "Association, not cause" in report
 

@@ -40,8 +40,7 @@ def test_hand_counted_examples() -> None:
     assert np.isnan(roc_auc(np.zeros(3), np.ones(3)))
     curve = reliability_curve([0, 1, 1, 0], [0.05, 0.05, 0.95, 0.95], n_bins=10)
     assert curve["n"].tolist() == [2, 2]
-    assert expected_calibration_error([0, 1, 1, 0], [0.05, 0.05, 0.95, 0.95]) == \
-        pytest.approx(0.45)
+    assert expected_calibration_error([0, 1, 1, 0], [0.05, 0.05, 0.95, 0.95]) == pytest.approx(0.45)
 
 
 def test_country_bootstrap_keeps_countries_whole_and_is_seeded() -> None:
@@ -59,21 +58,33 @@ def _predictions(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = 400
     y = (rng.random(n) < 0.2).astype(int)
-    return pd.DataFrame({
-        "gwno": rng.integers(0, 40, n), "year": rng.integers(2000, 2015, n),
-        "horizon": np.where(np.arange(n) < 200, 1, 5), "y_true": y,
-        "p_model": np.clip(0.2 + 0.3 * y + rng.normal(0, 0.1, n), 0.01, 0.99),
-        "p_history": np.clip(0.2 + 0.1 * y + rng.normal(0, 0.1, n), 0.01, 0.99),
-        "p_climatology": 0.2,
-    })
+    return pd.DataFrame(
+        {
+            "gwno": rng.integers(0, 40, n),
+            "year": rng.integers(2000, 2015, n),
+            "horizon": np.where(np.arange(n) < 200, 1, 5),
+            "y_true": y,
+            "p_model": np.clip(0.2 + 0.3 * y + rng.normal(0, 0.1, n), 0.01, 0.99),
+            "p_history": np.clip(0.2 + 0.1 * y + rng.normal(0, 0.1, n), 0.01, 0.99),
+            "p_climatology": 0.2,
+        }
+    )
 
 
 def test_metrics_table_is_tidy_with_intervals() -> None:
     table = evaluate(_predictions(), bootstrap_samples=100, seed=3)
     assert list(table.columns) == ["horizon", "model", "metric", "value", "lo", "hi"]
     assert set(table["model"]) == {"model", "history", "climatology"}
-    assert {"roc_auc", "average_precision", "brier", "brier_skill", "log_loss", "ece",
-            "base_rate", "n"} <= set(table["metric"])
+    assert {
+        "roc_auc",
+        "average_precision",
+        "brier",
+        "brier_skill",
+        "log_loss",
+        "ece",
+        "base_rate",
+        "n",
+    } <= set(table["metric"])
     ranked = table.loc[table["metric"].isin(["roc_auc", "average_precision"])]
     assert ranked[["lo", "hi"]].notna().all().all()
     assert (ranked["lo"] <= ranked["value"]).all() and (ranked["value"] <= ranked["hi"]).all()

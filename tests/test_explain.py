@@ -32,8 +32,11 @@ def test_shap_plus_base_equals_raw_score_for_every_row(frame, boosters):
     long = explain.shap_values(booster, X, X[["gwno", "year"]], horizon=1)
     assert set(long.columns) >= {"gwno", "year", "horizon", "feature", "value", "base_value"}
     assert len(long) == len(X) * len(syn.features())
-    wide = explain.wide(long).set_index(["gwno", "year"]).loc[
-        list(zip(X["gwno"], X["year"], strict=True))]
+    wide = (
+        explain.wide(long)
+        .set_index(["gwno", "year"])
+        .loc[list(zip(X["gwno"], X["year"], strict=True))]
+    )
     total = wide[syn.features()].sum(axis=1).to_numpy() + wide["base_value"].to_numpy()
     raw = booster.predict(X[syn.features()], raw_score=True)
     np.testing.assert_allclose(total, raw, atol=1e-6, rtol=0)
@@ -44,13 +47,15 @@ def test_family_contributions_add_up_to_raw_score(frame, boosters, explained):
     _, fam = explained
     assert sorted(fam["family"].unique()) == sorted(set(syn.family_map().values()))
     per_row = fam.groupby(["gwno", "year", "horizon"]).agg(
-        total=("value", "sum"), base=("base_value", "first"), raw=("raw_score", "first"))
+        total=("value", "sum"), base=("base_value", "first"), raw=("raw_score", "first")
+    )
     np.testing.assert_allclose(per_row["total"] + per_row["base"], per_row["raw"], atol=1e-9)
     X = frame.loc[frame["in_population"]]
     for h, booster in boosters.items():
         got = per_row.xs(h, level="horizon").loc[list(zip(X["gwno"], X["year"], strict=True))]
-        np.testing.assert_allclose(got["raw"], booster.predict(X[syn.features()],
-                                                               raw_score=True), atol=1e-6)
+        np.testing.assert_allclose(
+            got["raw"], booster.predict(X[syn.features()], raw_score=True), atol=1e-6
+        )
 
 
 @pytest.mark.parametrize("h", syn.HORIZONS)
@@ -68,7 +73,8 @@ def test_change_since_last_year_splits_the_raw_score_change_exactly(explained):
     change = explain.change_since_last_year(fam)
     assert len(change)
     per = change.groupby(["gwno", "year", "horizon"]).agg(
-        delta=("delta", "sum"), raw_change=("raw_change", "first"))
+        delta=("delta", "sum"), raw_change=("raw_change", "first")
+    )
     np.testing.assert_allclose(per["delta"], per["raw_change"], atol=1e-9)
     # raw_change really is raw(t) − raw(t−1)
     raw = fam.groupby(["gwno", "year", "horizon"])["raw_score"].first()
@@ -117,19 +123,28 @@ def test_real_panel_additivity(tmp_path, data_dir):
     from relapse.config import compose_config
     from relapse.features import family_map, feature_columns
 
-    cfg = compose_config("explain", ["features.families=[conflict_legacy]",
-                                     f"paths.processed_dir={tmp_path}",
-                                     f"paths.data_dir={data_dir}"])
+    cfg = compose_config(
+        "explain",
+        [
+            "features.families=[conflict_legacy]",
+            f"paths.processed_dir={tmp_path}",
+            f"paths.data_dir={data_dir}",
+        ],
+    )
     panel = build_panel(cfg).panel
     pop = panel.loc[panel["in_population"] & panel["relapse_h1"].notna()]
     names = feature_columns(cfg)
-    booster = lgb.train(dict(cfg.model.params), lgb.Dataset(pop[names],
-                                                            pop["relapse_h1"].astype(int)), 50)
+    booster = lgb.train(
+        dict(cfg.model.params), lgb.Dataset(pop[names], pop["relapse_h1"].astype(int)), 50
+    )
     _, fam = explain.explain_panel(panel, {1: booster}, family_map(cfg))
     rows = panel.loc[panel["in_population"]]
     raw = booster.predict(rows[names], raw_score=True)
-    got = fam.groupby(["gwno", "year"])["raw_score"].first().loc[
-        list(zip(rows["gwno"], rows["year"], strict=True))]
+    got = (
+        fam.groupby(["gwno", "year"])["raw_score"]
+        .first()
+        .loc[list(zip(rows["gwno"], rows["year"], strict=True))]
+    )
     np.testing.assert_allclose(got.to_numpy(), raw, atol=1e-6)
 
 

@@ -48,51 +48,72 @@ from relapse.errors import OutputError
 
 pytestmark = pytest.mark.snapshot
 
-FAST = ["features.families=[conflict_legacy]", "target.horizons=[1]",
-        "split.first_origin=2012", "split.bootstrap_samples=30", "model.num_boost_round=60",
-        "model.params.num_threads=1", "report.on_train=false"]
+FAST = [
+    "features.families=[conflict_legacy]",
+    "target.horizons=[1]",
+    "split.first_origin=2012",
+    "split.bootstrap_samples=30",
+    "model.num_boost_round=60",
+    "model.params.num_threads=1",
+    "report.on_train=false",
+]
 
 
 def tmp_overrides(tmp: Path) -> list[str]:
     """Every output and the MLflow store under ``tmp``."""
-    return [f"paths.processed_dir={tmp / 'processed'}", f"paths.scores_dir={tmp / 'scores'}",
-            f"paths.reports_dir={tmp / 'reports'}", f"paths.output_dir={tmp / 'outputs'}",
-            f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-            f"mlflow.artifact_root={tmp / 'mlartifacts'}"]
+    return [
+        f"paths.processed_dir={tmp / 'processed'}",
+        f"paths.scores_dir={tmp / 'scores'}",
+        f"paths.reports_dir={tmp / 'reports'}",
+        f"paths.output_dir={tmp / 'outputs'}",
+        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
+        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+    ]
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
     """Relative path → SHA-256 of every file under ``root`` (symlinks followed)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def temp_files(root: Path) -> list[str]:
     """Leftovers of the atomic writers (``.name.xxx.tmp`` files, ``.as_of=Y.tmp-`` dirs)."""
-    return [str(p.relative_to(root)) for p in root.rglob("*")
-            if p.name.endswith(".tmp") or ".tmp-" in p.name]
+    return [
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.name.endswith(".tmp") or ".tmp-" in p.name
+    ]
 
 
 @pytest.fixture(autouse=True)
 def _isolated_mlflow_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """``tracking.configure`` writes these variables; restore them after each test."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    for name, value in (("MLFLOW_HTTP_REQUEST_TIMEOUT", "20"),
-                        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3"),
-                        ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")):
+    for name, value in (
+        ("MLFLOW_HTTP_REQUEST_TIMEOUT", "20"),
+        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3"),
+        ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1"),
+    ):
         monkeypatch.setenv(name, os.environ.get(name, value))
 
 
 # ------------------------------------------------------------------------ configuration
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ("target.horizons=[0]", "horizons must be positive"),
-    ("features.source_lags.ucdp_acd=-1", "must be >= 0"),
-    ("features.families=[mission,weather]", "unknown families"),
-    ("target.windw=3", "windw"),
-    ("model.calibration=sigmoid", "calibration"),
-])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("target.horizons=[0]", "horizons must be positive"),
+        ("features.source_lags.ucdp_acd=-1", "must be >= 0"),
+        ("features.families=[mission,weather]", "unknown families"),
+        ("target.windw=3", "windw"),
+        ("model.calibration=sigmoid", "calibration"),
+    ],
+)
 @pytest.mark.parametrize("command", ["build", "train", "score"])
 def test_bad_config_exits_2_before_any_work(tmp_path, capsys, command, override, message):
     assert main([command, *tmp_overrides(tmp_path), override]) == 2
@@ -109,20 +130,24 @@ def test_argument_that_is_not_an_override_exits_2(tmp_path, capsys):
 # --------------------------------------------------------------------------- raw sources
 
 
-@pytest.mark.parametrize(("alter", "message"), [
-    (_header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
-    (_string_in_number, "column 'conflict_id'"),
-    (_duplicate_row, "conflict_id' fails multiple_fields_uniqueness"),
-    (_future_year, "year 2031 is in the future"),
-], ids=["renamed-column", "string-in-number", "duplicate-key", "future-year"])
-def test_malformed_source_exits_3_and_writes_nothing(data_copy, tmp_path, capsys, alter,
-                                                     message):
+@pytest.mark.parametrize(
+    ("alter", "message"),
+    [
+        (_header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
+        (_string_in_number, "column 'conflict_id'"),
+        (_duplicate_row, "conflict_id' fails multiple_fields_uniqueness"),
+        (_future_year, "year 2031 is in the future"),
+    ],
+    ids=["renamed-column", "string-in-number", "duplicate-key", "future-year"],
+)
+def test_malformed_source_exits_3_and_writes_nothing(data_copy, tmp_path, capsys, alter, message):
     import re
 
     _edit(data_copy / ACD, alter)
     out = tmp_path / "out"
-    code = main(["build", f"paths.data_dir={data_copy}", "data.verify_checksums=false",
-                 *tmp_overrides(out)])
+    code = main(
+        ["build", f"paths.data_dir={data_copy}", "data.verify_checksums=false", *tmp_overrides(out)]
+    )
     assert code == 3
     err = capsys.readouterr().err
     assert ACD in err and re.search(message, err), err
@@ -149,8 +174,7 @@ class FullDiskOS:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def test_full_disk_on_build_exits_5_and_keeps_the_previous_panel(tmp_path, capsys,
-                                                                 monkeypatch):
+def test_full_disk_on_build_exits_5_and_keeps_the_previous_panel(tmp_path, capsys, monkeypatch):
     import relapse.build
 
     overrides = [FAMILIES, *tmp_overrides(tmp_path)]
@@ -167,7 +191,8 @@ def test_full_disk_on_build_exits_5_and_keeps_the_previous_panel(tmp_path, capsy
 
 
 def test_full_disk_on_score_exits_5_and_keeps_the_previous_scores(
-        tmp_path, processed_dir, models, capsys, monkeypatch):  # noqa: F811
+    tmp_path, processed_dir, models, capsys, monkeypatch
+):
     first = run(tmp_path, processed_dir, models)
     before = file_hashes(first.out_dir)
     real = score_mod._write_file
@@ -182,11 +207,14 @@ def test_full_disk_on_score_exits_5_and_keeps_the_previous_scores(
 
     monkeypatch.setattr(score_mod, "_registered_loader", lambda: lambda c, h, v: models[h])
     monkeypatch.setattr(score_mod, "_write_file", half_then_full)
-    overrides = [FAMILIES, f"paths.scores_dir={tmp_path / 'scores'}",
-                 f"paths.processed_dir={processed_dir}",
-                 f"mlflow.tracking_uri=sqlite:///{tmp_path / 'mlflow.db'}",
-                 f"mlflow.artifact_root={tmp_path / 'mlartifacts'}",
-                 "score.scope=all_post_conflict"]  # other rows: other files, a real write
+    overrides = [
+        FAMILIES,
+        f"paths.scores_dir={tmp_path / 'scores'}",
+        f"paths.processed_dir={processed_dir}",
+        f"mlflow.tracking_uri=sqlite:///{tmp_path / 'mlflow.db'}",
+        f"mlflow.artifact_root={tmp_path / 'mlartifacts'}",
+        "score.scope=all_post_conflict",
+    ]  # other rows: other files, a real write
     capsys.readouterr()
     assert main(["score", *overrides]) == 5
     err = capsys.readouterr().err
@@ -200,8 +228,11 @@ def test_full_disk_on_report_keeps_the_previous_file(tmp_path, monkeypatch, writ
     from relapse.report import render
 
     write = getattr(render, writer)
-    name, old, new = (("report.html", "<p>old</p>", "<p>new</p>") if writer == "write_report"
-                      else ("shap.parquet", pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]})))
+    name, old, new = (
+        ("report.html", "<p>old</p>", "<p>new</p>")
+        if writer == "write_report"
+        else ("shap.parquet", pd.DataFrame({"a": [1]}), pd.DataFrame({"a": [2]}))
+    )
     path = write(tmp_path / "reports" / name, old)
     before = path.read_bytes()
     monkeypatch.setattr(render, "os", FullDiskOS())
@@ -244,8 +275,9 @@ def test_scoring_run_killed_midway_leaves_previous_outputs(tmp_path):
     scores.mkdir()
     old = write_outputs({n: b"old " + n.encode() for n in FILES}, scores, 2018)
     before = file_hashes(old)
-    proc = subprocess.run([sys.executable, "-c", KILL_MIDWAY, str(scores)], timeout=60,
-                          capture_output=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_MIDWAY, str(scores)], timeout=60, capture_output=True
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-2000:]
     assert file_hashes(scores / "as_of=2018") == before  # readers still see the old set
     assert temp_files(scores), "the kill should leave its temporary directory behind"
@@ -310,8 +342,9 @@ TIMEOUT_S = 1
 
 @pytest.mark.parametrize("command", ["train", "score"])
 @pytest.mark.parametrize("server", ["unreachable", "silent"])
-def test_tracking_server_down_or_silent_exits_4_after_retries(tmp_path, capsys, monkeypatch,
-                                                              request, command, server):
+def test_tracking_server_down_or_silent_exits_4_after_retries(
+    tmp_path, capsys, monkeypatch, request, command, server
+):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
     if server == "silent":
         silent = request.getfixturevalue("silent_server")
@@ -320,9 +353,17 @@ def test_tracking_server_down_or_silent_exits_4_after_retries(tmp_path, capsys, 
         port = free_port()  # nothing listens: connection refused
     uri = f"http://127.0.0.1:{port}"
     start = time.monotonic()
-    code = main([command, *FAST, *tmp_overrides(tmp_path), f"mlflow.tracking_uri={uri}",
-                 f"mlflow.request_timeout_s={TIMEOUT_S}", f"mlflow.max_retries={RETRIES}",
-                 "mlflow.backoff_factor=1"])
+    code = main(
+        [
+            command,
+            *FAST,
+            *tmp_overrides(tmp_path),
+            f"mlflow.tracking_uri={uri}",
+            f"mlflow.request_timeout_s={TIMEOUT_S}",
+            f"mlflow.max_retries={RETRIES}",
+            "mlflow.backoff_factor=1",
+        ]
+    )
     elapsed = time.monotonic() - start
     assert code == 4
     err = capsys.readouterr().err
@@ -400,8 +441,10 @@ def test_allow_older_vintage_skips_the_check(trained_2018, monkeypatch):
     def no_registry(*_: Any) -> None:
         raise AssertionError("the registry must not be asked")
 
-    cfg = compose_config("train", [*FAST, *tmp_overrides(trained_2018),
-                                   "data.vintage_year=2017", "allow_older_vintage=true"])
+    cfg = compose_config(
+        "train",
+        [*FAST, *tmp_overrides(trained_2018), "data.vintage_year=2017", "allow_older_vintage=true"],
+    )
     monkeypatch.setattr("relapse.tracking.champion_data_last_year", no_registry)
     refuse_older_vintage(cfg, [1])
 
@@ -421,8 +464,7 @@ SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://evil")'
 
 
-def test_injection_text_in_country_names_is_inert(
-        tmp_path, processed_dir, models, monkeypatch):  # noqa: F811
+def test_injection_text_in_country_names_is_inert(tmp_path, processed_dir, models, monkeypatch):
     """Hostile country names reach the scores (CSV, brief) and the report inert."""
     import html
 
@@ -442,8 +484,9 @@ def test_injection_text_in_country_names_is_inert(
     panel.loc[panel["gwno"] == gw_script, "country"] = SCRIPT
     panel.loc[panel["gwno"] == gw_formula, "country"] = FORMULA
     panel["country"] = panel["country"].astype("string")
-    hostile = build.BuildResult(panel, built.path, built.input_hash, built.data_vintage,
-                                cached=True, notes={})
+    hostile = build.BuildResult(
+        panel, built.path, built.input_hash, built.data_vintage, cached=True, notes={}
+    )
     monkeypatch.setattr(build, "build_panel", lambda *a, **k: hostile)
 
     result = compute_scores(cfg, load_model=lambda c, h, v: models[h])
@@ -451,8 +494,7 @@ def test_injection_text_in_country_names_is_inert(
     assert (scored.loc[[gw_script, gw_formula], "status"] == "scored").all()
     files = render_files(result)
 
-    csv = pd.read_csv(pd.io.common.BytesIO(files["scores.csv"]), dtype=str,
-                      keep_default_na=False)
+    csv = pd.read_csv(pd.io.common.BytesIO(files["scores.csv"]), dtype=str, keep_default_na=False)
     assert set(csv.loc[csv["iso3"] == iso_formula, "country"]) == {"'" + FORMULA}
     assert set(csv.loc[csv["iso3"] == iso_script, "country"]) == {SCRIPT}  # not a formula
     assert not csv["country"].str.startswith(("=", "+", "-", "@")).any()
@@ -460,8 +502,13 @@ def test_injection_text_in_country_names_is_inert(
     assert "<script" not in brief.lower()
     assert html.escape(SCRIPT) in brief and html.escape(FORMULA) in brief
 
-    context = build_context(panel, models, registry_table(cfg), as_of=2018,
-                            options={"countries": [iso_script, iso_formula]})
+    context = build_context(
+        panel,
+        models,
+        registry_table(cfg),
+        as_of=2018,
+        options={"countries": [iso_script, iso_formula]},
+    )
     report = render_report(context)
     assert "<script" not in report.lower()
     assert str(markupsafe.escape(SCRIPT)) in report
@@ -472,11 +519,23 @@ def test_exit_codes_are_stable_and_documented() -> None:
     """The documented exit codes (README, cli.EPILOG, relapse.errors) are stable."""
     from relapse import cli, errors
 
-    codes = {cls.__name__: cls.exit_code for cls in (errors.ConfigError, errors.DataError,
-                                                      errors.ModelError, errors.OutputError,
-                                                      score_mod.ScoreLockError)}
-    assert codes == {"ConfigError": 2, "DataError": 3, "ModelError": 4, "OutputError": 5,
-                     "ScoreLockError": 2}
+    codes = {
+        cls.__name__: cls.exit_code
+        for cls in (
+            errors.ConfigError,
+            errors.DataError,
+            errors.ModelError,
+            errors.OutputError,
+            score_mod.ScoreLockError,
+        )
+    }
+    assert codes == {
+        "ConfigError": 2,
+        "DataError": 3,
+        "ModelError": 4,
+        "OutputError": 5,
+        "ScoreLockError": 2,
+    }
     assert "5 output not written" in cli.EPILOG
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "**5** outputs could not be written" in readme

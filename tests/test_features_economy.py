@@ -23,8 +23,9 @@ def cfg():
 @pytest.fixture(scope="module")
 def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     out = load_tables(economy.SOURCES_USED, data_dir)
-    out["spine"] = build_spine(load("gw_states", data_dir), 1946, 2018,
-                               load("country_codes", data_dir))
+    out["spine"] = build_spine(
+        load("gw_states", data_dir), 1946, 2018, load("country_codes", data_dir)
+    )
     return out
 
 
@@ -60,32 +61,49 @@ def test_known_cases(built):
 
 def test_growth_uses_only_the_year_and_the_year_before():
     spine = pd.DataFrame({"gwno": [7] * 5, "year": [2000, 2001, 2002, 2003, 2004]}, dtype="int64")
-    levels = pd.DataFrame({"gwno": [7, 7, 7, 7], "year": [2000, 2001, 2003, 2004],
-                           "x": [100.0, 110.0, 121.0, 60.5]})
+    levels = pd.DataFrame(
+        {"gwno": [7, 7, 7, 7], "year": [2000, 2001, 2003, 2004], "x": [100.0, 110.0, 121.0, 60.5]}
+    )
     growth = economy.growth_pct(spine, levels, "x")
     expected = [np.nan, 10.0, np.nan, np.nan, -50.0]  # 2002 missing: no growth in 2002 or 2003
     np.testing.assert_allclose(growth.to_numpy(), expected)
     # A later value never moves an earlier growth rate.
     changed = levels.assign(x=levels["x"].where(levels["year"] != 2004, 1.0))
-    np.testing.assert_allclose(economy.growth_pct(spine, changed, "x").to_numpy()[:4],
-                               expected[:4])
+    np.testing.assert_allclose(economy.growth_pct(spine, changed, "x").to_numpy()[:4], expected[:4])
 
 
 def test_growth_falls_back_to_maddison_only_where_pwt_is_missing(cfg):
     spine = pd.DataFrame({"gwno": [7, 7, 7], "year": [2000, 2001, 2002]}, dtype="int64")
     empty = {"gwno": [7], "year": [1900]}
-    pwt = pd.DataFrame({"gwno": [7, 7], "year": [2001, 2002], "rgdpe_pc": [1.0, 1.0],
-                        "rgdpna_pc": [200.0, 210.0], "pop": [1.0, 1.0]})
-    maddison = pd.DataFrame({"gwno": [7, 7, 7], "year": [2000, 2001, 2002],
-                             "rgdpnapc": [100.0, 120.0, 120.0], "pop": [1000.0] * 3})
+    pwt = pd.DataFrame(
+        {
+            "gwno": [7, 7],
+            "year": [2001, 2002],
+            "rgdpe_pc": [1.0, 1.0],
+            "rgdpna_pc": [200.0, 210.0],
+            "pop": [1.0, 1.0],
+        }
+    )
+    maddison = pd.DataFrame(
+        {
+            "gwno": [7, 7, 7],
+            "year": [2000, 2001, 2002],
+            "rgdpnapc": [100.0, 120.0, 120.0],
+            "pop": [1000.0] * 3,
+        }
+    )
     tables = {
-        "spine": spine, "pwt": pwt, "maddison": maddison,
+        "spine": spine,
+        "pwt": pwt,
+        "maddison": maddison,
         "wdi_gdp_pc": pd.DataFrame({**empty, "gdp_pc_usd": [1.0]}),
         "wdi_population": pd.DataFrame({**empty, "population": [1.0]}),
-        "gapminder": pd.DataFrame({**empty, "oil_production_pc": [0.0], "aid_pc_usd": [0.0],
-                                   "aid_pct_gni": [0.0]}),
-        "vdem_econ_coups": pd.DataFrame({**empty, "e_total_oil_income_pc": [0.0],
-                                         "e_total_resources_income_pc": [0.0]}),
+        "gapminder": pd.DataFrame(
+            {**empty, "oil_production_pc": [0.0], "aid_pc_usd": [0.0], "aid_pct_gni": [0.0]}
+        ),
+        "vdem_econ_coups": pd.DataFrame(
+            {**empty, "e_total_oil_income_pc": [0.0], "e_total_resources_income_pc": [0.0]}
+        ),
     }
     out = economy.build(tables, cfg)
     np.testing.assert_allclose(out["eco_gdp_growth_pct"], [np.nan, 20.0, 5.0])
@@ -96,8 +114,11 @@ def test_growth_falls_back_to_maddison_only_where_pwt_is_missing(cfg):
 @pytest.mark.parametrize("vintage", [1995, 2010, 2016])
 def test_vintage_cut_does_not_change_past_rows(tables, cfg, vintage):
     full = economy.build(tables, cfg)
-    cut = {key: cut_to_vintage(t, get_source(key), vintage) for key, t in tables.items()
-           if key != "spine"}
+    cut = {
+        key: cut_to_vintage(t, get_source(key), vintage)
+        for key, t in tables.items()
+        if key != "spine"
+    }
     cut["spine"] = tables["spine"]
     again = economy.build(cut, cfg)
     past = full["year"] <= vintage - 1

@@ -59,8 +59,17 @@ def test_one_float_row_per_spine_row(features: pd.DataFrame, tables, cfg) -> Non
         (345, 2010, {"mis_nonun_present": 1}),
         (41, 2005, {"mis_un_present": 1}),  # MINUSTAH
         (41, 2018, {"mis_un_present": 1, "mis_un_ended_recent": 1}),  # MINUSTAH ended 2017
-        (540, 2005, {"mis_un_present": 0, "mis_nonun_present": 0, "mis_troops": 0,
-                     "mis_years_deployed": 0, "mis_locations": 0}),
+        (
+            540,
+            2005,
+            {
+                "mis_un_present": 0,
+                "mis_nonun_present": 0,
+                "mis_troops": 0,
+                "mis_years_deployed": 0,
+                "mis_locations": 0,
+            },
+        ),
         (432, 2018, {"mis_un_present": 1}),  # MINUSMA, after the personnel sources end
         (352, 2010, {"mis_un_present": 1, "mis_mandate_type": 2}),  # UNFICYP
     ],
@@ -109,52 +118,120 @@ def _toy_tables() -> dict[str, pd.DataFrame]:
     months = [(y, m) for y in (2000, 2001) for m in range(1, 13)]
     bh = pd.DataFrame(
         [
-            {"gwno": 999, "year": y, "month": m, "mission": "TOY", "missionid": 1, "org": 1,
-             "un": 1, "onlypolice": 0, "activity": 0, "troops": 100.0 * (y - 1999),
-             "police": 10.0, "observers": 5.0, "conflictid": 1, "episodenum": ep, "incomp": 1,
-             "location": "Toyland"}
-            for y, m in months for ep in (101, 102)
+            {
+                "gwno": 999,
+                "year": y,
+                "month": m,
+                "mission": "TOY",
+                "missionid": 1,
+                "org": 1,
+                "un": 1,
+                "onlypolice": 0,
+                "activity": 0,
+                "troops": 100.0 * (y - 1999),
+                "police": 10.0,
+                "observers": 5.0,
+                "conflictid": 1,
+                "episodenum": ep,
+                "incomp": 1,
+                "location": "Toyland",
+            }
+            for y, m in months
+            for ep in (101, 102)
         ]
         # The mission leaves in June 2002: present that year, no one left at year end.
         + [
-            {"gwno": 999, "year": 2002, "month": m, "mission": "TOY", "missionid": 1, "org": 1,
-             "un": 1, "onlypolice": 0, "activity": 0, "troops": 50.0, "police": 0.0,
-             "observers": 0.0, "conflictid": 1, "episodenum": 101, "incomp": 1,
-             "location": "Toyland"}
+            {
+                "gwno": 999,
+                "year": 2002,
+                "month": m,
+                "mission": "TOY",
+                "missionid": 1,
+                "org": 1,
+                "un": 1,
+                "onlypolice": 0,
+                "activity": 0,
+                "troops": 50.0,
+                "police": 0.0,
+                "observers": 0.0,
+                "conflictid": 1,
+                "episodenum": 101,
+                "incomp": 1,
+                "location": "Toyland",
+            }
             for m in range(1, 7)
         ]
     )
     empty_personnel = pd.DataFrame(
-        {c: pd.Series(dtype=float) for c in (
-            "gwno", "year", "month", "troops", "police", "observers", "auth_total", "total")}
+        {
+            c: pd.Series(dtype=float)
+            for c in (
+                "gwno",
+                "year",
+                "month",
+                "troops",
+                "police",
+                "observers",
+                "auth_total",
+                "total",
+            )
+        }
     ).assign(mission=pd.Series(dtype=object))
     mission_list = pd.DataFrame(
-        {"mission": ["TOY"], "mission_name": ["Toy"], "gwno": [999], "iso3": ["TOY"],
-         "start_date": [pd.Timestamp("2000-01-01")], "end_date": [pd.Timestamp("2002-06-30")],
-         "is_active": [0], "location": ["Toy City"]}
+        {
+            "mission": ["TOY"],
+            "mission_name": ["Toy"],
+            "gwno": [999],
+            "iso3": ["TOY"],
+            "start_date": [pd.Timestamp("2000-01-01")],
+            "end_date": [pd.Timestamp("2002-06-30")],
+            "is_active": [0],
+            "location": ["Toy City"],
+        }
     )
     geopko = pd.DataFrame(
-        {"map": ["M1", "M1", "M2"], "mission": "TOY", "year": [2001, 2001, 2001],
-         "month": [3, 3, 11], "location": ["A", "B", "A"], "entry": 1, "country": "Toyland",
-         "gwno": 999, "latitude": 0.0, "longitude": [0.0, 1.0, 0.0], "no_troops": 10.0,
-         "fpu": [0, 1, 0]}
+        {
+            "map": ["M1", "M1", "M2"],
+            "mission": "TOY",
+            "year": [2001, 2001, 2001],
+            "month": [3, 3, 11],
+            "location": ["A", "B", "A"],
+            "entry": 1,
+            "country": "Toyland",
+            "gwno": 999,
+            "latitude": 0.0,
+            "longitude": [0.0, 1.0, 0.0],
+            "no_troops": 10.0,
+            "fpu": [0, 1, 0],
+        }
     )
     contributions = pd.DataFrame(
-        {"contributor": ["X"], "mission": ["TOY"], "year": [2001], "female": [0], "male": [1],
-         "total": [1]}
+        {
+            "contributor": ["X"],
+            "mission": ["TOY"],
+            "year": [2001],
+            "female": [0],
+            "male": [1],
+            "total": [1],
+        }
     )
     mullenbach = pd.DataFrame(
-        {"gwno": [998], "tptype": [2], "start_year": [1999], "end_year": pd.array([2001],
-                                                                                  "Int64")}
+        {"gwno": [998], "tptype": [2], "start_year": [1999], "end_year": pd.array([2001], "Int64")}
     )
     ds = pd.DataFrame({"gwno": [999], "year": [2001], "ds_ordinal": [3]})
     spine = pd.DataFrame({"gwno": 999, "year": np.arange(2000, 2004)}).astype("int64")
-    population = pd.DataFrame({"gwno": 999, "year": np.arange(1999, 2004),
-                               "population": 1_000_000.0})
+    population = pd.DataFrame(
+        {"gwno": 999, "year": np.arange(1999, 2004), "population": 1_000_000.0}
+    )
     return {
-        "bara_hultman": bh, "un_personnel": empty_personnel, "geopko": geopko,
-        "un_mission_list": mission_list, "un_contributions": contributions,
-        "mullenbach": mullenbach, "doyle_sambanis": ds, "wdi_population": population,
+        "bara_hultman": bh,
+        "un_personnel": empty_personnel,
+        "geopko": geopko,
+        "un_mission_list": mission_list,
+        "un_contributions": contributions,
+        "mullenbach": mullenbach,
+        "doyle_sambanis": ds,
+        "wdi_population": population,
         "spine": spine,
     }
 

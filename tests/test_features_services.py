@@ -23,8 +23,9 @@ def cfg():
 @pytest.fixture(scope="module")
 def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     out = load_tables(services.SOURCES_USED, data_dir)
-    out["spine"] = build_spine(load("gw_states", data_dir), 1946, 2018,
-                               load("country_codes", data_dir))
+    out["spine"] = build_spine(
+        load("gw_states", data_dir), 1946, 2018, load("country_codes", data_dir)
+    )
     return out
 
 
@@ -58,8 +59,9 @@ def test_infant_mortality_prefers_gapminder_then_vdem(cfg):
     gap = pd.DataFrame({"gwno": [1, 1], "year": [2000, 2001], "infant_mortality": [50.0, np.nan]})
     for column in services.GAPMINDER_FEATURES.values():
         gap[column] = np.nan
-    vdem = pd.DataFrame({"gwno": [1, 1, 1], "year": [2000, 2001, 2002],
-                         "e_peinfmor": [60.0, 40.0, np.nan]})
+    vdem = pd.DataFrame(
+        {"gwno": [1, 1, 1], "year": [2000, 2001, 2002], "e_peinfmor": [60.0, 40.0, np.nan]}
+    )
     out = services.build({"spine": spine, "gapminder": gap, "vdem_infant_cso": vdem}, cfg)
     # Same-year values only: 2002 stays missing although 2001 is known.
     assert out["srv_infant_mortality"].tolist()[:2] == [50.0, 40.0]
@@ -70,8 +72,11 @@ def test_infant_mortality_prefers_gapminder_then_vdem(cfg):
 @pytest.mark.parametrize("vintage", [1995, 2010, 2016])
 def test_vintage_cut_does_not_change_past_rows(tables, cfg, vintage):
     full = services.build(tables, cfg)
-    cut = {key: cut_to_vintage(t, get_source(key), vintage) for key, t in tables.items()
-           if key != "spine"}
+    cut = {
+        key: cut_to_vintage(t, get_source(key), vintage)
+        for key, t in tables.items()
+        if key != "spine"
+    }
     cut["spine"] = tables["spine"]
     again = services.build(cut, cfg)
     past = full["year"] <= vintage - 1

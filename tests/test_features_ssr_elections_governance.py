@@ -43,8 +43,7 @@ def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def built(tables, cfg) -> dict[str, pd.DataFrame]:
     return {
-        family: build_family(family, tables, cfg).set_index(["gwno", "year"])
-        for family in FAMILIES
+        family: build_family(family, tables, cfg).set_index(["gwno", "year"]) for family in FAMILIES
     }
 
 
@@ -126,7 +125,8 @@ def test_vintage_invariance(tables, built, cfg, cut: int) -> None:
     """Every source cut at T: features for years up to T-1 are unchanged."""
     early = {
         key: cut_to_vintage(table, get_source(key), cut)
-        for key, table in tables.items() if key != "spine"
+        for key, table in tables.items()
+        if key != "spine"
     }
     early["spine"] = tables["spine"].loc[tables["spine"]["year"] <= cut]
     for family in FAMILIES:
@@ -169,8 +169,9 @@ def test_recent_flag_window_and_coverage() -> None:
 
 def test_window_max_skips_missing_years() -> None:
     spine = _spine([1], 2000, 2006)
-    coups = pd.DataFrame({"gwno": [1, 1, 1], "year": [2000, 2001, 2003],
-                          "attempt": [1.0, np.nan, 0.0]})
+    coups = pd.DataFrame(
+        {"gwno": [1, 1, 1], "year": [2000, 2001, 2003], "attempt": [1.0, np.nan, 0.0]}
+    )
     got = window_max(spine, coups, "attempt", 3).tolist()
     # 2000: 1; 2001: 1 (2000); 2002: 1 (2000); 2003: 0 (2001 missing, 2003 0);
     # 2004: 0; 2005: 0 (2003); 2006: nothing observed in 2004-2006.
@@ -180,8 +181,10 @@ def test_window_max_skips_missing_years() -> None:
 def test_years_since_election_censoring() -> None:
     # State 1 exists from 1946 (no election until 1950); state 2 enters in 1960 and never votes;
     # state 3 is not in the elections file.
-    spine = pd.concat([_spine([1], 1946, 1953), _spine([2], 1960, 1962), _spine([3], 1960, 1961)],
-                      ignore_index=True)
+    spine = pd.concat(
+        [_spine([1], 1946, 1953), _spine([2], 1960, 1962), _spine([3], 1960, 1961)],
+        ignore_index=True,
+    )
     elections = pd.DataFrame(
         {
             "gwno": [1] * 9 + [2] * 18,
@@ -197,8 +200,14 @@ def test_years_since_election_censoring() -> None:
 
 def test_ssr_aid_zero_only_from_first_listed_year() -> None:
     spine = _spine([1, 2], 1990, 2012)
-    aid = pd.DataFrame({"gwno": [1, 1], "year": [1992, 1995],
-                        "ssr_commitment_usd": [5e6, 1e6], "ssr_share": [0.1, 0.02]})
+    aid = pd.DataFrame(
+        {
+            "gwno": [1, 1],
+            "year": [1992, 1995],
+            "ssr_commitment_usd": [5e6, 1e6],
+            "ssr_share": [0.1, 0.02],
+        }
+    )
     got = _ssr_aid(spine, aid).assign(gwno=spine["gwno"], year=spine["year"])
     got = got.set_index(["gwno", "year"])["ssr_share"]
     assert np.isnan(got[(1, 1991)])  # before the recipient is first listed

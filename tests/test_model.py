@@ -22,12 +22,16 @@ from relapse.model import (
 )
 from relapse.splits import make_origin
 
-FAST = ["model.num_boost_round=80", "model.early_stopping_rounds=15",
-        "split.bootstrap_samples=20"]
+FAST = ["model.num_boost_round=80", "model.early_stopping_rounds=15", "split.bootstrap_samples=20"]
 
 
-def synthetic_panel(seed: int = 0, n_units: int = 60, years: range = range(1980, 2019),
-                    signal: float = 2.0, drift: float = 0.0) -> pd.DataFrame:
+def synthetic_panel(
+    seed: int = 0,
+    n_units: int = 60,
+    years: range = range(1980, 2019),
+    signal: float = 2.0,
+    drift: float = 0.0,
+) -> pd.DataFrame:
     """A panel with a planted effect: relapse_h1 driven by ``x_signal`` (and noise columns).
 
     ``drift`` shifts the history features upward with the year, so fitted statistics tell
@@ -71,8 +75,9 @@ def test_estimators_follow_the_sklearn_contract() -> None:
     assert {"booster_", "best_iteration_", "feature_names_in_", "classes_"} <= set(vars(est))
     proba = est.predict_proba(df[FEATURES])
     assert proba.shape == (len(df), 2) and np.allclose(proba.sum(axis=1), 1.0)
-    assert ClimatologyClassifier().fit(df[FEATURES], df["relapse_h1"]).base_rate_ == \
-        pytest.approx(df["relapse_h1"].astype(float).mean())
+    assert ClimatologyClassifier().fit(df[FEATURES], df["relapse_h1"]).base_rate_ == pytest.approx(
+        df["relapse_h1"].astype(float).mean()
+    )
 
 
 def test_missing_labels_are_refused() -> None:
@@ -89,8 +94,9 @@ def test_imputer_and_scaler_see_only_training_rows() -> None:
     pipe = history_baseline().fit(train[list(HISTORY_FEATURES)], y)
     medians = train[list(HISTORY_FEATURES)].median().to_numpy()
     np.testing.assert_allclose(pipe.named_steps["impute"].statistics_, medians)
-    imputed = train[list(HISTORY_FEATURES)].fillna(dict(zip(HISTORY_FEATURES, medians,
-                                                            strict=True)))
+    imputed = train[list(HISTORY_FEATURES)].fillna(
+        dict(zip(HISTORY_FEATURES, medians, strict=True))
+    )
     np.testing.assert_allclose(pipe.named_steps["scale"].mean_, imputed.mean().to_numpy())
     everything = panel.loc[panel["in_population"], list(HISTORY_FEATURES)].median().to_numpy()
     assert not np.allclose(everything, medians), "the drift must make leakage visible"
@@ -132,10 +138,19 @@ def test_calibrator_round_trips_through_json(method: str) -> None:
 @pytest.mark.parametrize("calibration", ["none", "platt", "isotonic"])
 def test_same_seed_same_metrics(calibration: str) -> None:
     panel = synthetic_panel(seed=4)
-    cfg = compose_config("train", [*FAST, "split.first_origin=2008", "target.horizons=[1]",
-                                   f"model.calibration={calibration}"])
-    runs = [evaluate(backtest(panel, FEATURES, 1, cfg).predictions, bootstrap_samples=20,
-                     seed=cfg.seed) for _ in range(2)]
+    cfg = compose_config(
+        "train",
+        [
+            *FAST,
+            "split.first_origin=2008",
+            "target.horizons=[1]",
+            f"model.calibration={calibration}",
+        ],
+    )
+    runs = [
+        evaluate(backtest(panel, FEATURES, 1, cfg).predictions, bootstrap_samples=20, seed=cfg.seed)
+        for _ in range(2)
+    ]
     pd.testing.assert_frame_equal(runs[0], runs[1])
 
 

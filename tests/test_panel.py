@@ -53,8 +53,10 @@ def _acd() -> pd.DataFrame:
 
 def _codes() -> pd.DataFrame:
     return pd.DataFrame(
-        {"iso3": ["AAA", "BBB", "CCC", "SDN", "SSD", "DDR"],
-         "gwno": pd.array([100, 200, 300, 625, 626, 265], dtype="Int64")}
+        {
+            "iso3": ["AAA", "BBB", "CCC", "SDN", "SSD", "DDR"],
+            "gwno": pd.array([100, 200, 300, 625, 626, 265], dtype="Int64"),
+        }
     )
 
 
@@ -68,20 +70,31 @@ NA = None
 # Hand-counted labels (h1, h2) for every population row; rows not listed are outside it.
 EXPECTED_COUNTRY: dict[tuple[int, int], tuple[int | None, int | None]] = {
     # Alphaland: active 2001-02 and 2006.
-    (100, 2003): (0, 0), (100, 2004): (0, 1), (100, 2005): (1, 1),
-    (100, 2007): (0, 0), (100, 2008): (0, 0), (100, 2009): (0, 0), (100, 2010): (0, 0),
-    (100, 2011): (0, NA), (100, 2012): (NA, NA),
+    (100, 2003): (0, 0),
+    (100, 2004): (0, 1),
+    (100, 2005): (1, 1),
+    (100, 2007): (0, 0),
+    (100, 2008): (0, 0),
+    (100, 2009): (0, 0),
+    (100, 2010): (0, 0),
+    (100, 2011): (0, NA),
+    (100, 2012): (NA, NA),
     # Betaland: active 2003 only (the 2008 interstate war does not count).
     **{(200, y): (0, 0) for y in range(2004, 2011)},
-    (200, 2011): (0, NA), (200, 2012): (NA, NA),
+    (200, 2011): (0, NA),
+    (200, 2012): (NA, NA),
     # Gammaland: active 2003, then 2011-12 (a different conflict).
     **{(300, y): (0, 0) for y in range(2004, 2009)},
-    (300, 2009): (0, 1), (300, 2010): (1, 1),
+    (300, 2009): (0, 1),
+    (300, 2010): (1, 1),
     # Sudan: active 2004-05; South Sudan's 2012 conflict is not Sudan's.
     **{(625, y): (0, 0) for y in range(2006, 2011)},
-    (625, 2011): (0, NA), (625, 2012): (NA, NA),
+    (625, 2011): (0, NA),
+    (625, 2012): (NA, NA),
     # Eastland: active 2005, leaves the system in 2008: labels past 2008 are unknown.
-    (265, 2006): (0, 0), (265, 2007): (0, NA), (265, 2008): (NA, NA),
+    (265, 2006): (0, 0),
+    (265, 2007): (0, NA),
+    (265, 2008): (NA, NA),
 }
 
 
@@ -94,8 +107,9 @@ def test_population_is_exactly_the_hand_counted_rows() -> None:
 @pytest.mark.parametrize(("key", "expected"), sorted(EXPECTED_COUNTRY.items()))
 def test_country_level_labels_counted_by_hand(key, expected) -> None:
     panel = _panel()
-    got = tuple(None if pd.isna(v) else int(v) for v in panel.loc[key, ["relapse_h1",
-                                                                       "relapse_h2"]])
+    got = tuple(
+        None if pd.isna(v) else int(v) for v in panel.loc[key, ["relapse_h1", "relapse_h2"]]
+    )
     assert got == expected
 
 

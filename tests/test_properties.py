@@ -23,15 +23,19 @@ from relapse.splits import Origin, rolling_origins
 HORIZONS = (1, 2, 5)
 FIRST_YEAR = 2000
 LAST_UPDATE = "2017-12-31"
-PROPERTY = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @cache
 def _cfg(window: int):  # type: ignore[no-untyped-def]
-    return compose_config("build", [f"target.first_year={FIRST_YEAR}",
-                                    f"target.horizons=[{','.join(map(str, HORIZONS))}]",
-                                    f"target.window_years={window}"])
+    return compose_config(
+        "build",
+        [
+            f"target.first_year={FIRST_YEAR}",
+            f"target.horizons=[{','.join(map(str, HORIZONS))}]",
+            f"target.window_years={window}",
+        ],
+    )
 
 
 @st.composite
@@ -49,21 +53,23 @@ def histories(draw: st.DrawFn) -> dict:
         years = draw(st.sets(st.integers(FIRST_YEAR, 2015), min_size=int(anchor), max_size=8))
         for y in sorted(years):
             kind = draw(st.sampled_from([1, 2, 3, 3, 4, 4]))
-            acd.append((draw(st.integers(1, 3)) + 10 * i, y, gwno, kind,
-                        draw(st.integers(1, 2))))
+            acd.append((draw(st.integers(1, 3)) + 10 * i, y, gwno, kind, draw(st.integers(1, 2))))
     window = draw(st.sampled_from([1, 3, 10]))
     return {"states": states, "acd": acd, "window": window}
 
 
 def _tables(h: dict) -> dict[str, pd.DataFrame]:
-    states = pd.DataFrame(h["states"],
-                          columns=["gwno", "stateabb", "statename", "startdate", "enddate"])
+    states = pd.DataFrame(
+        h["states"], columns=["gwno", "stateabb", "statename", "startdate", "enddate"]
+    )
     states["startdate"] = pd.to_datetime(states["startdate"])
     states["enddate"] = pd.to_datetime(states["enddate"])
-    acd = pd.DataFrame(h["acd"], columns=["conflict_id", "year", "gwno", "type_of_conflict",
-                                          "intensity_level"])
-    codes = pd.DataFrame({"iso3": states["stateabb"],
-                          "gwno": pd.array(states["gwno"], dtype="Int64")})
+    acd = pd.DataFrame(
+        h["acd"], columns=["conflict_id", "year", "gwno", "type_of_conflict", "intensity_level"]
+    )
+    codes = pd.DataFrame(
+        {"iso3": states["stateabb"], "gwno": pd.array(states["gwno"], dtype="Int64")}
+    )
     return {"ucdp_acd": acd, "gw_states": states, "country_codes": codes}
 
 
@@ -121,22 +127,29 @@ def test_labels_are_monotone_and_population_is_at_peace(h: dict) -> None:
 
 
 @PROPERTY
-@given(years=st.sets(st.integers(1950, 2020), min_size=1, max_size=40),
-       horizon=st.integers(1, 6), first=st.integers(1945, 2025),
-       last=st.none() | st.integers(1945, 2025), validation=st.integers(0, 4))
-def test_rolling_origins_never_leak(years: set[int], horizon: int, first: int,
-                                    last: int | None, validation: int) -> None:
+@given(
+    years=st.sets(st.integers(1950, 2020), min_size=1, max_size=40),
+    horizon=st.integers(1, 6),
+    first=st.integers(1945, 2025),
+    last=st.none() | st.integers(1945, 2025),
+    validation=st.integers(0, 4),
+)
+def test_rolling_origins_never_leak(
+    years: set[int], horizon: int, first: int, last: int | None, validation: int
+) -> None:
     stop = max(years) - horizon if last is None else min(max(years) - horizon, last)
     candidates = [t for t in range(first, stop + 1) if t in years]
     windows = {t: [y for y in years if y + horizon <= t] for t in candidates}
     feasible = all(len(w) > validation if validation else w for w in windows.values())
     if not feasible:  # an origin without enough training years cannot be constructed
         with pytest.raises(ValueError):
-            rolling_origins(years, horizon, first_origin=first, last_origin=last,
-                            validation_years=validation)
+            rolling_origins(
+                years, horizon, first_origin=first, last_origin=last, validation_years=validation
+            )
         return
-    folds = rolling_origins(years, horizon, first_origin=first, last_origin=last,
-                            validation_years=validation)
+    folds = rolling_origins(
+        years, horizon, first_origin=first, last_origin=last, validation_years=validation
+    )
     assert [o.origin for o in folds] == candidates
     for o in folds:
         assert all(y + horizon <= o.origin for y in o.train_years)
@@ -146,20 +159,37 @@ def test_rolling_origins_never_leak(years: set[int], horizon: int, first: int,
 
 
 @PROPERTY
-@given(horizon=st.integers(-1, 5), origin=st.integers(1990, 2010),
-       train=st.lists(st.integers(1985, 2012), max_size=8),
-       validation=st.lists(st.integers(1985, 2012), max_size=4))
-def test_origin_refuses_every_broken_invariant(horizon: int, origin: int, train: list[int],
-                                               validation: list[int]) -> None:
-    valid = (horizon >= 1 and bool(train) and train == sorted(set(train))
-             and all(y + horizon <= origin for y in train) and origin not in train
-             and set(validation) <= set(train)
-             and (not validation or len(validation) < len(train)))
+@given(
+    horizon=st.integers(-1, 5),
+    origin=st.integers(1990, 2010),
+    train=st.lists(st.integers(1985, 2012), max_size=8),
+    validation=st.lists(st.integers(1985, 2012), max_size=4),
+)
+def test_origin_refuses_every_broken_invariant(
+    horizon: int, origin: int, train: list[int], validation: list[int]
+) -> None:
+    valid = (
+        horizon >= 1
+        and bool(train)
+        and train == sorted(set(train))
+        and all(y + horizon <= origin for y in train)
+        and origin not in train
+        and set(validation) <= set(train)
+        and (not validation or len(validation) < len(train))
+    )
     if valid:
-        o = Origin(horizon=horizon, origin=origin, train_years=tuple(train),
-                   validation_years=tuple(validation))
+        o = Origin(
+            horizon=horizon,
+            origin=origin,
+            train_years=tuple(train),
+            validation_years=tuple(validation),
+        )
         assert o.test_year == origin
     else:
         with pytest.raises(ValueError):
-            Origin(horizon=horizon, origin=origin, train_years=tuple(train),
-                   validation_years=tuple(validation))
+            Origin(
+                horizon=horizon,
+                origin=origin,
+                train_years=tuple(train),
+                validation_years=tuple(validation),
+            )

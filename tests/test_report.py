@@ -34,9 +34,15 @@ def backtest(frame, boosters) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def context(frame, boosters, backtest) -> dict:
-    return build_context(frame, boosters, syn.registry(), metrics=syn.metrics(backtest),
-                         backtest=backtest, options={"countries": COUNTRIES},
-                         data_vintage="abc123")
+    return build_context(
+        frame,
+        boosters,
+        syn.registry(),
+        metrics=syn.metrics(backtest),
+        backtest=backtest,
+        options={"countries": COUNTRIES},
+        data_vintage="abc123",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +103,14 @@ def test_verdict_when_model_beats_history(context, html):
 
 
 def test_verdict_says_plainly_when_model_does_not_beat_history(frame, boosters, backtest):
-    ctx = build_context(frame, boosters, syn.registry(),
-                        metrics=syn.metrics(backtest, model_wins=False), backtest=backtest,
-                        options={"countries": COUNTRIES[:2]})
+    ctx = build_context(
+        frame,
+        boosters,
+        syn.registry(),
+        metrics=syn.metrics(backtest, model_wins=False),
+        backtest=backtest,
+        options={"countries": COUNTRIES[:2]},
+    )
     html = render_report(ctx)
     assert "does NOT beat the simple history baseline" in html
 
@@ -107,8 +118,14 @@ def test_verdict_says_plainly_when_model_does_not_beat_history(frame, boosters, 
 def test_training_metrics_table_naming_model_is_understood(frame, boosters, backtest):
     metrics = syn.metrics(backtest)
     metrics["model"] = metrics["model"].replace({"lightgbm": "model"})
-    ctx = build_context(frame, boosters, syn.registry(), metrics=metrics, backtest=backtest,
-                        options={"countries": COUNTRIES[:1]})
+    ctx = build_context(
+        frame,
+        boosters,
+        syn.registry(),
+        metrics=metrics,
+        backtest=backtest,
+        options={"countries": COUNTRIES[:1]},
+    )
     assert all(t["verdict"]["beats"] for t in ctx["skill"]["tables"])
 
 
@@ -132,8 +149,9 @@ def test_bad_options_fail_loudly(frame, boosters, options, match):
 
 
 def test_horizon_option_limits_the_report(frame, boosters):
-    ctx = build_context(frame, boosters, syn.registry(),
-                        options={"horizons": [2], "countries": ["S01"]})
+    ctx = build_context(
+        frame, boosters, syn.registry(), options={"horizons": [2], "countries": ["S01"]}
+    )
     assert ctx["horizons"] == [2]
     assert [t["horizon"] for t in ctx["headline"]] == [2]
 
@@ -155,8 +173,9 @@ def test_write_report_is_atomic_and_leaves_no_temp_files(tmp_path, html):
 
 
 def test_make_report_end_to_end(tmp_path, frame, boosters):
-    path = make_report(tmp_path / "r.html", frame, boosters, syn.registry(),
-                       options={"countries": ["S01"]})
+    path = make_report(
+        tmp_path / "r.html", frame, boosters, syn.registry(), options={"countries": ["S01"]}
+    )
     assert Path(path).stat().st_size > 10_000
 
 
@@ -170,8 +189,9 @@ def test_shipped_configs_compose(name):
 
 
 def test_global_view_samples_rows_but_scored_countries_are_complete(frame, boosters):
-    ctx = build_context(frame, boosters, syn.registry(), options={"countries": ["S01", "S02"]},
-                        global_rows=300)
+    ctx = build_context(
+        frame, boosters, syn.registry(), options={"countries": ["S01", "S02"]}, global_rows=300
+    )
     assert ctx["drivers"]["n_rows"] <= 300 + 4  # the sample, plus scored rows it missed
     assert ctx["drivers"]["n_population"] > 300
     for country in ctx["countries"]:
@@ -188,12 +208,12 @@ def test_calibrated_registered_model_is_described_in_words(frame, boosters):
             self.calibration = {"method": "isotonic", "params": {}, "n_fit": 10}
 
         def predict_proba(self, X):
-            return 1 / (1 + np.exp(-self.booster.predict(X[self.feature_names],
-                                                         raw_score=True)))
+            return 1 / (1 + np.exp(-self.booster.predict(X[self.feature_names], raw_score=True)))
 
     models = {h: Registered(b) for h, b in boosters.items()}
-    ctx = build_context(frame, models, syn.registry(), options={"countries": ["S01"]},
-                        data_vintage="v2")
+    ctx = build_context(
+        frame, models, syn.registry(), options={"countries": ["S01"]}, data_vintage="v2"
+    )
     html = render_report(ctx)
     assert "isotonic (fitted on held-out years)" in html
     assert "'method'" not in html and "n_fit" not in html

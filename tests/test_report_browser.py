@@ -45,14 +45,27 @@ class Browser:
             os.dup2(b, 4)
 
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", "--disable-extensions", "--remote-debugging-pipe",
-             f"--user-data-dir={profile}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-extensions",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             # close_fds=False keeps the fds 3 and 4 made in ``wire``; every other descriptor
             # of this process is close-on-exec (Python's default).
-            preexec_fn=wire, close_fds=False,
+            preexec_fn=wire,
+            close_fds=False,
         )
         os.close(cmd_r)
         os.close(res_w)
@@ -104,13 +117,17 @@ class Browser:
 
     def open_page(self, url: str, width: int = 1280, height: int = 900) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
-        self.session = self.send("Target.attachToTarget",
-                                 {"targetId": target["targetId"], "flatten": True},
-                                 session=False)["sessionId"]
+        self.session = self.send(
+            "Target.attachToTarget",
+            {"targetId": target["targetId"], "flatten": True},
+            session=False,
+        )["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         self.send("Page.navigate", {"url": url})
         self.wait_for("Page.loadEventFired")
 
@@ -120,10 +137,16 @@ class Browser:
 
     def screenshot(self, path: Path, max_height: int = 16000) -> Path:
         size = self.send("Page.getLayoutMetrics")["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": size["width"],
-                "height": min(size["height"], max_height), "scale": 1}
-        data = self.send("Page.captureScreenshot",
-                         {"format": "png", "clip": clip, "captureBeyondViewport": True})["data"]
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": size["width"],
+            "height": min(size["height"], max_height),
+            "scale": 1,
+        }
+        data = self.send(
+            "Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True}
+        )["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
@@ -135,18 +158,24 @@ class Browser:
             method, params = e.get("method"), e.get("params", {})
             if method == "Runtime.exceptionThrown":
                 out.append("Uncaught " + params["exceptionDetails"].get("text", ""))
-            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error",
-                                                                                 "assert"):
-                out.append("console: " + " ".join(str(a.get("value", a.get("description")))
-                                                  for a in params.get("args", [])))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                out.append(
+                    "console: "
+                    + " ".join(
+                        str(a.get("value", a.get("description"))) for a in params.get("args", [])
+                    )
+                )
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
                 out.append("log: " + params["entry"].get("text", ""))
         return out
 
     def requests(self) -> list[str]:
         """URLs the page requested."""
-        return [e["params"]["request"]["url"] for e in self.events
-                if e.get("method") == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
 
     def close(self) -> None:
         with contextlib.suppress(RuntimeError, TimeoutError, OSError):
@@ -174,8 +203,15 @@ def report_file(tmp_path_factory) -> Path:
     frame = syn.panel()
     boosters = {h: syn.train(frame, h, rounds=80) for h in syn.HORIZONS}
     bt = syn.backtest(frame, boosters)
-    ctx = build_context(frame, boosters, syn.registry(), metrics=syn.metrics(bt), backtest=bt,
-                        options={"countries": ["S00", "S01", "S02"]}, data_vintage="synthetic")
+    ctx = build_context(
+        frame,
+        boosters,
+        syn.registry(),
+        metrics=syn.metrics(bt),
+        backtest=bt,
+        options={"countries": ["S00", "S01", "S02"]},
+        data_vintage="synthetic",
+    )
     return write_report(tmp_path_factory.mktemp("report") / "report.html", render_report(ctx))
 
 
@@ -191,7 +227,8 @@ def test_report_in_chromium_sections_visible_no_errors_offline(browser, report_f
     )
     assert dict(json.loads(visible)) == dict.fromkeys(SECTIONS, True)
     images = browser.evaluate(
-        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).length")
+        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).length"
+    )
     assert images == 0, "some images did not decode"
     assert browser.evaluate("document.querySelectorAll('.country').length") == 3
     title = browser.evaluate("document.querySelector('#country-S00 h3').textContent")
@@ -207,8 +244,10 @@ def test_report_in_chromium_sections_visible_no_errors_offline(browser, report_f
 
 def test_harness_catches_console_errors(browser, tmp_path):
     page = tmp_path / "broken.html"
-    page.write_text("<html><body><p id='x'>x</p><script>console.error('boom');"
-                    "undefinedFunction();</script></body></html>")
+    page.write_text(
+        "<html><body><p id='x'>x</p><script>console.error('boom');"
+        "undefinedFunction();</script></body></html>"
+    )
     browser.open_page(page.as_uri())
     errors = browser.errors()
     assert any("boom" in e for e in errors)

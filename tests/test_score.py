@@ -61,16 +61,23 @@ def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_cfg(tmp: Path, processed: Path, *extra: str) -> Any:
-    return compose_config("score", [
-        FAMILIES, f"paths.scores_dir={tmp / 'scores'}", f"paths.processed_dir={processed}",
-        f"mlflow.tracking_uri=sqlite:///{tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}", *extra,
-    ])
+    return compose_config(
+        "score",
+        [
+            FAMILIES,
+            f"paths.scores_dir={tmp / 'scores'}",
+            f"paths.processed_dir={processed}",
+            f"mlflow.tracking_uri=sqlite:///{tmp / 'mlflow.db'}",
+            f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+            *extra,
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
-def models(processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> dict[int, StandInModel]:
+def models(
+    processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, StandInModel]:
     import lightgbm as lgb
 
     from relapse.build import build_panel
@@ -83,9 +90,20 @@ def models(processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
     for h in cfg.target.horizons:
         rows = panel.loc[panel["in_population"] & panel[f"relapse_h{h}"].notna()]
         data = lgb.Dataset(rows[feats], label=rows[f"relapse_h{h}"].astype(int))
-        booster = lgb.train({"objective": "binary", "num_leaves": 7, "learning_rate": 0.05,
-                             "min_data_in_leaf": 20, "verbose": -1, "seed": 1,
-                             "deterministic": True, "num_threads": 1}, data, 60)
+        booster = lgb.train(
+            {
+                "objective": "binary",
+                "num_leaves": 7,
+                "learning_rate": 0.05,
+                "min_data_in_leaf": 20,
+                "verbose": -1,
+                "seed": 1,
+                "deterministic": True,
+                "num_threads": 1,
+            },
+            data,
+            60,
+        )
         out[int(h)] = StandInModel(f"relapse-h{h}", "3", booster, feats, family_map(cfg))
     return out
 
@@ -141,8 +159,12 @@ def test_outside_population_rows_have_no_probability(tmp_path, processed_dir, mo
     scored = t.loc[t["status"] == "scored"]
     assert len(scored) and scored["relapse_probability"].between(0, 1).all()
     assert (scored["risk_band"] != "").all()
-    assert scored["top_drivers_up"].str.cat(scored["top_drivers_down"]).str.contains(
-        "conflict_legacy").all()
+    assert (
+        scored["top_drivers_up"]
+        .str.cat(scored["top_drivers_down"])
+        .str.contains("conflict_legacy")
+        .all()
+    )
 
 
 def test_all_post_conflict_scores_the_population(tmp_path, processed_dir, models):
@@ -156,16 +178,25 @@ def test_all_post_conflict_scores_the_population(tmp_path, processed_dir, models
 
 
 def test_countries_scope_accepts_iso3_and_gw(tmp_path, processed_dir, models):
-    t = run(tmp_path, processed_dir, models, "score.scope=countries",
-            "score.countries=[lbn,'490']", "score.as_of=2015").table
+    t = run(
+        tmp_path,
+        processed_dir,
+        models,
+        "score.scope=countries",
+        "score.countries=[lbn,'490']",
+        "score.as_of=2015",
+    ).table
     assert sorted(t["iso3"].unique()) == ["COD", "LBN"]
     assert (t["as_of_year"] == 2015).all()
 
 
-@pytest.mark.parametrize(("override", "match"), [
-    ("score.countries=[LBN,XYZ,'999']", r"unknown ISO3 or GW code\(s\) \['XYZ', '999'\]"),
-    ("score.countries=null", "needs score.countries"),
-])
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        ("score.countries=[LBN,XYZ,'999']", r"unknown ISO3 or GW code\(s\) \['XYZ', '999'\]"),
+        ("score.countries=null", "needs score.countries"),
+    ],
+)
 def test_countries_scope_rejects_unknown(tmp_path, processed_dir, models, override, match):
     with pytest.raises(ConfigError, match=match):
         run(tmp_path, processed_dir, models, "score.scope=countries", override)
@@ -199,10 +230,18 @@ def test_schema_and_column_order(tmp_path, processed_dir, models):
     assert md.count("\n| ") == len(parquet) + 1  # header + every row
 
 
-@pytest.mark.parametrize(("p", "band"), [
-    (0.0, "low"), (0.0499, "low"), (0.05, "moderate"), (0.15, "high"), (0.2999, "high"),
-    (0.30, "very high"), (1.0, "very high"),
-])
+@pytest.mark.parametrize(
+    ("p", "band"),
+    [
+        (0.0, "low"),
+        (0.0499, "low"),
+        (0.05, "moderate"),
+        (0.15, "high"),
+        (0.2999, "high"),
+        (0.30, "very high"),
+        (1.0, "very high"),
+    ],
+)
 def test_risk_band(p, band):
     assert risk_band(p, [0.05, 0.15, 0.30]) == band
 
@@ -248,24 +287,34 @@ def test_second_run_fails_clearly_while_lock_held(tmp_path, processed_dir, model
     scores.mkdir()
     with FileLock(str(scores / ".lock")):
         start = time.monotonic()
-        with pytest.raises(ScoreLockError, match=r"another `relapse score`.*lock_timeout_s=0.3"
-                           ) as info:
+        with pytest.raises(
+            ScoreLockError, match=r"another `relapse score`.*lock_timeout_s=0.3"
+        ) as info:
             run(tmp_path, processed_dir, models, "score.lock_timeout_s=0.3")
         assert time.monotonic() - start < 5
     assert info.value.exit_code == 2
     assert not (scores / "as_of=2018").exists()
 
 
-def test_feature_mismatch_is_refused_with_exit_4(tmp_path, processed_dir, models, monkeypatch,
-                                                 capsys):
+def test_feature_mismatch_is_refused_with_exit_4(
+    tmp_path, processed_dir, models, monkeypatch, capsys
+):
     from relapse import cli
 
     good = models[1]
-    bad = StandInModel(good.name, good.version, good.booster,
-                       [*good.feature_names[1:], "mis_troops_per_capita"], good.family_map)
+    bad = StandInModel(
+        good.name,
+        good.version,
+        good.booster,
+        [*good.feature_names[1:], "mis_troops_per_capita"],
+        good.family_map,
+    )
     monkeypatch.setattr(score_mod, "_registered_loader", lambda: lambda c, h, v: bad)
-    overrides = [FAMILIES, f"paths.scores_dir={tmp_path / 'scores'}",
-                 f"paths.processed_dir={processed_dir}"]
+    overrides = [
+        FAMILIES,
+        f"paths.scores_dir={tmp_path / 'scores'}",
+        f"paths.processed_dir={processed_dir}",
+    ]
     assert cli.main(["score", *overrides]) == 4
     err = capsys.readouterr().err
     assert "mis_troops_per_capita" in err and good.feature_names[0] in err
@@ -279,8 +328,17 @@ def test_missing_champion_is_exit_4(tmp_path, processed_dir, monkeypatch):
         raise ModelError(f"no model relapse-h{h} with alias {v!r}")
 
     monkeypatch.setattr(score_mod, "_registered_loader", lambda: no_champion)
-    assert cli.main(["score", FAMILIES, f"paths.scores_dir={tmp_path / 's'}",
-                     f"paths.processed_dir={processed_dir}"]) == 4
+    assert (
+        cli.main(
+            [
+                "score",
+                FAMILIES,
+                f"paths.scores_dir={tmp_path / 's'}",
+                f"paths.processed_dir={processed_dir}",
+            ]
+        )
+        == 4
+    )
 
 
 # ----------------------------------------------------------------------------- escaping
@@ -296,8 +354,7 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
     t.loc[4, "iso3"] = "-1+1"
     result.table = t
     files = render_files(result)
-    csv = pd.read_csv(pd.io.common.BytesIO(files["scores.csv"]), dtype=str,
-                      keep_default_na=False)
+    csv = pd.read_csv(pd.io.common.BytesIO(files["scores.csv"]), dtype=str, keep_default_na=False)
     assert csv.loc[0, "country"] == '\'=HYPERLINK("http://x","click")'
     assert csv.loc[2, "missions"] == "'+SUM(A1)"
     assert csv.loc[3, "missions"] == "'@cmd"
@@ -317,10 +374,22 @@ def test_active_missions_2018_and_2017(data_dir):
     tables = load_mission_tables(data_dir)
     r18 = active_missions(tables, 2018, data_dir)
     hosts = r18.hosts.set_index("gwno")
-    for gw, mission in [(432, "MINUSMA"), (490, "MONUSCO"), (626, "UNMISS"), (482, "MINUSCA"),
-                        (660, "UNIFIL"), (352, "UNFICYP"), (625, "UNAMID"), (41, "MINUJUSTH"),
-                        (345, "UNMIK"), (347, "UNMIK"), (750, "UNMOGIP"), (770, "UNMOGIP"),
-                        (652, "UNDOF"), (666, "UNTSO")]:
+    for gw, mission in [
+        (432, "MINUSMA"),
+        (490, "MONUSCO"),
+        (626, "UNMISS"),
+        (482, "MINUSCA"),
+        (660, "UNIFIL"),
+        (352, "UNFICYP"),
+        (625, "UNAMID"),
+        (41, "MINUJUSTH"),
+        (345, "UNMIK"),
+        (347, "UNMIK"),
+        (750, "UNMOGIP"),
+        (770, "UNMOGIP"),
+        (652, "UNDOF"),
+        (666, "UNTSO"),
+    ]:
         assert mission in hosts.at[gw, "missions"], (gw, mission)
         assert hosts.at[gw, "un"]
     assert "KFOR" in hosts.at[347, "missions"] and hosts.at[347, "non_un_evidence_year"] == 2016
@@ -352,8 +421,7 @@ def test_run_is_logged_to_mlflow(tmp_path, processed_dir, models):
     assert [a.path for a in artifacts] == ["scores.csv"]
 
 
-def test_tracking_unreachable_is_exit_4_after_writing(tmp_path, processed_dir, models,
-                                                      monkeypatch):
+def test_tracking_unreachable_is_exit_4_after_writing(tmp_path, processed_dir, models, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
     cfg = make_cfg(tmp_path, processed_dir, "mlflow.tracking_uri=http://127.0.0.1:9")

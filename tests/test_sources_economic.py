@@ -19,8 +19,11 @@ KEYS = [s.key for s in economic.SOURCES]
 RANGES: dict[str, list[tuple[str, float, float]]] = {
     "wdi_gdp_pc": [("gdp_pc_usd", 10, 250_000)],
     "wdi_population": [("population", 1_000, 1.5e9)],
-    "gapminder": [("infant_mortality", 0, 500), ("basic_water_pct", 0, 100),
-                  ("life_expectancy", 10, 90)],
+    "gapminder": [
+        ("infant_mortality", 0, 500),
+        ("basic_water_pct", 0, 100),
+        ("life_expectancy", 10, 90),
+    ],
     "pwt": [("rgdpe_pc", 100, 300_000), ("pop", 0, 1_500)],
     "maddison": [("cgdppc", 100, 250_000)],
     "cow_nmc": [("milex", 0, 1e9), ("cinc", 0, 1)],
@@ -63,7 +66,13 @@ def test_wdi_long_layout_and_aggregates(loaded):
     # Gleditsch-Ward traps: Serbia 345, Yemen 678, Germany 260, Vietnam 816, Sudans.
     iso = result.table.drop_duplicates("iso3").set_index("iso3")["gwno"]
     assert iso[["SRB", "YEM", "DEU", "VNM", "SDN", "SSD", "XKX"]].tolist() == [
-        345, 678, 260, 816, 625, 626, 347
+        345,
+        678,
+        260,
+        816,
+        625,
+        626,
+        347,
     ]
     # GW states missing from the crosswalk are mapped here, microstates excluded and counted.
     assert iso["BHS"] == 31
@@ -146,35 +155,85 @@ def _where(column: str, old: str, new: str) -> Alter:
 
 
 BAD_INPUTS = [
-    pytest.param("wdi_population", _rename("2015", "2015x"), r"missing column.*'2015'",
-                 id="wdi-year-column-renamed"),
-    pytest.param("wdi_gdp_pc", _rename("Country Code", "Code"), r"missing column.*Country Code",
-                 id="wdi-renamed-column"),
-    pytest.param("gapminder", _rename("infant_mortality_rate_per_1000_births", "imr"),
-                 r"gapminder.*missing column", id="gapminder-renamed-column"),
-    pytest.param("pwt", _set("rgdpe", 5, "12.5 bn"), r"pwt10_01.csv: column 'rgdpe'",
-                 id="pwt-string-in-number"),
-    pytest.param("cow_nmc", _set("milex", 3, "lots"), r"cow_nmc_v6.csv: column 'milex'",
-                 id="nmc-string-in-number"),
-    pytest.param("wdi_population", _set("1990", 10, "-5"), r"column '1990' fails",
-                 id="wdi-negative-population"),
-    pytest.param("creg", _set("ethfrac", 0, "1.7"), r"column 'ethfrac' fails",
-                 id="creg-out-of-range"),
+    pytest.param(
+        "wdi_population",
+        _rename("2015", "2015x"),
+        r"missing column.*'2015'",
+        id="wdi-year-column-renamed",
+    ),
+    pytest.param(
+        "wdi_gdp_pc",
+        _rename("Country Code", "Code"),
+        r"missing column.*Country Code",
+        id="wdi-renamed-column",
+    ),
+    pytest.param(
+        "gapminder",
+        _rename("infant_mortality_rate_per_1000_births", "imr"),
+        r"gapminder.*missing column",
+        id="gapminder-renamed-column",
+    ),
+    pytest.param(
+        "pwt",
+        _set("rgdpe", 5, "12.5 bn"),
+        r"pwt10_01.csv: column 'rgdpe'",
+        id="pwt-string-in-number",
+    ),
+    pytest.param(
+        "cow_nmc",
+        _set("milex", 3, "lots"),
+        r"cow_nmc_v6.csv: column 'milex'",
+        id="nmc-string-in-number",
+    ),
+    pytest.param(
+        "wdi_population",
+        _set("1990", 10, "-5"),
+        r"column '1990' fails",
+        id="wdi-negative-population",
+    ),
+    pytest.param(
+        "creg", _set("ethfrac", 0, "1.7"), r"column 'ethfrac' fails", id="creg-out-of-range"
+    ),
     pytest.param("pwt", _duplicate_row(100), r"pwt10_01.csv:.*isocode", id="pwt-duplicate"),
-    pytest.param("wdi_gdp_pc", _where("Country Code", "MNE", "SCG"), r"share a key.*345",
-                 id="wdi-two-codes-one-gw-state"),
-    pytest.param("creg", _duplicate_row(0), r"creg_ethnic.*(unique|share a key)",
-                 id="creg-duplicate"),
-    pytest.param("maddison", _where("countrycode", "SUN", "RUS"), r"maddison.*countrycode",
-                 id="maddison-duplicate-country-year"),
-    pytest.param("wdi_gdp_pc", _where("Country Code", "ABW", "XYZ"),
-                 r"wdi_NY.GDP.PCAP.CD_wide.csv: 1 country code.*XYZ", id="wdi-unmapped-iso3"),
-    pytest.param("pwt", _where("isocode", "ABW", "XYZ"), r"pwt10_01.csv:.*cannot be mapped.*XYZ",
-                 id="pwt-unmapped-iso3"),
-    pytest.param("cow_nmc", _set("ccode", 0, "999"), r"cow_nmc_v6.csv:.*cannot be mapped.*999",
-                 id="nmc-unmapped-cow"),
-    pytest.param("gapminder", _where("geo", "ussr", "zzz_new"), r"without iso3.*zzz_new",
-                 id="gapminder-unknown-entity"),
+    pytest.param(
+        "wdi_gdp_pc",
+        _where("Country Code", "MNE", "SCG"),
+        r"share a key.*345",
+        id="wdi-two-codes-one-gw-state",
+    ),
+    pytest.param(
+        "creg", _duplicate_row(0), r"creg_ethnic.*(unique|share a key)", id="creg-duplicate"
+    ),
+    pytest.param(
+        "maddison",
+        _where("countrycode", "SUN", "RUS"),
+        r"maddison.*countrycode",
+        id="maddison-duplicate-country-year",
+    ),
+    pytest.param(
+        "wdi_gdp_pc",
+        _where("Country Code", "ABW", "XYZ"),
+        r"wdi_NY.GDP.PCAP.CD_wide.csv: 1 country code.*XYZ",
+        id="wdi-unmapped-iso3",
+    ),
+    pytest.param(
+        "pwt",
+        _where("isocode", "ABW", "XYZ"),
+        r"pwt10_01.csv:.*cannot be mapped.*XYZ",
+        id="pwt-unmapped-iso3",
+    ),
+    pytest.param(
+        "cow_nmc",
+        _set("ccode", 0, "999"),
+        r"cow_nmc_v6.csv:.*cannot be mapped.*999",
+        id="nmc-unmapped-cow",
+    ),
+    pytest.param(
+        "gapminder",
+        _where("geo", "ussr", "zzz_new"),
+        r"without iso3.*zzz_new",
+        id="gapminder-unknown-entity",
+    ),
 ]
 
 

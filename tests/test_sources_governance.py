@@ -25,8 +25,17 @@ def loaded(data_dir: Path) -> dict[str, pd.DataFrame]:
 @pytest.mark.snapshot
 def test_every_file_has_a_loader() -> None:
     assert sorted(SOURCES) == sorted(
-        ["vdem_indices", "vdem_econ_coups", "vdem_infant_cso", "polity5", "freedom_house",
-         "wgi", "elections", "aiddata_ssr", "police_reform"]
+        [
+            "vdem_indices",
+            "vdem_econ_coups",
+            "vdem_infant_cso",
+            "polity5",
+            "freedom_house",
+            "wgi",
+            "elections",
+            "aiddata_ssr",
+            "police_reform",
+        ]
     )
 
 
@@ -206,8 +215,9 @@ BAD_INPUTS = [
 
 
 @pytest.mark.snapshot
-@pytest.mark.parametrize(("key", "change", "message"), BAD_INPUTS,
-                         ids=[f"{k}-{m[:20]}" for k, _, m in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("key", "change", "message"), BAD_INPUTS, ids=[f"{k}-{m[:20]}" for k, _, m in BAD_INPUTS]
+)
 def test_bad_input_raises_data_error_naming_the_file(
     data_copy: Path, key: str, change: Callable[[pd.DataFrame], pd.DataFrame], message: str
 ) -> None:

@@ -34,8 +34,12 @@ def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
     ],
 )
 def test_loads_with_plausible_rows_and_years(
-    tables: dict[str, pd.DataFrame], key: str, min_rows: int, max_rows: int,
-    first: int | None, last: int | None,
+    tables: dict[str, pd.DataFrame],
+    key: str,
+    min_rows: int,
+    max_rows: int,
+    first: int | None,
+    last: int | None,
 ) -> None:
     table, source = tables[key], BY_KEY[key]
     assert min_rows <= len(table) <= max_rows
@@ -101,8 +105,9 @@ def test_mission_cut_drops_later_starts_and_blanks_later_ends(
     tables: dict[str, pd.DataFrame], key: str
 ) -> None:
     source = BY_KEY[key]
-    start, end = (("start_date", "end_date") if key == "un_mission_list"
-                  else ("start_year", "end_year"))
+    start, end = (
+        ("start_date", "end_date") if key == "un_mission_list" else ("start_year", "end_year")
+    )
     cut = cut_to_vintage(tables[key], source, 2005)
     start_year = cut[start].dt.year if key == "un_mission_list" else cut[start]
     end_year = cut[end].dt.year if key == "un_mission_list" else cut[end].astype("Float64")
@@ -160,9 +165,7 @@ BAD_INPUTS = [
 
 @pytest.mark.snapshot
 @pytest.mark.parametrize(("key", "alter", "message"), BAD_INPUTS)
-def test_bad_input_raises_naming_the_file(
-    data_copy: Path, key: str, alter, message: str
-) -> None:
+def test_bad_input_raises_naming_the_file(data_copy: Path, key: str, alter, message: str) -> None:
     source = BY_KEY[key]
     path = materialise(data_copy / source.path)
     alter(pd.read_csv(path, low_memory=False)).to_csv(path, index=False)

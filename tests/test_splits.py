@@ -13,20 +13,36 @@ from relapse.splits import Origin, final_origin, make_origin, origins_from_confi
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"horizon": 1, "origin": 2000, "train_years": (1998, 1999, 2000)},
-         r"training years \[2000\] have labels that look past the origin"),
-        ({"horizon": 5, "origin": 2000, "train_years": (1990, 1995, 1996)},
-         r"training years \[1996\] .* last allowed training year is 1995"),
-        ({"horizon": 2, "origin": 2000, "train_years": (1990, 1999)},
-         r"training years \[1999\]"),
-        ({"horizon": 1, "origin": 2000, "train_years": (1995, 1996),
-          "validation_years": (1997,)},
-         r"validation years \[1997\] are outside the training window"),
+        (
+            {"horizon": 1, "origin": 2000, "train_years": (1998, 1999, 2000)},
+            r"training years \[2000\] have labels that look past the origin",
+        ),
+        (
+            {"horizon": 5, "origin": 2000, "train_years": (1990, 1995, 1996)},
+            r"training years \[1996\] .* last allowed training year is 1995",
+        ),
+        ({"horizon": 2, "origin": 2000, "train_years": (1990, 1999)}, r"training years \[1999\]"),
+        (
+            {
+                "horizon": 1,
+                "origin": 2000,
+                "train_years": (1995, 1996),
+                "validation_years": (1997,),
+            },
+            r"validation years \[1997\] are outside the training window",
+        ),
         ({"horizon": 1, "origin": 2000, "train_years": ()}, "training window is empty"),
         ({"horizon": 0, "origin": 2000, "train_years": (1990,)}, "horizon must be a positive"),
         ({"horizon": 1, "origin": 2000, "train_years": (1996, 1995)}, "sorted and unique"),
-        ({"horizon": 1, "origin": 2000, "train_years": (1998, 1999),
-          "validation_years": (1998, 1999)}, "leave no years to fit on"),
+        (
+            {
+                "horizon": 1,
+                "origin": 2000,
+                "train_years": (1998, 1999),
+                "validation_years": (1998, 1999),
+            },
+            "leave no years to fit on",
+        ),
     ],
 )
 def test_bad_origins_are_refused(kwargs: dict, match: str) -> None:
@@ -44,9 +60,15 @@ def test_origin_is_frozen_and_exposes_its_years() -> None:
         o.origin = 2010  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("h", "last_origin", "expected"),
-                         [(1, None, (2000, 2017)), (5, None, (2000, 2013)),
-                          (2, 2010, (2000, 2010)), (2, 2030, (2000, 2016))])
+@pytest.mark.parametrize(
+    ("h", "last_origin", "expected"),
+    [
+        (1, None, (2000, 2017)),
+        (5, None, (2000, 2013)),
+        (2, 2010, (2000, 2010)),
+        (2, 2030, (2000, 2016)),
+    ],
+)
 def test_rolling_origins_span(h: int, last_origin: int | None, expected: tuple[int, int]) -> None:
     origins = rolling_origins(range(1946, 2019), h, first_origin=2000, last_origin=last_origin)
     assert (origins[0].origin, origins[-1].origin) == expected
@@ -54,11 +76,14 @@ def test_rolling_origins_span(h: int, last_origin: int | None, expected: tuple[i
 
 
 def test_masks_on_a_toy_panel() -> None:
-    panel = pd.DataFrame({
-        "gwno": [1] * 6, "year": [1995, 1996, 1997, 1998, 1999, 2000],
-        "in_population": [True, True, False, True, True, True],
-        "relapse_h2": pd.array([0, 1, 0, 1, pd.NA, pd.NA], dtype="Int8"),
-    })
+    panel = pd.DataFrame(
+        {
+            "gwno": [1] * 6,
+            "year": [1995, 1996, 1997, 1998, 1999, 2000],
+            "in_population": [True, True, False, True, True, True],
+            "relapse_h2": pd.array([0, 1, 0, 1, pd.NA, pd.NA], dtype="Int8"),
+        }
+    )
     o = make_origin(panel["year"], horizon=2, origin=1998, validation_years=1)
     assert panel.loc[o.train_mask(panel), "year"].tolist() == [1995, 1996]
     assert panel.loc[o.validation_mask(panel), "year"].tolist() == [1996]
@@ -74,9 +99,14 @@ def real_panel(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tupl
     from relapse.config import compose_config
 
     out = tmp_path_factory.mktemp("panel")
-    cfg = compose_config("train", ["features.families=[conflict_legacy]",
-                                   f"paths.data_dir={data_dir}",
-                                   f"paths.processed_dir={out}"])
+    cfg = compose_config(
+        "train",
+        [
+            "features.families=[conflict_legacy]",
+            f"paths.data_dir={data_dir}",
+            f"paths.processed_dir={out}",
+        ],
+    )
     return build_panel(cfg).panel, cfg
 
 

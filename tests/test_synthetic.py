@@ -28,8 +28,7 @@ FAST = ["model.params.num_threads=1", "split.bootstrap_samples=50"]
 
 
 def synthetic_cfg(tmp: Path, *overrides: str, name: str = "build"):
-    return compose_config(name, ["data=synthetic", f"paths.processed_dir={tmp}", *FAST,
-                                 *overrides])
+    return compose_config(name, ["data=synthetic", f"paths.processed_dir={tmp}", *FAST, *overrides])
 
 
 def manifest_hashes(directory: Path) -> dict[str, str]:
@@ -47,8 +46,9 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path) -> None:
     assert first == again
     for path in first:
         assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
-    other = manifest_hashes(write_dataset(synthetic_cfg(tmp_path, "data.n_units=40", "seed=12"),
-                                          tmp_path / "c"))
+    other = manifest_hashes(
+        write_dataset(synthetic_cfg(tmp_path, "data.n_units=40", "seed=12"), tmp_path / "c")
+    )
     assert other["conflict/ucdp_prio_acd_v25_1.csv"] != first["conflict/ucdp_prio_acd_v25_1.csv"]
 
 
@@ -91,15 +91,18 @@ def test_codes_are_unique_and_never_real_or_special() -> None:
     assert units["iso3"].str.fullmatch(r"[A-Z]{3}").all()
     assert units["gwno"].min() >= 2
     assert not set(units["gwno"]) & ({2, 20, 200, 345, 625, 700} | set(COW_TO_GW_TRAPS))
-    assert not set(units["iso3"]) & ({"USA", "AFG", "SDN"} | set(ISO3_TO_GW_TRAPS)
-                                     | NON_STATE_ISO3)
+    assert not set(units["iso3"]) & ({"USA", "AFG", "SDN"} | set(ISO3_TO_GW_TRAPS) | NON_STATE_ISO3)
     assert (units["gwno"] > 999).sum() == 2000 - (units["gwno"] < 1000).sum() > 0
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
-    [("data.n_units=0", "n_units"), ("data.n_years=5", "n_years"),
-     ("data.first_year=1990", "must lie within"), ("data.name=fake", "data.name")],
+    [
+        ("data.n_units=0", "n_units"),
+        ("data.n_years=5", "n_years"),
+        ("data.first_year=1990", "must lie within"),
+        ("data.name=fake", "data.name"),
+    ],
 )
 def test_bad_synthetic_sizes_are_rejected(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -183,8 +186,9 @@ def test_shap_ranks_the_noise_family_last(planted) -> None:
 @pytest.mark.slow
 def test_relapse_run_without_the_snapshot(tmp_path) -> None:
     """``relapse run data=synthetic`` on a machine without ``../shared`` or RELAPSE_DATA_DIR."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("RELAPSE_DATA_DIR", "MLFLOW_TRACKING_URI")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("RELAPSE_DATA_DIR", "MLFLOW_TRACKING_URI")
+    }
     env["HOME"] = str(tmp_path / "home")
     env["TMPDIR"] = str(tmp_path / "tmp")
     for d in (env["HOME"], env["TMPDIR"]):
@@ -192,14 +196,24 @@ def test_relapse_run_without_the_snapshot(tmp_path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     overrides = [
-        "data=synthetic", "data.n_units=80", "seed=3", "target.horizons=[1,2]",
-        f"paths.processed_dir={work / 'processed'}", f"paths.output_dir={work / 'outputs'}",
+        "data=synthetic",
+        "data.n_units=80",
+        "seed=3",
+        "target.horizons=[1,2]",
+        f"paths.processed_dir={work / 'processed'}",
+        f"paths.output_dir={work / 'outputs'}",
         f"mlflow.embedded_store={work / 'mlflow.db'}",
-        f"mlflow.artifact_root={work / 'mlartifacts'}", "split.first_origin=2010", *FAST,
+        f"mlflow.artifact_root={work / 'mlartifacts'}",
+        "split.first_origin=2010",
+        *FAST,
     ]
     result = subprocess.run(
-        [sys.executable, "-m", "relapse.cli", "run", *overrides], cwd=work, env=env,
-        capture_output=True, text=True, timeout=900,
+        [sys.executable, "-m", "relapse.cli", "run", *overrides],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     processed = work / "processed"

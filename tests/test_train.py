@@ -57,8 +57,12 @@ def check_champion_round_trip(cfg, result) -> None:  # type: ignore[no-untyped-d
         assert loaded.data_vintage == result.data_vintage
         assert set(loaded.family_map.values()) == {"conflict_legacy"}
         assert loaded.metrics[f"backtest_average_precision_h{h}"] > 0
-        for key in (f"backtest_roc_auc_h{h}", f"baseline_history_brier_h{h}",
-                    f"baseline_climatology_brier_h{h}", f"backtest_log_loss_h{h}"):
+        for key in (
+            f"backtest_roc_auc_h{h}",
+            f"baseline_history_brier_h{h}",
+            f"baseline_climatology_brier_h{h}",
+            f"backtest_log_loss_h{h}",
+        ):
             assert key in loaded.metrics
         expected = result.models[h].predict_proba(rows)[:, 1]
         np.testing.assert_allclose(loaded.predict_proba(rows), expected, rtol=1e-10)
@@ -68,8 +72,9 @@ def check_champion_round_trip(cfg, result) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.slow
 @pytest.mark.snapshot
-def test_train_registers_promotes_and_loads(tmp_path: Path, data_dir: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_registers_promotes_and_loads(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from relapse.cli import main
     from relapse.tracking import champion_metric, load_registered, promote
     from relapse.train import train
@@ -86,7 +91,14 @@ def test_train_registers_promotes_and_loads(tmp_path: Path, data_dir: Path,
     assert result.versions == {1: "2", 5: "2"}
     assert result.promoted == {1: True, 5: True}
     assert list(result.predictions.columns) == [
-        "gwno", "year", "horizon", "y_true", "p_model", "p_history", "p_climatology"]
+        "gwno",
+        "year",
+        "horizon",
+        "y_true",
+        "p_model",
+        "p_history",
+        "p_climatology",
+    ]
     assert result.predictions["year"].min() == 2010
     assert (tmp_path / "mlartifacts").is_dir()
     check_champion_round_trip(cfg, result)
@@ -115,8 +127,14 @@ def test_train_registers_promotes_and_loads(tmp_path: Path, data_dir: Path,
 def test_unreachable_server_is_a_model_error(tmp_path: Path) -> None:
     from relapse.tracking import load_registered
 
-    cfg = compose_config("train", [f"mlflow.tracking_uri=http://127.0.0.1:{free_port()}",
-                                   "mlflow.request_timeout_s=2", "mlflow.max_retries=0"])
+    cfg = compose_config(
+        "train",
+        [
+            f"mlflow.tracking_uri=http://127.0.0.1:{free_port()}",
+            "mlflow.request_timeout_s=2",
+            "mlflow.max_retries=0",
+        ],
+    )
     with pytest.raises(ModelError, match=r"MLflow loading relapse-h1 .* failed at http") as exc:
         load_registered(cfg, 1)
     assert exc.value.exit_code == 4
@@ -130,11 +148,26 @@ def mlflow_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     store.mkdir()
     log = (store / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{store / 'mlflow.db'}",
-         "--artifacts-destination", str(store / "artifacts"), "--serve-artifacts",
-         "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{store / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(store / "artifacts"),
+            "--serve-artifacts",
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -153,7 +186,6 @@ def mlflow_server(tmp_path: Path):  # type: ignore[no-untyped-def]
             time.sleep(0.5)
         yield url
     finally:
-
         try:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
@@ -167,14 +199,20 @@ def mlflow_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 @pytest.mark.server
 @pytest.mark.snapshot
-def test_train_over_http_and_load_champion(tmp_path: Path, data_dir: Path, mlflow_server: str,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_over_http_and_load_champion(
+    tmp_path: Path, data_dir: Path, mlflow_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from relapse.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    cfg = compose_config("train", [*fast_overrides(tmp_path, data_dir),
-                                   "target.horizons=[1]",
-                                   f"mlflow.tracking_uri={mlflow_server}"])
+    cfg = compose_config(
+        "train",
+        [
+            *fast_overrides(tmp_path, data_dir),
+            "target.horizons=[1]",
+            f"mlflow.tracking_uri={mlflow_server}",
+        ],
+    )
     result = train(cfg)
     assert result.tracking_uri == mlflow_server
     assert result.promoted == {1: True}

@@ -112,9 +112,7 @@ def apply_lag(values: pd.DataFrame, columns: list[str], lag: int) -> pd.DataFram
     return values[["gwno", "year"]].merge(shifted, on=["gwno", "year"], how="left")
 
 
-def build_family(
-    family: str, tables: Mapping[str, pd.DataFrame], cfg: DictConfig
-) -> pd.DataFrame:
+def build_family(family: str, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Run one family's builder and check it against the spine and the registry."""
     module = family_module(family)
     spine = tables["spine"]

@@ -50,8 +50,7 @@ def window_max(spine: pd.DataFrame, table: pd.DataFrame, column: str, years: int
     has one. Only rows dated ``y`` or earlier are read.
     """
     values = table[["gwno", "year", column]].dropna()
-    stacked = [on_spine(spine.assign(year=spine["year"] - k), values, column)
-               for k in range(years)]
+    stacked = [on_spine(spine.assign(year=spine["year"] - k), values, column) for k in range(years)]
     return pd.concat(stacked, axis=1).max(axis=1, skipna=True)
 
 

@@ -37,7 +37,12 @@ from relapse.features.align import on_spine
 
 FAMILY = "economy"
 SOURCES_USED: tuple[str, ...] = (
-    "pwt", "wdi_gdp_pc", "wdi_population", "maddison", "gapminder", "vdem_econ_coups",
+    "pwt",
+    "wdi_gdp_pc",
+    "wdi_population",
+    "maddison",
+    "gapminder",
+    "vdem_econ_coups",
 )
 
 
@@ -64,7 +69,8 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     maddison = on_spine(spine, tables["maddison"], ["pop"])
     gap = on_spine(spine, tables["gapminder"], ["oil_production_pc", "aid_pc_usd", "aid_pct_gni"])
     vdem = on_spine(
-        spine, tables["vdem_econ_coups"],
+        spine,
+        tables["vdem_econ_coups"],
         ["e_total_oil_income_pc", "e_total_resources_income_pc"],
     )
 

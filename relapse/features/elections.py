@@ -32,7 +32,10 @@ from relapse.features.security import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_Y
 
 FAMILY = "elections"
 SOURCES_USED: tuple[str, ...] = (
-    "elections", "vdem_indices", "freedom_house", "ucdp_peace_agreements",
+    "elections",
+    "vdem_indices",
+    "freedom_house",
+    "ucdp_peace_agreements",
 )
 
 ELECTIONS_FIRST_YEAR = 1945
@@ -59,13 +62,17 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     elections = tables["elections"]
     out = spine.copy()
     out["ele_election_this_year"] = on_spine(spine, elections, "natelec")
-    out["ele_election_last_year"] = on_spine(spine.assign(year=spine["year"] - 1), elections,
-                                             "natelec")
+    out["ele_election_last_year"] = on_spine(
+        spine.assign(year=spine["year"] - 1), elections, "natelec"
+    )
     out["ele_years_since_election"] = years_since_election(spine, elections)
     out["ele_electoral_democracy"] = on_spine(spine, tables["vdem_indices"], "v2x_polyarchy")
     out["ele_political_rights"] = on_spine(spine, tables["freedom_house"], "pr")
     out["ele_agreement_elections_10y"] = recent_flag(
-        spine, tables["ucdp_peace_agreements"], "elections", AGREEMENT_WINDOW_YEARS,
+        spine,
+        tables["ucdp_peace_agreements"],
+        "elections",
+        AGREEMENT_WINDOW_YEARS,
         first_year=AGREEMENTS_FIRST_YEAR,
     )
     features = [c for c in out.columns if c not in ("gwno", "year")]
@@ -93,8 +100,9 @@ def years_since_election(spine: pd.DataFrame, elections: pd.DataFrame) -> pd.Ser
     held = elections.loc[elections["natelec"] == 1, ["gwno", "year"]]
     held = held.rename(columns={"year": "last_election"}).sort_values("last_election")
     keys = spine[["gwno", "year"]].reset_index().sort_values("year")
-    latest = pd.merge_asof(keys, held, left_on="year", right_on="last_election", by="gwno",
-                           direction="backward")
+    latest = pd.merge_asof(
+        keys, held, left_on="year", right_on="last_election", by="gwno", direction="backward"
+    )
     latest = latest.set_index("index").reindex(spine.index)
     since = spine["year"] - latest["last_election"]
     entry = spine.groupby("gwno")["year"].transform("min")

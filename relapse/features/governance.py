@@ -32,7 +32,11 @@ from relapse.sources.governance import WGI_INDICATORS
 
 FAMILY = "governance"
 SOURCES_USED: tuple[str, ...] = (
-    "vdem_indices", "vdem_econ_coups", "vdem_infant_cso", "wgi", "polity5",
+    "vdem_indices",
+    "vdem_econ_coups",
+    "vdem_infant_cso",
+    "wgi",
+    "polity5",
     "ucdp_peace_agreements",
 )
 
@@ -70,12 +74,15 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     )
     out["gov_polity2"] = on_spine(spine, known, "polity2")
     out["gov_regime_durability"] = on_spine(spine, polity, "durable")
-    out["gov_social_group_exclusion"] = on_spine(spine, tables["vdem_econ_coups"],
-                                                 "v2xpe_exlsocgr")
-    out["gov_civil_society_participation"] = on_spine(spine, tables["vdem_infant_cso"],
-                                                      "v2csprtcpt_ord")
+    out["gov_social_group_exclusion"] = on_spine(spine, tables["vdem_econ_coups"], "v2xpe_exlsocgr")
+    out["gov_civil_society_participation"] = on_spine(
+        spine, tables["vdem_infant_cso"], "v2csprtcpt_ord"
+    )
     out["gov_power_sharing_10y"] = recent_flag(
-        spine, tables["ucdp_peace_agreements"], "pp", AGREEMENT_WINDOW_YEARS,
+        spine,
+        tables["ucdp_peace_agreements"],
+        "pp",
+        AGREEMENT_WINDOW_YEARS,
         first_year=AGREEMENTS_FIRST_YEAR,
     )
     features = [c for c in out.columns if c not in ("gwno", "year")]

@@ -68,8 +68,14 @@ from omegaconf import DictConfig
 
 FAMILY = "mission"
 SOURCES_USED: tuple[str, ...] = (
-    "bara_hultman", "un_personnel", "geopko", "un_mission_list", "un_contributions",
-    "mullenbach", "doyle_sambanis", "wdi_population",
+    "bara_hultman",
+    "un_personnel",
+    "geopko",
+    "un_mission_list",
+    "un_contributions",
+    "mullenbach",
+    "doyle_sambanis",
+    "wdi_population",
 )
 
 SECESSIONS: dict[int, tuple[int, int]] = {
@@ -86,10 +92,22 @@ BH_NO_OBSERVERS_FROM = 2015
 """From this year Bara–Hultman counts military observers as troops (codebook p. 3)."""
 
 FEATURES: tuple[str, ...] = (
-    "mis_un_present", "mis_nonun_present", "mis_years_deployed", "mis_troops", "mis_police",
-    "mis_observers", "mis_troops_per_1000", "mis_police_per_1000", "mis_observers_per_1000",
-    "mis_mandate_type", "mis_locations", "mis_fpu_present", "mis_shortfall", "mis_contributors",
-    "mis_un_ended_recent", "mis_ended_recent",
+    "mis_un_present",
+    "mis_nonun_present",
+    "mis_years_deployed",
+    "mis_troops",
+    "mis_police",
+    "mis_observers",
+    "mis_troops_per_1000",
+    "mis_police_per_1000",
+    "mis_observers_per_1000",
+    "mis_mandate_type",
+    "mis_locations",
+    "mis_fpu_present",
+    "mis_shortfall",
+    "mis_contributors",
+    "mis_un_ended_recent",
+    "mis_ended_recent",
 )
 """The features :func:`build` returns, in order."""
 
@@ -138,11 +156,13 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     out = out.merge(_mandate(tables["doyle_sambanis"]), on=_KEY, how="left")
     out = out.merge(_locations(tables["geopko"], tables["un_mission_list"]), on=_KEY, how="left")
     out = out.merge(_shortfall(tables["un_personnel"]), on=_KEY, how="left")
-    out = out.merge(_contributors(tables["un_contributions"], tables["un_mission_list"]),
-                    on=_KEY, how="left")
+    out = out.merge(
+        _contributors(tables["un_contributions"], tables["un_mission_list"]), on=_KEY, how="left"
+    )
 
-    out["mis_mandate_type"] = _fill_zero(out["mis_mandate_type"], out["year"],
-                                         *_span(tables["doyle_sambanis"]["year"]))
+    out["mis_mandate_type"] = _fill_zero(
+        out["mis_mandate_type"], out["year"], *_span(tables["doyle_sambanis"]["year"])
+    )
     no_un = out["mis_un_present"] == 0
     in_geo = out["year"].between(*_span(tables["geopko"]["year"]))
     for col in ("mis_locations", "mis_fpu_present"):
@@ -155,8 +175,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     out["mis_un_ended_recent"] = _indicator(out, ended_un, first_un, years[1])
     any_ended = _indicator(out, ended_any, min(first_un, first_nonun), nonun_last)
     out["mis_ended_recent"] = any_ended.where(
-        out["year"] <= nonun_last, out["mis_un_ended_recent"].where(
-            out["mis_un_ended_recent"] == 1)
+        out["year"] <= nonun_last, out["mis_un_ended_recent"].where(out["mis_un_ended_recent"] == 1)
     )
 
     out = out[[*_KEY, *FEATURES]]
@@ -193,7 +212,8 @@ def _spell_years(starts: pd.Series, ends: pd.Series) -> pd.Series:
     """A list of years per spell (inclusive)."""
     return pd.Series(
         [list(range(int(s), int(e) + 1)) for s, e in zip(starts, ends, strict=True)],
-        index=starts.index, dtype=object,
+        index=starts.index,
+        dtype=object,
     )
 
 
@@ -275,8 +295,7 @@ def _years_deployed(out: pd.DataFrame) -> pd.Series:
     previous_gwno, previous_year, run = None, None, np.nan
     for i in order:
         gw, yr, p = gws[i], years[i], pres[i]
-        continues = (gw == previous_gwno and previous_year is not None
-                     and yr == previous_year + 1)
+        continues = gw == previous_gwno and previous_year is not None and yr == previous_year + 1
         # After a year of unknown presence the spell's start is unknown: it stays NaN.
         grown = run + 1.0 if continues else 1.0
         run = p if np.isnan(p) or p == 0 else grown
@@ -320,8 +339,9 @@ def _personnel(tables: Mapping[str, pd.DataFrame], un_list: pd.DataFrame) -> pd.
     un_part = grid.merge(un_part, on=_KEY, how="left", indicator="un_rows")
     nonun_part = grid.merge(nonun_part, on=_KEY, how="left", indicator="nonun_rows")
     # No UN rows at year end is a zero, unless the mission list has a UN mission still there.
-    active = un_list.loc[un_list["active_at_end"] & ~un_list["mission"].isin(
-        list(UNCOUNTED_UN_MISSIONS)), _KEY].drop_duplicates()
+    active = un_list.loc[
+        un_list["active_at_end"] & ~un_list["mission"].isin(list(UNCOUNTED_UN_MISSIONS)), _KEY
+    ].drop_duplicates()
     listed = pd.MultiIndex.from_frame(un_part[_KEY]).isin(pd.MultiIndex.from_frame(active))
     un_zero = (un_part["un_rows"] == "left_only").to_numpy() & ~listed
     nonun_zero = (nonun_part["nonun_rows"] == "left_only").to_numpy()
@@ -379,10 +399,10 @@ def _locations(geopko: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFrame:
     geo = geo.loc[geo["month"] == last_month]
     latest = geo.groupby(["mission", "year", "month"])["map"].transform("max")
     geo = geo.loc[geo["map"] == latest]
-    places = geo.drop_duplicates(["gwno", "year", "mission", "location", "latitude",
-                                  "longitude"])
-    out = places.groupby(_KEY).agg(mis_locations=("location", "size"),
-                                   mis_fpu_present=("fpu", "max"))
+    places = geo.drop_duplicates(["gwno", "year", "mission", "location", "latitude", "longitude"])
+    out = places.groupby(_KEY).agg(
+        mis_locations=("location", "size"), mis_fpu_present=("fpu", "max")
+    )
     return out.astype(float).reset_index()
 
 
@@ -407,8 +427,7 @@ def _contributors(contributions: pd.DataFrame, missions: pd.DataFrame) -> pd.Dat
     return out.rename("mis_contributors").reset_index()
 
 
-def _endings(missions: pd.DataFrame, mullenbach: pd.DataFrame) -> tuple[pd.DataFrame,
-                                                                        pd.DataFrame]:
+def _endings(missions: pd.DataFrame, mullenbach: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Country-years in which a UN mission (list) / any mission ended that year or the last."""
     un = missions.dropna(subset=["end_date"])
     un = pd.DataFrame({"gwno": un["gwno"], "end": un["end_date"].dt.year.astype("int64")})

@@ -36,7 +36,11 @@ from relapse.features.align import on_spine, recent_flag, window_max
 
 FAMILY = "security_sector_reform"
 SOURCES_USED: tuple[str, ...] = (
-    "ucdp_peace_agreements", "police_reform", "aiddata_ssr", "vdem_econ_coups", "gapminder",
+    "ucdp_peace_agreements",
+    "police_reform",
+    "aiddata_ssr",
+    "vdem_econ_coups",
+    "gapminder",
     "cow_nmc",
 )
 
@@ -77,8 +81,12 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         spine, agreements, "ddr", AGREEMENT_WINDOW_YEARS, first_year=AGREEMENTS_FIRST_YEAR
     )
     out["ssr_police_reform_10y"] = recent_flag(
-        spine, tables["police_reform"], "any_provision", AGREEMENT_WINDOW_YEARS,
-        first_year=POLICE_REFORM_YEARS[0], last_year=POLICE_REFORM_YEARS[1],
+        spine,
+        tables["police_reform"],
+        "any_provision",
+        AGREEMENT_WINDOW_YEARS,
+        first_year=POLICE_REFORM_YEARS[0],
+        last_year=POLICE_REFORM_YEARS[1],
     )
     aid = _ssr_aid(spine, tables["aiddata_ssr"])
     out["ssr_aid_share"] = aid["ssr_share"]

@@ -62,5 +62,3 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     features = [c for c in out.columns if c not in ("gwno", "year")]
     out[features] = out[features].astype("float64")
     return out
-
-

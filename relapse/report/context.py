@@ -115,8 +115,11 @@ def build_context(
     # post-conflict row, or a seeded sample of ``global_rows`` of them when there are more.
     scored_keys = pop.loc[scored_mask, ["gwno", "year"]]
     prev_keys = scored_keys.assign(year=scored_keys["year"] - 1)
-    needed = pop[["gwno", "year"]].merge(
-        pd.concat([scored_keys, prev_keys]), how="left", indicator=True)["_merge"].eq("both")
+    needed = (
+        pop[["gwno", "year"]]
+        .merge(pd.concat([scored_keys, prev_keys]), how="left", indicator=True)["_merge"]
+        .eq("both")
+    )
     in_sample = np.ones(len(pop), dtype=bool)
     if len(pop) > global_rows:
         in_sample[:] = False
@@ -125,16 +128,20 @@ def build_context(
     shap_parts, prob = [], {}
     for h in horizons:
         booster, names = explain.booster_and_features(models[h])
-        shap_parts.append(explain.shap_values(booster, rows, rows[["gwno", "year"]],
-                                              horizon=h, feature_names=names))
+        shap_parts.append(
+            explain.shap_values(
+                booster, rows, rows[["gwno", "year"]], horizon=h, feature_names=names
+            )
+        )
         prob[h] = _probability(models[h], booster, pop[names])
     shap_long = pd.concat(shap_parts, ignore_index=True)
     shap_long["feature"] = shap_long["feature"].astype(str)
     fam = explain.family_contributions(shap_long, fmap, families)
     changes = explain.change_since_last_year(fam, year=as_of)
     sample_keys = pop.loc[in_sample, ["gwno", "year"]]
-    shap_global = shap_long.merge(sample_keys, on=["gwno", "year"]) if len(pop) > global_rows \
-        else shap_long
+    shap_global = (
+        shap_long.merge(sample_keys, on=["gwno", "year"]) if len(pop) > global_rows else shap_long
+    )
     importance = explain.global_importance(shap_global, fmap)
 
     scores = pop[["gwno", "year"]].copy()
@@ -142,8 +149,11 @@ def build_context(
         scores[f"p{h}"] = prob[h]
     prev = scores.assign(year=scores["year"] + 1)
     prev.columns = ["gwno", "year", *[f"prev{h}" for h in horizons]]
-    latest = pop.loc[scored_mask, ["gwno", "iso3", "country", "year"]].merge(
-        scores, on=["gwno", "year"]).merge(prev, on=["gwno", "year"], how="left")
+    latest = (
+        pop.loc[scored_mask, ["gwno", "iso3", "country", "year"]]
+        .merge(scores, on=["gwno", "year"])
+        .merge(prev, on=["gwno", "year"], how="left")
+    )
 
     intervals = {h: _intervals(latest[f"p{h}"].to_numpy(), backtest, h) for h in horizons}
     for h in horizons:
@@ -155,8 +165,19 @@ def build_context(
     headline = [_headline_table(latest, fam_latest, h, cuts) for h in horizons]
     order = latest.sort_values(f"p{horizons[0]}", ascending=False)
     countries = [
-        _country_section(row, pop, panel, shap_latest, fam_latest, changes, backtest, reg,
-                         horizons, cuts, int(opts["top_features"]))
+        _country_section(
+            row,
+            pop,
+            panel,
+            shap_latest,
+            fam_latest,
+            changes,
+            backtest,
+            reg,
+            horizons,
+            cuts,
+            int(opts["top_features"]),
+        )
         for row in order.itertuples(index=False)
     ]
     model_info = _model_info(models, horizons, opts["model_version"], data_vintage)
@@ -171,20 +192,22 @@ def build_context(
         "headline": headline,
         "not_scored": not_scored,
         "countries": countries,
-        "drivers": {**_drivers(shap_global, importance, reg, horizons, families),
-                    "n_population": len(pop)},
+        "drivers": {
+            **_drivers(shap_global, importance, reg, horizons, families),
+            "n_population": len(pop),
+        },
         "skill": _skill(metrics, backtest, horizons),
         "caveats": _caveats(pop, scored_mask, reg, fmap, families, model_info, data_vintage),
         "model": model_info,
         "interval_note": (
-            f"\"Past forecasts this high came true\": among the back-test's past forecasts "
+            f'"Past forecasts this high came true": among the back-test\'s past forecasts '
             f"closest in size to this one, the "
             f"share that were followed by relapse ({INTERVAL_LEVEL:.0%} interval). It shows "
             "how often forecasts like this one came true, not uncertainty specific to the "
             "country, and is somewhat too narrow for multi-year horizons. A risk outside "
             "its range means past forecasts of that size were over- (or under-) confident."
-            if backtest is not None else
-            "No range is shown: this report was built without back-test forecasts."
+            if backtest is not None
+            else "No range is shown: this report was built without back-test forecasts."
         ),
     }
 
@@ -193,16 +216,21 @@ def build_context(
 
 
 def _options(options: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"horizons": None, "countries": None, "top_features": 5,
-                           "risk_bands": [0.05, 0.15, 0.30], "model_version": "champion"}
+    out: dict[str, Any] = {
+        "horizons": None,
+        "countries": None,
+        "top_features": 5,
+        "risk_bands": [0.05, 0.15, 0.30],
+        "model_version": "champion",
+    }
     if options is None:
         return out
     for key in out:
-        value = options.get(key) if isinstance(options, Mapping) else getattr(options, key,
-                                                                               None)
+        value = options.get(key) if isinstance(options, Mapping) else getattr(options, key, None)
         if value is not None:
-            out[key] = list(value) if isinstance(value, Sequence) and not isinstance(
-                value, str) else value
+            out[key] = (
+                list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+            )
     return out
 
 
@@ -230,14 +258,16 @@ def _select_countries(
         else:
             hit = known.loc[known["iso3"].astype("string").str.upper() == text.upper()]
         if hit.empty:
-            raise ConfigError(f"report.countries: {text!r} is not an ISO3 code or GW number "
-                              "in the panel")
+            raise ConfigError(
+                f"report.countries: {text!r} is not an ISO3 code or GW number in the panel"
+            )
         gw = int(hit["gwno"].iloc[0])
         if gw in set(scored["gwno"].astype(int)):
             wanted.add(gw)
         else:
-            not_scored.append(f"{hit['country'].iloc[0]} ({text}): not post-conflict in "
-                              f"{as_of}, so not scored")
+            not_scored.append(
+                f"{hit['country'].iloc[0]} ({text}): not post-conflict in {as_of}, so not scored"
+            )
     return wanted, not_scored
 
 
@@ -249,8 +279,9 @@ def _probability(model: Any, booster: Any, X: pd.DataFrame) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-raw))
 
 
-def _intervals(p: np.ndarray, backtest: pd.DataFrame | None, h: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _intervals(
+    p: np.ndarray, backtest: pd.DataFrame | None, h: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Calibration-based range: Jeffreys interval of the relapse share of nearby forecasts."""
     nan = np.full(len(p), np.nan)
     if backtest is None:
@@ -290,8 +321,9 @@ def _change_row(row: Any, h: int) -> dict[str, Any]:
     return {"text": words.points(d), "sign": sign, "available": True}
 
 
-def _headline_table(latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: list[float]
-                    ) -> dict[str, Any]:
+def _headline_table(
+    latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: list[float]
+) -> dict[str, Any]:
     rows = []
     fam_h = fam.loc[fam["horizon"] == h]
     for rank, row in enumerate(latest.sort_values(f"p{h}", ascending=False).itertuples(), 1):
@@ -300,88 +332,121 @@ def _headline_table(latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: list[
         own = fam_h.loc[fam_h["gwno"] == row.gwno].sort_values("value")
         up = own.iloc[-1] if len(own) and own["value"].iloc[-1] > 0 else None
         lo, hi = getattr(row, f"lo{h}"), getattr(row, f"hi{h}")
-        rows.append({
-            "rank": rank,
-            "country": str(row.country),
-            "iso3": str(row.iso3) if isinstance(row.iso3, str) else "",
-            "anchor": _anchor(int(row.gwno), row.iso3),
-            "risk": words.pct(p),
-            "band": band,
-            "band_index": idx,
-            "range": "—" if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
-            "change": _change_row(row, h),
-            "main_driver": words.family_label(up["family"]) if up is not None else "—",
-        })
-    return {"horizon": h, "label": words.horizon_label(h), "rows": rows,
-            "id": f"headline-h{h}"}
+        rows.append(
+            {
+                "rank": rank,
+                "country": str(row.country),
+                "iso3": str(row.iso3) if isinstance(row.iso3, str) else "",
+                "anchor": _anchor(int(row.gwno), row.iso3),
+                "risk": words.pct(p),
+                "band": band,
+                "band_index": idx,
+                "range": "—" if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
+                "change": _change_row(row, h),
+                "main_driver": words.family_label(up["family"]) if up is not None else "—",
+            }
+        )
+    return {"horizon": h, "label": words.horizon_label(h), "rows": rows, "id": f"headline-h{h}"}
 
 
 def _summary(latest: pd.DataFrame, horizons: list[int], cuts: list[float], as_of: int) -> str:
     h = horizons[0]
     top = latest.sort_values(f"p{h}", ascending=False)
     n_high = int((top[f"p{h}"] >= cuts[-1]).sum()) if cuts else 0
-    names = ", ".join(f"{r.country} ({words.pct(getattr(r, f'p{h}'))})"
-                      for r in top.head(3).itertuples())
-    text = (f"{len(latest)} countries were post-conflict at the end of {as_of}. "
-            f"Highest risk of renewed armed conflict {words.horizon_label(h)}: {names}.")
+    names = ", ".join(
+        f"{r.country} ({words.pct(getattr(r, f'p{h}'))})" for r in top.head(3).itertuples()
+    )
+    text = (
+        f"{len(latest)} countries were post-conflict at the end of {as_of}. "
+        f"Highest risk of renewed armed conflict {words.horizon_label(h)}: {names}."
+    )
     if cuts:
-        text += (f" {n_high} countr{'y is' if n_high == 1 else 'ies are'} in the highest band "
-                 f"({words.pct(cuts[-1])} or more).")
+        text += (
+            f" {n_high} countr{'y is' if n_high == 1 else 'ies are'} in the highest band "
+            f"({words.pct(cuts[-1])} or more)."
+        )
     return text
 
 
 def _top_features(shap_row: pd.DataFrame, reg: pd.DataFrame, k: int) -> list[dict[str, Any]]:
     rows = shap_row.assign(a=shap_row["value"].abs()).sort_values("a", ascending=False).head(k)
     out = []
-    for name, value, feature_value in zip(rows["feature"].astype(str),
-                                          rows["value"].to_numpy(dtype=float),
-                                          rows["feature_value"].to_numpy(dtype=float),
-                                          strict=True):
+    for name, value, feature_value in zip(
+        rows["feature"].astype(str),
+        rows["value"].to_numpy(dtype=float),
+        rows["feature_value"].to_numpy(dtype=float),
+        strict=True,
+    ):
         spec = reg.loc[name] if name in reg.index else None
-        out.append({
-            "description": str(spec["description"]).strip().rstrip(".")
-            if spec is not None else name,
-            "family": words.family_label(str(spec["family"])) if spec is not None else "",
-            "value": words.format_value(float(feature_value),
-                                        str(spec["unit"]) if spec is not None else ""),
-            "effect": f"{words.strength(value)} {words.direction(value)}"
-            if abs(value) > 1e-9 else "no effect",
-            "sign": 1 if value > 1e-9 else (-1 if value < -1e-9 else 0),
-        })
+        out.append(
+            {
+                "description": str(spec["description"]).strip().rstrip(".")
+                if spec is not None
+                else name,
+                "family": words.family_label(str(spec["family"])) if spec is not None else "",
+                "value": words.format_value(
+                    float(feature_value), str(spec["unit"]) if spec is not None else ""
+                ),
+                "effect": f"{words.strength(value)} {words.direction(value)}"
+                if abs(value) > 1e-9
+                else "no effect",
+                "sign": 1 if value > 1e-9 else (-1 if value < -1e-9 else 0),
+            }
+        )
     return out
 
 
-def _what_changed(chg: pd.DataFrame, p_now: float, p_prev: float | None, year: int
-                  ) -> dict[str, Any]:
+def _what_changed(
+    chg: pd.DataFrame, p_now: float, p_prev: float | None, year: int
+) -> dict[str, Any]:
     if p_prev is None or pd.isna(p_prev) or chg.empty:
-        return {"available": False,
-                "text": f"Not scored in {year - 1}: the country was then in armed conflict or "
-                        "outside the post-conflict window, so there is no comparison."}
+        return {
+            "available": False,
+            "text": f"Not scored in {year - 1}: the country was then in armed conflict or "
+            "outside the post-conflict window, so there is no comparison.",
+        }
     d = p_now - p_prev
     verb = "rose" if d > 0.005 else ("fell" if d < -0.005 else "was unchanged")
-    text = (f"Risk {verb}: {words.pct(p_prev)} in {year - 1} → {words.pct(p_now)} in {year}"
-            + (f" ({words.points(d)})." if verb != "was unchanged" else "."))
+    text = f"Risk {verb}: {words.pct(p_prev)} in {year - 1} → {words.pct(p_now)} in {year}" + (
+        f" ({words.points(d)})." if verb != "was unchanged" else "."
+    )
     moved = chg.loc[chg["delta"].abs() > 0.02].sort_values("delta", key=abs, ascending=False)
-    families = [{"family": words.family_label(family),
-                 "direction": "pushed risk up" if delta > 0 else "pushed risk down",
-                 "sign": 1 if delta > 0 else -1,
-                 "size": words.strength(delta)}
-                for family, delta in zip(moved["family"].astype(str),
-                                         moved["delta"].to_numpy(dtype=float), strict=True)]
+    families = [
+        {
+            "family": words.family_label(family),
+            "direction": "pushed risk up" if delta > 0 else "pushed risk down",
+            "sign": 1 if delta > 0 else -1,
+            "size": words.strength(delta),
+        }
+        for family, delta in zip(
+            moved["family"].astype(str), moved["delta"].to_numpy(dtype=float), strict=True
+        )
+    ]
     if not families:
         text += " No factor family moved the forecast noticeably."
     return {"available": True, "text": text, "families": families}
 
 
 def _country_section(
-    row: Any, pop: pd.DataFrame, panel: pd.DataFrame, shap_latest: pd.DataFrame,
-    fam_latest: pd.DataFrame, changes: pd.DataFrame, backtest: pd.DataFrame | None,
-    reg: pd.DataFrame, horizons: list[int], cuts: list[float], top_k: int,
+    row: Any,
+    pop: pd.DataFrame,
+    panel: pd.DataFrame,
+    shap_latest: pd.DataFrame,
+    fam_latest: pd.DataFrame,
+    changes: pd.DataFrame,
+    backtest: pd.DataFrame | None,
+    reg: pd.DataFrame,
+    horizons: list[int],
+    cuts: list[float],
+    top_k: int,
 ) -> dict[str, Any]:
     gw = int(row.gwno)
     country_rows = panel.loc[panel["gwno"] == gw]
-    conflict_years = (country_rows.loc[country_rows["active"].astype(bool), "year"]
-                      .astype(int).tolist() if "active" in panel.columns else [])
+    conflict_years = (
+        country_rows.loc[country_rows["active"].astype(bool), "year"].astype(int).tolist()
+        if "active" in panel.columns
+        else []
+    )
     history: dict[int, pd.DataFrame] = {}
     current: dict[int, tuple[int, float]] = {}
     per_h, waterfalls = [], []
@@ -392,38 +457,51 @@ def _country_section(
         p = float(getattr(row, f"p{h}"))
         if backtest is not None:
             bt = backtest.loc[(backtest["gwno"] == gw) & (backtest["horizon"] == h)]
-            history[h] = bt[["year", "p_model"]].rename(columns={"p_model": "p"}).sort_values(
-                "year")
+            history[h] = (
+                bt[["year", "p_model"]].rename(columns={"p_model": "p"}).sort_values("year")
+            )
         else:
             history[h] = pd.DataFrame({"year": [], "p": []})
         current[h] = (int(row.year), p)
         f = own.loc[own["horizon"] == h].set_index("family")
         steps = f.loc[family_order]
-        waterfalls.append({
-            "title": f"{words.horizon_label(h)}: {words.pct(p)}",
-            "base": float(f["base_value"].iloc[0]),
-            "steps": [(words.family_label(str(name)), float(v))
-                      for name, v in steps["value"].items()],
-            "total": float(f["raw_score"].iloc[0]),
-        })
+        waterfalls.append(
+            {
+                "title": f"{words.horizon_label(h)}: {words.pct(p)}",
+                "base": float(f["base_value"].iloc[0]),
+                "steps": [
+                    (words.family_label(str(name)), float(v)) for name, v in steps["value"].items()
+                ],
+                "total": float(f["raw_score"].iloc[0]),
+            }
+        )
         s = shap_latest.loc[(shap_latest["gwno"] == gw) & (shap_latest["horizon"] == h)]
         c = changes.loc[(changes["gwno"] == gw) & (changes["horizon"] == h)]
         idx, band = words.band_of(p, cuts)
         lo, hi = getattr(row, f"lo{h}"), getattr(row, f"hi{h}")
-        per_h.append({
-            "horizon": h,
-            "label": words.horizon_label(h),
-            "risk": words.pct(p),
-            "band": band,
-            "band_index": idx,
-            "range": None if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
-            "top_features": _top_features(s, reg, top_k),
-            "changed": _what_changed(c, p, getattr(row, f"prev{h}"), int(row.year)),
-        })
-    years = pop.loc[(pop["gwno"] == gw) & (pop["year"] == row.year),
-                    "years_since_conflict"].dropna().astype(int).tolist()
-    peace = (f"{years[0]} year{'s' if years[0] != 1 else ''} since its last year of armed "
-             "conflict" if years else "")
+        per_h.append(
+            {
+                "horizon": h,
+                "label": words.horizon_label(h),
+                "risk": words.pct(p),
+                "band": band,
+                "band_index": idx,
+                "range": None if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
+                "top_features": _top_features(s, reg, top_k),
+                "changed": _what_changed(c, p, getattr(row, f"prev{h}"), int(row.year)),
+            }
+        )
+    years = (
+        pop.loc[(pop["gwno"] == gw) & (pop["year"] == row.year), "years_since_conflict"]
+        .dropna()
+        .astype(int)
+        .tolist()
+    )
+    peace = (
+        f"{years[0]} year{'s' if years[0] != 1 else ''} since its last year of armed conflict"
+        if years
+        else ""
+    )
     return {
         "country": str(row.country),
         "iso3": str(row.iso3) if isinstance(row.iso3, str) else "",
@@ -437,22 +515,34 @@ def _country_section(
     }
 
 
-def _drivers(shap_long: pd.DataFrame, importance: pd.DataFrame, reg: pd.DataFrame,
-             horizons: list[int], families: list[str]) -> dict[str, Any]:
+def _drivers(
+    shap_long: pd.DataFrame,
+    importance: pd.DataFrame,
+    reg: pd.DataFrame,
+    horizons: list[int],
+    families: list[str],
+) -> dict[str, Any]:
     labels = {f: words.family_label(f) for f in families}
-    feature_labels = {str(n): words.short_description(str(reg.loc[n, "description"]))
-                      for n in reg.index}
+    feature_labels = {
+        str(n): words.short_description(str(reg.loc[n, "description"])) for n in reg.index
+    }
     fam = importance.loc[importance["level"] == "family"]
     ranking = []
     for h in horizons:
         order = fam.loc[fam["horizon"] == h].sort_values("rank")
-        ranking.append({"label": words.horizon_label(h),
-                        "families": [labels.get(f, f) for f in order["family"]]})
+        ranking.append(
+            {
+                "label": words.horizon_label(h),
+                "families": [labels.get(f, f) for f in order["family"]],
+            }
+        )
     return {
         "family_plot": plots.family_bars(importance, labels),
         "beeswarms": [
-            {"label": words.horizon_label(h),
-             "image": plots.beeswarm(shap_long.loc[shap_long["horizon"] == h], feature_labels)}
+            {
+                "label": words.horizon_label(h),
+                "image": plots.beeswarm(shap_long.loc[shap_long["horizon"] == h], feature_labels),
+            }
             for h in horizons
         ],
         "ranking": ranking,
@@ -460,13 +550,18 @@ def _drivers(shap_long: pd.DataFrame, importance: pd.DataFrame, reg: pd.DataFram
     }
 
 
-def _skill(metrics: pd.DataFrame | None, backtest: pd.DataFrame | None,
-           horizons: list[int]) -> dict[str, Any]:
+def _skill(
+    metrics: pd.DataFrame | None, backtest: pd.DataFrame | None, horizons: list[int]
+) -> dict[str, Any]:
     if metrics is None or metrics.empty:
-        return {"available": False, "tables": [], "calibration_plot": None,
-                "text": "No back-test results were supplied, so this report cannot say how "
-                        "well the model has done in the past. Do not use it for decisions "
-                        "until it has been back-tested."}
+        return {
+            "available": False,
+            "tables": [],
+            "calibration_plot": None,
+            "text": "No back-test results were supplied, so this report cannot say how "
+            "well the model has done in the past. Do not use it for decisions "
+            "until it has been back-tested.",
+        }
     # The training code names the gradient-boosted model "model"; older tables "lightgbm".
     metrics = metrics.assign(model=metrics["model"].replace({"model": "lightgbm"}))
     tables = []
@@ -483,18 +578,25 @@ def _skill(metrics: pd.DataFrame | None, backtest: pd.DataFrame | None,
                 cells.append(_metric_cell(cell))
             if any(c != "—" for c in cells):
                 rows.append({"label": label, "cells": cells})
-        tables.append({
-            "horizon": h, "label": words.horizon_label(h),
-            "models": [words.MODEL_LABELS.get(x, x) for x in models],
-            "notes": [f"{words.MODEL_LABELS[x]}: {words.MODEL_NOTES[x]}" for x in models
-                      if x in words.MODEL_NOTES],
-            "rows": rows, "base_rate": words.pct(base_rate, 1),
-            "verdict": _verdict(m, base_rate),
-        })
+        tables.append(
+            {
+                "horizon": h,
+                "label": words.horizon_label(h),
+                "models": [words.MODEL_LABELS.get(x, x) for x in models],
+                "notes": [
+                    f"{words.MODEL_LABELS[x]}: {words.MODEL_NOTES[x]}"
+                    for x in models
+                    if x in words.MODEL_NOTES
+                ],
+                "rows": rows,
+                "base_rate": words.pct(base_rate, 1),
+                "verdict": _verdict(m, base_rate),
+            }
+        )
     return {
-        "available": True, "tables": tables,
-        "calibration_plot": plots.calibration(backtest, horizons) if backtest is not None
-        else None,
+        "available": True,
+        "tables": tables,
+        "calibration_plot": plots.calibration(backtest, horizons) if backtest is not None else None,
         "text": "",
     }
 
@@ -533,44 +635,54 @@ def _verdict(m: pd.DataFrame, base_rate: float) -> dict[str, Any]:
     brier, _, _ = _value(m, "lightgbm", "brier")
     hist_brier, _, _ = _value(m, "history", "brier")
     if np.isnan(ap) or np.isnan(hist_ap):
-        return {"beats": None, "text": "The comparison with the history baseline is not "
-                                       "available for this horizon."}
+        return {
+            "beats": None,
+            "text": "The comparison with the history baseline is not available for this horizon.",
+        }
     better_ap = ap > hist_ap
     has_brier = not (np.isnan(brier) or np.isnan(hist_brier))
     better_brier = not has_brier or brier <= hist_brier
-    detail = (f"precision–recall area {ap:.3f} against {hist_ap:.3f} "
-              f"({'better' if better_ap else 'worse'})")
+    detail = (
+        f"precision–recall area {ap:.3f} against {hist_ap:.3f} "
+        f"({'better' if better_ap else 'worse'})"
+    )
     if has_brier:
-        brier_word = ("better" if brier < hist_brier else
-                      "worse" if brier > hist_brier else "equal")
+        brier_word = "better" if brier < hist_brier else "worse" if brier > hist_brier else "equal"
         detail += f"; Brier score {brier:.3f} against {hist_brier:.3f} ({brier_word})"
     detail += f"; base rate {words.pct(base_rate, 1)}"
     if better_ap and better_brier:
         clear = not np.isnan(ap_lo) and not np.isnan(hist_hi) and ap_lo > hist_hi
         text = f"The model beats the history baseline ({detail})."
         if not clear:
-            text += (" The margin is within the back-test's uncertainty, so the two may "
-                     "not really differ.")
+            text += (
+                " The margin is within the back-test's uncertainty, so the two may "
+                "not really differ."
+            )
         return {"beats": True, "text": text}
-    return {"beats": False,
-            "text": f"The model does NOT beat the simple history baseline ({detail}). "
-                    "Knowing only how long a country has been at peace and its conflict "
-                    "history does as well; treat the model's ranking with caution."}
+    return {
+        "beats": False,
+        "text": f"The model does NOT beat the simple history baseline ({detail}). "
+        "Knowing only how long a country has been at peace and its conflict "
+        "history does as well; treat the model's ranking with caution.",
+    }
 
 
-def _model_info(models: Mapping[int, Any], horizons: list[int], version: str,
-                data_vintage: str | None) -> dict[str, Any]:
+def _model_info(
+    models: Mapping[int, Any], horizons: list[int], version: str, data_vintage: str | None
+) -> dict[str, Any]:
     rows = []
     for h in horizons:
         m = models[h]
-        rows.append({
-            "horizon": h,
-            "name": str(getattr(m, "name", "") or f"model for h={h}"),
-            "version": str(getattr(m, "version", "") or version),
-            "run_id": str(getattr(m, "run_id", "") or ""),
-            "data_vintage": str(getattr(m, "data_vintage", "") or ""),
-            "calibration": _calibration_label(getattr(m, "calibration", None)),
-        })
+        rows.append(
+            {
+                "horizon": h,
+                "name": str(getattr(m, "name", "") or f"model for h={h}"),
+                "version": str(getattr(m, "version", "") or version),
+                "run_id": str(getattr(m, "run_id", "") or ""),
+                "data_vintage": str(getattr(m, "data_vintage", "") or ""),
+                "calibration": _calibration_label(getattr(m, "calibration", None)),
+            }
+        )
     return {"requested": str(version), "rows": rows}
 
 
@@ -579,30 +691,41 @@ def _calibration_label(calibration: Any) -> str:
         return "none"
     if isinstance(calibration, Mapping):
         method = str(calibration.get("method", "yes"))
-        return {"isotonic": "isotonic (fitted on held-out years)",
-                "platt": "Platt scaling (fitted on held-out years)"}.get(method, method)
+        return {
+            "isotonic": "isotonic (fitted on held-out years)",
+            "platt": "Platt scaling (fitted on held-out years)",
+        }.get(method, method)
     return str(calibration)
 
 
-def _caveats(pop: pd.DataFrame, scored_mask: np.ndarray, reg: pd.DataFrame,
-             fmap: Mapping[str, str], families: list[str], model_info: dict[str, Any],
-             data_vintage: str | None) -> dict[str, Any]:
+def _caveats(
+    pop: pd.DataFrame,
+    scored_mask: np.ndarray,
+    reg: pd.DataFrame,
+    fmap: Mapping[str, str],
+    families: list[str],
+    model_info: dict[str, Any],
+    data_vintage: str | None,
+) -> dict[str, Any]:
     scored = pop.loc[scored_mask]
     coverage = []
     for family in families:
         cols = [f for f, fam in fmap.items() if fam == family and f in pop.columns]
         if not cols:
             continue
-        coverage.append({
-            "family": words.family_label(family),
-            "features": len(cols),
-            "missing_scored": words.pct(float(scored[cols].isna().to_numpy().mean())),
-            "missing_all": words.pct(float(pop[cols].isna().to_numpy().mean())),
-        })
+        coverage.append(
+            {
+                "family": words.family_label(family),
+                "features": len(cols),
+                "missing_scored": words.pct(float(scored[cols].isna().to_numpy().mean())),
+                "missing_all": words.pct(float(pop[cols].isna().to_numpy().mean())),
+            }
+        )
     absent = [words.family_label(f) for f in FAMILIES if f not in families]
     model_vintages = sorted({r["data_vintage"] for r in model_info["rows"] if r["data_vintage"]})
-    mismatch = bool(data_vintage and model_vintages and any(v != data_vintage
-                                                            for v in model_vintages))
+    mismatch = bool(
+        data_vintage and model_vintages and any(v != data_vintage for v in model_vintages)
+    )
     return {
         "coverage": coverage,
         "absent_families": absent,

@@ -29,8 +29,9 @@ def champion_models(cfg: Any, horizons: Sequence[int]) -> dict[int, Any]:
     return {int(h): load_registered(cfg, int(h), cfg.report.model_version) for h in horizons}
 
 
-def run_tables(cfg: Any, models: dict[int, Any]) -> tuple[pd.DataFrame | None,
-                                                          pd.DataFrame | None, list[str]]:
+def run_tables(
+    cfg: Any, models: dict[int, Any]
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[str]]:
     """The back-test metrics and predictions logged by the runs that produced ``models``.
 
     Each horizon's rows come from the run of that horizon's model. A missing artifact is not
@@ -54,17 +55,22 @@ def run_tables(cfg: Any, models: dict[int, Any]) -> tuple[pd.DataFrame | None,
         by_run.setdefault(str(model.run_id), []).append(int(h))
     for run_id, horizons in by_run.items():
         with tempfile.TemporaryDirectory() as tmp:
-            for artifact, sink, read in ((METRICS_ARTIFACT, metrics, pd.read_csv),
-                                         (PREDICTIONS_ARTIFACT, predictions, pd.read_parquet)):
+            for artifact, sink, read in (
+                (METRICS_ARTIFACT, metrics, pd.read_csv),
+                (PREDICTIONS_ARTIFACT, predictions, pd.read_parquet),
+            ):
                 try:
                     with tracking.mlflow_errors(f"downloading {artifact} of run {run_id}", uri):
                         local = mlflow.artifacts.download_artifacts(
-                            run_id=run_id, artifact_path=artifact, dst_path=tmp,
-                            tracking_uri=uri)
+                            run_id=run_id, artifact_path=artifact, dst_path=tmp, tracking_uri=uri
+                        )
                         table = read(Path(local))
                 except ModelError as exc:
                     problems.append(str(exc))
                     continue
                 sink.append(table.loc[table["horizon"].isin(horizons)])
-    return (pd.concat(metrics, ignore_index=True) if metrics else None,
-            pd.concat(predictions, ignore_index=True) if predictions else None, problems)
+    return (
+        pd.concat(metrics, ignore_index=True) if metrics else None,
+        pd.concat(predictions, ignore_index=True) if predictions else None,
+        problems,
+    )

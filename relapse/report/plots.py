@@ -41,8 +41,24 @@ def _logit(p: float) -> float:
 
 def _prob_ticks(ax, lo: float, hi: float) -> None:
     """Label a log-odds x axis with risk percentages."""
-    candidates = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9,
-                  0.95, 0.98, 0.99]
+    candidates = [
+        0.001,
+        0.002,
+        0.005,
+        0.01,
+        0.02,
+        0.05,
+        0.1,
+        0.2,
+        0.3,
+        0.5,
+        0.7,
+        0.8,
+        0.9,
+        0.95,
+        0.98,
+        0.99,
+    ]
     ticks = [(p, _logit(p)) for p in candidates if lo <= _logit(p) <= hi]
     if len(ticks) > 7:
         ticks = ticks[:: int(np.ceil(len(ticks) / 7))]
@@ -69,14 +85,30 @@ def risk_over_time(
         if len(frame):
             # Break the line where years are missing (war years, gaps in the back-test).
             full = frame.set_index("year")["p"].reindex(
-                range(int(frame["year"].min()), int(frame["year"].max()) + 1))
-            ax.plot(full.index, full.to_numpy(), color=colour, lw=1.4, marker="o", ms=2.5,
-                    label=f"within {h} year{'s' if h > 1 else ''}")
+                range(int(frame["year"].min()), int(frame["year"].max()) + 1)
+            )
+            ax.plot(
+                full.index,
+                full.to_numpy(),
+                color=colour,
+                lw=1.4,
+                marker="o",
+                ms=2.5,
+                label=f"within {h} year{'s' if h > 1 else ''}",
+            )
             years += frame["year"].astype(int).tolist()
         if h in current:
             y, p = current[h]
-            ax.plot([y], [p], marker="D", ms=6, color=colour, mec="black", mew=0.6,
-                    label=None if len(frame) else f"within {h} year{'s' if h > 1 else ''}")
+            ax.plot(
+                [y],
+                [p],
+                marker="D",
+                ms=6,
+                color=colour,
+                mec="black",
+                mew=0.6,
+                label=None if len(frame) else f"within {h} year{'s' if h > 1 else ''}",
+            )
             years.append(int(y))
     if years:
         lo, hi = min(years) - 1, max(years) + 1
@@ -93,8 +125,15 @@ def risk_over_time(
     if conflict_years:
         handles.append(matplotlib.patches.Patch(color="#f5b7b1", alpha=0.6))
         labels.append("year of armed conflict")
-    ax.legend(handles, labels, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-              frameon=False, ncol=4)
+    ax.legend(
+        handles,
+        labels,
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.13),
+        frameon=False,
+        ncol=4,
+    )
     ax.spines[["top", "right"]].set_visible(False)
     return to_base64(fig)
 
@@ -115,11 +154,15 @@ def waterfalls(panels: Sequence[dict]) -> str:
         deltas = np.array([d for _, d in panel["steps"]], dtype=float)
         starts = panel["base"] + np.concatenate([[0.0], np.cumsum(deltas)[:-1]])
         ends = starts + deltas
-        ax.barh(pos[1:-1], deltas, left=starts, height=0.6,
-                color=np.where(deltas > 0, UP, DOWN))
+        ax.barh(pos[1:-1], deltas, left=starts, height=0.6, color=np.where(deltas > 0, UP, DOWN))
         marks = [panel["base"], panel["total"]]
-        ax.vlines(marks, [pos[0] - 0.35, pos[-1] - 0.35], [pos[0] + 0.35, pos[-1] + 0.35],
-                  color="black", lw=2)
+        ax.vlines(
+            marks,
+            [pos[0] - 0.35, pos[-1] - 0.35],
+            [pos[0] + 0.35, pos[-1] + 0.35],
+            color="black",
+            lw=2,
+        )
         # Dotted connectors from the end of one bar to the start of the next.
         xs = np.concatenate([[panel["base"]], ends])
         ax.vlines(xs, pos[:-1] - 0.3, pos[1:] + 0.3, color=GREY, lw=0.6, linestyles=":")
@@ -141,16 +184,20 @@ def family_bars(importance: pd.DataFrame, labels: Mapping[str, str]) -> str:
     """Mean |SHAP| per family, grouped by horizon (``importance`` at level ``family``)."""
     fam = importance.loc[importance["level"] == "family"]
     horizons = sorted(fam["horizon"].unique())
-    order = (fam.groupby("family")["mean_abs_shap"].mean().sort_values().index.tolist())
+    order = fam.groupby("family")["mean_abs_shap"].mean().sort_values().index.tolist()
     fig = Figure(figsize=(6.5, 0.45 * len(order) * max(1, len(horizons)) ** 0.5 + 1.0))
     ax = fig.add_subplot()
     height = 0.8 / max(len(horizons), 1)
     for i, h in enumerate(horizons):
         vals = fam.loc[fam["horizon"] == h].set_index("family")["mean_abs_shap"]
         ys = np.arange(len(order)) + (i - (len(horizons) - 1) / 2) * height
-        ax.barh(ys, [vals.get(f, 0.0) for f in order], height=height,
-                color=HORIZON_COLOURS[i % len(HORIZON_COLOURS)],
-                label=f"within {h} year{'s' if h > 1 else ''}")
+        ax.barh(
+            ys,
+            [vals.get(f, 0.0) for f in order],
+            height=height,
+            color=HORIZON_COLOURS[i % len(HORIZON_COLOURS)],
+            label=f"within {h} year{'s' if h > 1 else ''}",
+        )
     ax.set_yticks(np.arange(len(order)))
     ax.set_yticklabels([labels.get(f, f) for f in order])
     ax.set_xlabel("average size of the family's push on the forecast (mean |SHAP|, log-odds)")
@@ -161,7 +208,10 @@ def family_bars(importance: pd.DataFrame, labels: Mapping[str, str]) -> str:
 
 
 def beeswarm(
-    shap_long: pd.DataFrame, labels: Mapping[str, str], top: int = 12, seed: int = 0,
+    shap_long: pd.DataFrame,
+    labels: Mapping[str, str],
+    top: int = 12,
+    seed: int = 0,
     max_points: int = 2000,
 ) -> str:
     """SHAP value of each row for the most important features, coloured by feature value.
@@ -196,8 +246,7 @@ def beeswarm(
     fig = Figure(figsize=(7.0, 0.38 * len(features) + 1.0))
     ax = fig.add_subplot()
     if xs:
-        ax.scatter(np.concatenate(xs), np.concatenate(ys), c=np.concatenate(colours), s=5,
-                   lw=0)
+        ax.scatter(np.concatenate(xs), np.concatenate(ys), c=np.concatenate(colours), s=5, lw=0)
     ax.axvline(0, color=GREY, lw=0.8)
     ax.set_yticks(np.arange(len(features)))
     ax.set_yticklabels([labels.get(f, f) for f in features], fontsize=8)
@@ -221,8 +270,10 @@ def calibration(backtest: pd.DataFrame, horizons: Sequence[int], bins: int = 8) 
     for ax, h in zip(axes, horizons, strict=True):
         rows = backtest.loc[(backtest["horizon"] == h) & backtest["y_true"].notna()]
         top = 0.05
-        for col, name, colour in (("p_model", "this model", MODEL_COLOURS["lightgbm"]),
-                                  ("p_history", "history baseline", MODEL_COLOURS["history"])):
+        for col, name, colour in (
+            ("p_model", "this model", MODEL_COLOURS["lightgbm"]),
+            ("p_history", "history baseline", MODEL_COLOURS["history"]),
+        ):
             if col not in rows or rows.empty:
                 continue
             p = rows[col].to_numpy(dtype=float)

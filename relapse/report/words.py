@@ -19,13 +19,14 @@ BAND_NAMES: tuple[str, ...] = ("low", "moderate", "elevated", "high", "very high
 
 METRICS: dict[str, tuple[str, bool]] = {
     # metric: (plain label, higher is better)
-    "average_precision": ("Precision–recall area (a model with no skill scores the base rate)",
-                          True),
+    "average_precision": (
+        "Precision–recall area (a model with no skill scores the base rate)",
+        True,
+    ),
     "roc_auc": ("Ranking quality, ROC area (0.5 = chance, 1 = perfect)", True),
     "brier": ("Brier score (average squared error of the risk; lower is better)", False),
     "log_loss": ("Log loss (lower is better)", False),
-    "ece": ("Calibration error (gap between forecast and observed rates; lower is better)",
-            False),
+    "ece": ("Calibration error (gap between forecast and observed rates; lower is better)", False),
 }
 
 MODEL_LABELS: dict[str, str] = {
@@ -71,9 +72,13 @@ def band_legend(cuts: Sequence[float]) -> list[dict[str, str | int]]:
     edges = [0.0, *cuts]
     names = band_names(cuts)
     return [
-        {"index": i, "name": names[i],
-         "range": f"{pct(edges[i])} to {pct(edges[i + 1])}" if i < len(cuts)
-         else f"{pct(edges[i])} or more"}
+        {
+            "index": i,
+            "name": names[i],
+            "range": f"{pct(edges[i])} to {pct(edges[i + 1])}"
+            if i < len(cuts)
+            else f"{pct(edges[i])} or more",
+        }
         for i in range(len(names))
     ]
 

@@ -40,9 +40,7 @@ def load(
     vintage_year: int | None = None,
 ) -> pd.DataFrame:
     """Load one validated, tidy source table (see each source's docstring for its columns)."""
-    return load_source(
-        get_source(key), data_dir, verify=verify, vintage_year=vintage_year
-    ).table
+    return load_source(get_source(key), data_dir, verify=verify, vintage_year=vintage_year).table
 
 
 def load_tables(
@@ -100,9 +98,22 @@ def check_all(data_dir: Path | str) -> list[tuple[Source, LoadResult | None, str
 def _unknown(path: str) -> Source:
     import pandera.pandas as pa
 
-    return Source(key="?", path=path, title="(no loader)", raw_schema=pa.DataFrameSchema({}),
-                  tidy=lambda df, ctx: df)
+    return Source(
+        key="?",
+        path=path,
+        title="(no loader)",
+        raw_schema=pa.DataFrameSchema({}),
+        tidy=lambda df, ctx: df,
+    )
 
 
-__all__ = ["SOURCES", "LoadResult", "Source", "check_all", "ensure_data_dir", "get_source", "load",
-           "load_tables"]
+__all__ = [
+    "SOURCES",
+    "LoadResult",
+    "Source",
+    "check_all",
+    "ensure_data_dir",
+    "get_source",
+    "load",
+    "load_tables",
+]

@@ -37,9 +37,21 @@ def _tidy_acd(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out["start_date2"] = pd.to_datetime(out["start_date2"], errors="raise")
     out["ep_end_date"] = pd.to_datetime(out["ep_end_date"], errors="coerce")
     columns = [
-        "conflict_id", "year", "gwno", "location", "side_a", "side_b", "incompatibility",
-        "territory_name", "intensity_level", "type_of_conflict", "start_date", "start_date2",
-        "ep_end", "ep_end_date", "gwno_loc",
+        "conflict_id",
+        "year",
+        "gwno",
+        "location",
+        "side_a",
+        "side_b",
+        "incompatibility",
+        "territory_name",
+        "intensity_level",
+        "type_of_conflict",
+        "start_date",
+        "start_date2",
+        "ep_end",
+        "ep_end_date",
+        "gwno_loc",
     ]
     ctx.notes["multi_location_rows"] = int(raw["gwno_loc"].str.contains(",").sum())
     return out[columns].sort_values(["conflict_id", "year", "gwno"], ignore_index=True)
@@ -100,8 +112,16 @@ def _tidy_termination(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out["ependdate"] = pd.to_datetime(out["ependdate"], errors="coerce")
     out["outcome"] = out["outcome"].astype("Int64")
     columns = [
-        "conflictep_id", "conflict_id", "year", "gwno", "type_of_conflict", "intensity_level",
-        "confterm", "ependdate", "outcome", "recur",
+        "conflictep_id",
+        "conflict_id",
+        "year",
+        "gwno",
+        "type_of_conflict",
+        "intensity_level",
+        "confterm",
+        "ependdate",
+        "outcome",
+        "recur",
     ]
     return out[columns].sort_values(["conflictep_id", "year", "gwno"], ignore_index=True)
 
@@ -129,8 +149,9 @@ TERMINATION = Source(
             "intensity_level": pa.Column(int, pa.Check.isin([1, 2]), coerce=True),
             "confterm": pa.Column(int, pa.Check.isin([0, 1]), coerce=True),
             "ependdate": pa.Column(str, nullable=True, coerce=True),
-            "outcome": pa.Column(float, pa.Check.isin([1, 2, 3, 4, 5, 6]), nullable=True,
-                                 coerce=True),
+            "outcome": pa.Column(
+                float, pa.Check.isin([1, 2, 3, 4, 5, 6]), nullable=True, coerce=True
+            ),
             "recur": pa.Column(int, pa.Check.isin([0, 1]), coerce=True),
             "gwno_loc": _GW_LIST,
         },
@@ -162,7 +183,16 @@ OUTCOME_LABELS: dict[int, str] = {
 # UCDP Peace Agreements
 
 PROVISIONS: tuple[str, ...] = (
-    "cease", "intarmy", "ddr", "withd", "pp", "intgov", "elections", "pko", "amn", "recon",
+    "cease",
+    "intarmy",
+    "ddr",
+    "withd",
+    "pp",
+    "intgov",
+    "elections",
+    "pko",
+    "amn",
+    "recon",
     "justice_prov",
 )
 """Agreement provisions kept (0/1, UCDP codebook names)."""
@@ -177,8 +207,16 @@ def _tidy_agreements(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     for col in PROVISIONS:
         out[col] = (out[col] > 0).astype("int8")
     out["inclusive"] = (out["inclusive"] == 1).astype("int8")
-    columns = ["paid", "gwno", "conflict_id", "year", "pa_date", "pa_type", "inclusive",
-               *PROVISIONS]
+    columns = [
+        "paid",
+        "gwno",
+        "conflict_id",
+        "year",
+        "pa_date",
+        "pa_type",
+        "inclusive",
+        *PROVISIONS,
+    ]
     return out[columns].sort_values(["paid", "gwno"], ignore_index=True)
 
 
@@ -190,8 +228,9 @@ AGREEMENTS = Source(
         {
             "paid": pa.Column(int, coerce=True, unique=True),
             "gwno": _GW_LIST,
-            "conflict_id": pa.Column(str, pa.Check.str_matches(r"^\s*\d+(\s*,\s*\d+)*\s*$"),
-                                     coerce=True),
+            "conflict_id": pa.Column(
+                str, pa.Check.str_matches(r"^\s*\d+(\s*,\s*\d+)*\s*$"), coerce=True
+            ),
             "year": _YEAR,
             "pa_date": pa.Column(str, coerce=True),
             "pa_type": pa.Column(int, coerce=True),

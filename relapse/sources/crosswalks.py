@@ -84,8 +84,12 @@ COW_SYSTEM = Source(
 
 def _tidy_country_codes(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = raw.rename(
-        columns={"country_text_id": "iso3", "vdem_country_name": "country", "GWn": "gwno",
-                 "cown": "cow"}
+        columns={
+            "country_text_id": "iso3",
+            "vdem_country_name": "country",
+            "GWn": "gwno",
+            "cown": "cow",
+        }
     )
     out["gwno"] = out["gwno"].astype("Int64")
     out["cow"] = out["cow"].astype("Int64")

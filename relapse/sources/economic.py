@@ -26,6 +26,7 @@ _NONNEG = pa.Check.ge(0)
 _PERCENT = pa.Check.in_range(0, 100)
 _SHARE = pa.Check.in_range(0, 1)
 
+
 def map_iso3(df: pd.DataFrame, column: str, ctx: LoadContext) -> pd.DataFrame:
     """Add ``gwno`` from an ISO3 column, excluding non-states and microstates (counted).
 
@@ -87,8 +88,7 @@ def _wdi_schema(indicator: str, value_check: pa.Check) -> pa.DataFrameSchema:
             "Country Code": _ISO3,
             "Indicator Code": pa.Column(str, pa.Check.isin([indicator]), coerce=True),
             **{
-                str(y): pa.Column(float, value_check, nullable=True, coerce=True)
-                for y in WDI_YEARS
+                str(y): pa.Column(float, value_check, nullable=True, coerce=True) for y in WDI_YEARS
             },
         },
         unique=["Country Code"],
@@ -211,8 +211,10 @@ _GAPMINDER_CHECKS: dict[str, pa.Check | None] = {
 
 def _gapminder_column(name: str) -> pa.Column:
     check = _GAPMINDER_CHECKS[GAPMINDER_COLUMNS[name]]
-    return pa.Column(float, check, nullable=True, coerce=True) if check is not None else (
-        pa.Column(float, nullable=True, coerce=True)
+    return (
+        pa.Column(float, check, nullable=True, coerce=True)
+        if check is not None
+        else (pa.Column(float, nullable=True, coerce=True))
     )
 
 
@@ -249,8 +251,7 @@ GAPMINDER = Source(
     raw_schema=pa.DataFrameSchema(
         {
             "geo": pa.Column(str, coerce=True),
-            "iso3": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), nullable=True,
-                              coerce=True),
+            "iso3": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), nullable=True, coerce=True),
             "name": pa.Column(str, coerce=True),
             "year": _YEAR,
             **{raw: _gapminder_column(raw) for raw in GAPMINDER_COLUMNS},
@@ -284,7 +285,16 @@ collide with an ISO3 series for one GW state-year the ISO3 row wins (counted).
 # Penn World Table 10.01
 
 PWT_COLUMNS: tuple[str, ...] = (
-    "rgdpe", "rgdpo", "rgdpna", "pop", "emp", "hc", "csh_c", "csh_i", "csh_g", "csh_x",
+    "rgdpe",
+    "rgdpo",
+    "rgdpna",
+    "pop",
+    "emp",
+    "hc",
+    "csh_c",
+    "csh_i",
+    "csh_g",
+    "csh_x",
     "csh_m",
 )
 """PWT variables kept (codebook names)."""
@@ -297,8 +307,7 @@ def _tidy_pwt(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out["rgdpe_pc"] = out["rgdpe"] / out["pop"]
     out["rgdpna_pc"] = out["rgdpna"] / out["pop"]
     out["outlier"] = out["i_outlier"].map({"yes": 1.0, "no": 0.0})
-    columns = ["gwno", "iso3", "country", "year", *PWT_COLUMNS, "rgdpe_pc", "rgdpna_pc",
-               "outlier"]
+    columns = ["gwno", "iso3", "country", "year", *PWT_COLUMNS, "rgdpe_pc", "rgdpna_pc", "outlier"]
     return out[columns].sort_values(["gwno", "year"], ignore_index=True)
 
 
@@ -320,8 +329,7 @@ PWT = Source(
                 c: pa.Column(float, pa.Check.in_range(-100, 100), nullable=True, coerce=True)
                 for c in ("csh_c", "csh_i", "csh_g", "csh_x", "csh_m")
             },
-            "i_outlier": pa.Column(str, pa.Check.isin(["yes", "no"]), nullable=True,
-                                   coerce=True),
+            "i_outlier": pa.Column(str, pa.Check.isin(["yes", "no"]), nullable=True, coerce=True),
         },
         unique=["isocode", "year"],
     ),
@@ -356,6 +364,7 @@ MADDISON_ERAS: dict[str, tuple[int | None, int | None]] = {
     "CSK": (None, 1992),
 }
 """Years (first, last; None = open) in which a Maddison code stands for its GW state."""
+
 
 def _tidy_maddison(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df = raw.rename(columns={"countrycode": "iso3"})
@@ -590,8 +599,7 @@ def _tidy_hief(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
         drop.loc[rows] = True
         drop.loc[distance.idxmin()] = False
     out = _drop_rows(out, drop, ctx, "dropped_transition_rows")
-    return out[["gwno", "cow", "year", "efindex"]].sort_values(["gwno", "year"],
-                                                                 ignore_index=True)
+    return out[["gwno", "cow", "year", "efindex"]].sort_values(["gwno", "year"], ignore_index=True)
 
 
 HIEF = Source(
@@ -618,5 +626,12 @@ are dropped (counted); HIEF's wrong GW code for Vietnam is corrected
 """
 
 SOURCES: tuple[Source, ...] = (
-    WDI_GDP_PC, WDI_POPULATION, GAPMINDER, PWT, MADDISON, COW_NMC, CREG, HIEF,
+    WDI_GDP_PC,
+    WDI_POPULATION,
+    GAPMINDER,
+    PWT,
+    MADDISON,
+    COW_NMC,
+    CREG,
+    HIEF,
 )

@@ -28,9 +28,7 @@ from relapse.sources.base import (
 )
 
 _YEAR = pa.Column(int, pa.Check.in_range(1700, LATEST_POSSIBLE_YEAR), coerce=True)
-_GW_CODE = pa.Column(
-    float, pa.Check.in_range(2, COUNTRY_CODE_MAX), nullable=True, coerce=True
-)
+_GW_CODE = pa.Column(float, pa.Check.in_range(2, COUNTRY_CODE_MAX), nullable=True, coerce=True)
 
 
 def _share(nullable: bool = True) -> pa.Column:
@@ -55,9 +53,7 @@ def _exclude_non_states(
     return df.loc[~missing].copy()
 
 
-def _resolve_transition_years(
-    df: pd.DataFrame, unit: str, ctx: LoadContext
-) -> pd.DataFrame:
+def _resolve_transition_years(df: pd.DataFrame, unit: str, ctx: LoadContext) -> pd.DataFrame:
     """Keep the successor where a predecessor and its successor share a GW state-year.
 
     Of two rows for one (gwno, year), the kept one belongs to the unit that still has a row
@@ -71,8 +67,10 @@ def _resolve_transition_years(
         return df
     present = set(zip(df[unit], df["gwno"], df["year"], strict=True))
     continues = pd.Series(
-        [(u, g, y + 1) in present for u, g, y in zip(df[unit], df["gwno"], df["year"],
-                                                       strict=True)],
+        [
+            (u, g, y + 1) in present
+            for u, g, y in zip(df[unit], df["gwno"], df["year"], strict=True)
+        ],
         index=df.index,
     )
     drop = dup & ~continues
@@ -98,16 +96,29 @@ Saxe-Weimar-Eisenach, Nassau)."""
 
 VDEM_NON_STATE_NAMES: frozenset[str] = frozenset(
     {
-        "Palestine/West Bank", "Palestine/Gaza", "Palestine/British Mandate", "Somaliland",
-        "Hong Kong", "Würtemberg", "Hamburg", "Brunswick", "Oldenburg",
-        "Saxe-Weimar-Eisenach", "Nassau", "Piedmont-Sardinia",
+        "Palestine/West Bank",
+        "Palestine/Gaza",
+        "Palestine/British Mandate",
+        "Somaliland",
+        "Hong Kong",
+        "Würtemberg",
+        "Hamburg",
+        "Brunswick",
+        "Oldenburg",
+        "Saxe-Weimar-Eisenach",
+        "Nassau",
+        "Piedmont-Sardinia",
     }
 )
 """The same units by name, as in the COW-coded V-Dem extracts (Piedmont-Sardinia has no COW
 code there; it is Italy's predecessor, merged in 1861)."""
 
 VDEM_INDICES: tuple[str, ...] = (
-    "v2x_polyarchy", "v2x_libdem", "v2x_partipdem", "v2x_delibdem", "v2x_egaldem",
+    "v2x_polyarchy",
+    "v2x_libdem",
+    "v2x_partipdem",
+    "v2x_delibdem",
+    "v2x_egaldem",
 )
 
 
@@ -136,11 +147,7 @@ VDEM_INDICES_SOURCE = Source(
             "country_text_id": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), coerce=True),
             "year": _YEAR,
             "GWn": _GW_CODE,
-            **{
-                f"{i}{s}": _share()
-                for i in VDEM_INDICES
-                for s in ("", "_codelow", "_codehigh")
-            },
+            **{f"{i}{s}": _share() for i in VDEM_INDICES for s in ("", "_codelow", "_codehigh")},
         }
     ),
     tidy=_tidy_vdem_indices,
@@ -177,8 +184,14 @@ def _tidy_vdem_cow(
 
 
 VDEM_ECON_COLUMNS: list[str] = [
-    "e_pt_coup", "v2xpe_exlsocgr", "v2x_polyarchy", "e_total_fuel_income_pc",
-    "e_total_oil_income_pc", "e_total_resources_income_pc", "e_pop", "e_gdppc",
+    "e_pt_coup",
+    "v2xpe_exlsocgr",
+    "v2x_polyarchy",
+    "e_total_fuel_income_pc",
+    "e_total_oil_income_pc",
+    "e_total_resources_income_pc",
+    "e_pop",
+    "e_gdppc",
 ]
 
 VDEM_ECON_COUPS = Source(
@@ -192,12 +205,11 @@ VDEM_ECON_COUPS = Source(
             "e_pt_coup": pa.Column(float, pa.Check.isin([0, 1, 2]), nullable=True, coerce=True),
             "v2xpe_exlsocgr": _share(),
             "v2x_polyarchy": _share(),
-            "e_total_fuel_income_pc": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                                coerce=True),
-            "e_total_oil_income_pc": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                               coerce=True),
-            "e_total_resources_income_pc": pa.Column(float, pa.Check.ge(0), nullable=True,
-                                                     coerce=True),
+            "e_total_fuel_income_pc": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+            "e_total_oil_income_pc": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+            "e_total_resources_income_pc": pa.Column(
+                float, pa.Check.ge(0), nullable=True, coerce=True
+            ),
             "e_pop": pa.Column(float, pa.Check.gt(0), nullable=True, coerce=True),
             "e_gdppc": pa.Column(float, pa.Check.gt(0), nullable=True, coerce=True),
         }
@@ -228,12 +240,11 @@ VDEM_INFANT_CSO = Source(
             "ccode": _GW_CODE,
             "year": _YEAR,
             "country_name": pa.Column(str, coerce=True),
-            "v2csprtcpt_ord": pa.Column(float, pa.Check.isin([0, 1, 2, 3]), nullable=True,
-                                        coerce=True),
-            "e_peinfmor": pa.Column(float, pa.Check.in_range(0, 1000), nullable=True,
-                                    coerce=True),
-            "v2x_regime": pa.Column(float, pa.Check.isin([0, 1, 2, 3]), nullable=True,
-                                    coerce=True),
+            "v2csprtcpt_ord": pa.Column(
+                float, pa.Check.isin([0, 1, 2, 3]), nullable=True, coerce=True
+            ),
+            "e_peinfmor": pa.Column(float, pa.Check.in_range(0, 1000), nullable=True, coerce=True),
+            "v2x_regime": pa.Column(float, pa.Check.isin([0, 1, 2, 3]), nullable=True, coerce=True),
         }
     ),
     tidy=lambda raw, ctx: _tidy_vdem_cow(
@@ -271,8 +282,17 @@ def _tidy_polity(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df["polity"] = df["polity"].where(~special).astype("float64")
     for col in POLITY_COMPONENTS:
         df[col] = df[col].where(~df[col].isin(list(POLITY_SPECIAL))).astype("float64")
-    columns = ["gwno", "year", "scode", "country", "polity", "polity2", "polity_special",
-               "durable", *POLITY_COMPONENTS]
+    columns = [
+        "gwno",
+        "year",
+        "scode",
+        "country",
+        "polity",
+        "polity2",
+        "polity_special",
+        "durable",
+        *POLITY_COMPONENTS,
+    ]
     return df[columns].sort_values(["gwno", "year"], ignore_index=True)
 
 
@@ -298,15 +318,13 @@ POLITY5 = Source(
             "polity_annual_country": pa.Column(str, coerce=True),
             "year": _YEAR,
             "GWn": pa.Column(int, pa.Check.in_range(2, COUNTRY_CODE_MAX), coerce=True),
-            "polity": pa.Column(int, pa.Check.isin([*range(-10, 11), -66, -77, -88]),
-                                coerce=True),
+            "polity": pa.Column(int, pa.Check.isin([*range(-10, 11), -66, -77, -88]), coerce=True),
             "polity2": pa.Column(float, pa.Check.in_range(-10, 10), nullable=True, coerce=True),
             "durable": pa.Column(float, pa.Check.in_range(0, 300), nullable=True, coerce=True),
             "democ": pa.Column(int, pa.Check.isin([*range(0, 11), -66, -77, -88]), coerce=True),
             "autoc": pa.Column(int, pa.Check.isin([*range(0, 11), -66, -77, -88]), coerce=True),
             "xconst": pa.Column(int, pa.Check.isin([*range(1, 8), -66, -77, -88]), coerce=True),
-            "parcomp": pa.Column(int, pa.Check.isin([*range(0, 6), -66, -77, -88]),
-                                 coerce=True),
+            "parcomp": pa.Column(int, pa.Check.isin([*range(0, 6), -66, -77, -88]), coerce=True),
         }
     ),
     tidy=_tidy_polity,
@@ -339,11 +357,25 @@ whose transition had not ended by the vintage year (its interpolation end point 
 
 FH_NON_STATES: frozenset[str] = frozenset(
     {
-        "Chechnya", "Crimea", "Gaza Strip", "Hong Kong", "Indian Kashmir",
-        "Israeli-Occupied Territories", "Kurdistan", "Macao", "Nagorno-Karabakh",
-        "Northern Cyprus", "Northern Ireland", "Pakistani Kashmir",
-        "Palestinian Authority-Administered Territories", "Puerto Rico", "Somaliland",
-        "Transnistria", "West Bank", "West Bank and Gaza Strip", "West Papua",
+        "Chechnya",
+        "Crimea",
+        "Gaza Strip",
+        "Hong Kong",
+        "Indian Kashmir",
+        "Israeli-Occupied Territories",
+        "Kurdistan",
+        "Macao",
+        "Nagorno-Karabakh",
+        "Northern Cyprus",
+        "Northern Ireland",
+        "Pakistani Kashmir",
+        "Palestinian Authority-Administered Territories",
+        "Puerto Rico",
+        "Somaliland",
+        "Transnistria",
+        "West Bank",
+        "West Bank and Gaza Strip",
+        "West Papua",
         "Western Sahara",
     }
 )
@@ -391,6 +423,7 @@ have no GW code and are excluded and counted.
 # --------------------------------------------------------------------------------------------
 # Shared ISO3 handling (WGI, elections, AidData)
 
+
 def _iso3_to_gwno(
     df: pd.DataFrame, column: str, ctx: LoadContext, extra: dict[str, int] | None = None
 ) -> pd.DataFrame:
@@ -433,8 +466,7 @@ def _tidy_wgi(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     # independence, territories without sources) carry nothing.
     ctx.notes["empty_country_years"] = int(empty.sum())
     wide = wide.loc[~empty].rename(columns={"Code": "iso3"})
-    return wide[["gwno", "year", "iso3", *values]].sort_values(["gwno", "year"],
-                                                                ignore_index=True)
+    return wide[["gwno", "year", "iso3", *values]].sort_values(["gwno", "year"], ignore_index=True)
 
 
 WGI = Source(
@@ -498,8 +530,9 @@ NELDA files Czechoslovakia's elections under ``CZE``."""
 
 
 def _tidy_elections(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
-    df = raw.rename(columns={"iso3c": "iso3", "natelec.n": "natelec_n",
-                             "natelec.l": "natelec_l"}).copy()
+    df = raw.rename(
+        columns={"iso3c": "iso3", "natelec.n": "natelec_n", "natelec.l": "natelec_l"}
+    ).copy()
     first = df["iso3"].map({k: v[0] for k, v in ELECTION_PERIODS.items()})
     last = df["iso3"].map({k: v[1] for k, v in ELECTION_PERIODS.items()})
     outside = (df["year"] < first) | (df["year"] > last)
@@ -511,8 +544,7 @@ def _tidy_elections(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
         rows = df["iso3"] == code
         df.loc[rows, "gwno"] = np.where(df.loc[rows, "year"] <= last_year, before, after)
     df["gwno"] = df["gwno"].astype("int64")
-    columns = ["gwno", "year", "iso3", "natelec", "natelec_n", "natelec_l",
-               "years_since_last_elec"]
+    columns = ["gwno", "year", "iso3", "natelec", "natelec_n", "natelec_l", "years_since_last_elec"]
     return df[columns].sort_values(["gwno", "year"], ignore_index=True)
 
 
@@ -585,8 +617,14 @@ def _tidy_aiddata(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
             f"mapped to ISO3: {', '.join(sorted(unmapped.unique())[:10])}"
         )
     df = _iso3_to_gwno(df, "iso3", ctx)
-    df = df.rename(columns={"Year": "year", "SSRcommitment": "ssr_commitment_usd",
-                            "aid_total": "aid_total_usd", "SSRshare": "ssr_share"})
+    df = df.rename(
+        columns={
+            "Year": "year",
+            "SSRcommitment": "ssr_commitment_usd",
+            "aid_total": "aid_total_usd",
+            "SSRshare": "ssr_share",
+        }
+    )
     columns = ["gwno", "year", "recipient", "ssr_commitment_usd", "aid_total_usd", "ssr_share"]
     return df[columns].sort_values(["gwno", "year"], ignore_index=True)
 
@@ -602,8 +640,9 @@ AIDDATA_SSR = Source(
             "SSRcommitment": pa.Column(float, pa.Check.ge(0), coerce=True),
             "aid_total": pa.Column(float, pa.Check.ge(0), coerce=True),
             "SSRshare": pa.Column(float, pa.Check.in_range(0, 1), coerce=True),
-            "iso2c": pa.Column(str, pa.Check.str_matches(r"^[A-Z]{2}$"), nullable=True,
-                               coerce=True),
+            "iso2c": pa.Column(
+                str, pa.Check.str_matches(r"^[A-Z]{2}$"), nullable=True, coerce=True
+            ),
         }
     ),
     tidy=_tidy_aiddata,
@@ -645,8 +684,13 @@ POLICE_PROVISIONS: dict[str, str] = {
 """Police-reform provisions of the agreement text (0/1) → output columns."""
 
 POLICE_MAIN_PROVISIONS: tuple[str, ...] = (
-    "prov_capacity", "prov_training", "prov_human_rights", "prov_accountability",
-    "prov_composition", "prov_intl_monitoring", "prov_intl_policing",
+    "prov_capacity",
+    "prov_training",
+    "prov_human_rights",
+    "prov_accountability",
+    "prov_composition",
+    "prov_intl_monitoring",
+    "prov_intl_policing",
     "prov_factional_policing",
 )
 """The eight provision categories (I–VIII) whose union is ``any_provision``."""
@@ -679,8 +723,15 @@ def _end_year(text: pd.Series) -> pd.Series:
 
 
 def _tidy_police(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
-    df = raw.rename(columns={"PAID": "paid", "Year": "year", "PA.Name": "pa_name",
-                             **POLICE_PROVISIONS, **POLICE_IMPLEMENTATION}).copy()
+    df = raw.rename(
+        columns={
+            "PAID": "paid",
+            "Year": "year",
+            "PA.Name": "pa_name",
+            **POLICE_PROVISIONS,
+            **POLICE_IMPLEMENTATION,
+        }
+    ).copy()
     df, _ = map_country_codes(df, "GWNO", "gw", ctx.data_dir, source=ctx.path)
     df["pa_date"] = pd.to_datetime(df["pa_date"], format="%d.%m.%Y", errors="raise")
     df["any_provision"] = (df[list(POLICE_MAIN_PROVISIONS)].max(axis=1) > 0).astype("int8")
@@ -690,8 +741,18 @@ def _tidy_police(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
         df[col] = df[col].astype("Int8")
     df["end_year"] = _end_year(df["Duration"])
     df["ended"] = df["ended"].astype("Int8")
-    columns = ["paid", "gwno", "year", "pa_name", "pa_date", *POLICE_PROVISIONS.values(),
-               "any_provision", *POLICE_IMPLEMENTATION.values(), "ended", "end_year"]
+    columns = [
+        "paid",
+        "gwno",
+        "year",
+        "pa_name",
+        "pa_date",
+        *POLICE_PROVISIONS.values(),
+        "any_provision",
+        *POLICE_IMPLEMENTATION.values(),
+        "ended",
+        "end_year",
+    ]
     return df[columns].sort_values(["gwno", "pa_date", "paid"], ignore_index=True)
 
 
@@ -718,8 +779,7 @@ POLICE_REFORM = Source(
             "GWNO": pa.Column(int, pa.Check.in_range(2, COUNTRY_CODE_MAX), coerce=True),
             "PAID": pa.Column(int, coerce=True, unique=True),
             "PA.Name": pa.Column(str, coerce=True),
-            "pa_date": pa.Column(str, pa.Check.str_matches(r"^\d{2}\.\d{2}\.\d{4}$"),
-                                 coerce=True),
+            "pa_date": pa.Column(str, pa.Check.str_matches(r"^\d{2}\.\d{2}\.\d{4}$"), coerce=True),
             "ended": _BINARY_INT,
             "Duration": pa.Column(str, nullable=True, coerce=True),
             **{c: _BINARY_INT for c in POLICE_PROVISIONS},

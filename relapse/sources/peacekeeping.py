@@ -66,11 +66,26 @@ def _tidy_bara_hultman(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
         observers=out["observers_backward"],
     )
     columns = [
-        "gwno", "year", "month", "mission", "missionid", "org", "un", "onlypolice", "activity",
-        "troops", "police", "observers", "conflictid", "episodenum", "incomp", "location",
+        "gwno",
+        "year",
+        "month",
+        "mission",
+        "missionid",
+        "org",
+        "un",
+        "onlypolice",
+        "activity",
+        "troops",
+        "police",
+        "observers",
+        "conflictid",
+        "episodenum",
+        "incomp",
+        "location",
     ]
-    return out[columns].sort_values(["gwno", "mission", "episodenum", "year", "month"],
-                                    ignore_index=True)
+    return out[columns].sort_values(
+        ["gwno", "mission", "episodenum", "year", "month"], ignore_index=True
+    )
 
 
 BARA_HULTMAN = Source(
@@ -140,8 +155,9 @@ def _tidy_un_personnel(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     ctx.notes["rows_without_single_host"] = raw.loc[no_host, "mission"].value_counts().to_dict()
     raw = raw.loc[~no_host.to_numpy()]
     coded = raw["missionccode"].notna()
-    by_code, _ = map_country_codes(raw.loc[coded], "missionccode", "cow", ctx.data_dir,
-                                   source=ctx.path)
+    by_code, _ = map_country_codes(
+        raw.loc[coded], "missionccode", "cow", ctx.data_dir, source=ctx.path
+    )
     # MINUSMA (Mali) has a country name but no code; the name is unambiguous.
     by_name = raw.loc[~coded]
     by_name = by_name.assign(iso3=name_to_iso3(by_name["missioncountry"]).to_numpy())
@@ -150,15 +166,32 @@ def _tidy_un_personnel(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = pd.concat([by_code, by_name.drop(columns="iso3")], ignore_index=True)
     out = out.rename(
         columns={
-            "authtroop": "auth_troops", "authpolice": "auth_police", "authmilobs": "auth_observers",
-            "troop": "troops", "milobs": "observers", "totalauth": "auth_total",
-            "propshortfall": "shortfall_share", "missioncountry": "country",
+            "authtroop": "auth_troops",
+            "authpolice": "auth_police",
+            "authmilobs": "auth_observers",
+            "troop": "troops",
+            "milobs": "observers",
+            "totalauth": "auth_total",
+            "propshortfall": "shortfall_share",
+            "missioncountry": "country",
         }
     )
     columns = [
-        "mission", "gwno", "year", "month", "auth_troops", "auth_police", "auth_observers",
-        "auth_total", "troops", "police", "observers", "total", "shortfall_share",
-        "contributors", "country",
+        "mission",
+        "gwno",
+        "year",
+        "month",
+        "auth_troops",
+        "auth_police",
+        "auth_observers",
+        "auth_total",
+        "troops",
+        "police",
+        "observers",
+        "total",
+        "shortfall_share",
+        "contributors",
+        "country",
     ]
     return out[columns].sort_values(["mission", "gwno", "year", "month"], ignore_index=True)
 
@@ -171,14 +204,26 @@ UN_PERSONNEL = Source(
         {
             "mission": pa.Column(str, coerce=True),
             "missioncountry": pa.Column(str, nullable=True, coerce=True),
-            "missionccode": pa.Column(float, pa.Check.in_range(1, COUNTRY_CODE_MAX), nullable=True,
-                                      coerce=True),
+            "missionccode": pa.Column(
+                float, pa.Check.in_range(1, COUNTRY_CODE_MAX), nullable=True, coerce=True
+            ),
             "year": _YEAR,
             "month": _MONTH,
-            **{c: _COUNT for c in ("authtroop", "authpolice", "authmilobs", "troop", "police",
-                                   "milobs", "totalauth", "total", "contributors")},
-            "propshortfall": pa.Column(float, pa.Check.in_range(0, 1), nullable=True,
-                                       coerce=True),
+            **{
+                c: _COUNT
+                for c in (
+                    "authtroop",
+                    "authpolice",
+                    "authmilobs",
+                    "troop",
+                    "police",
+                    "milobs",
+                    "totalauth",
+                    "total",
+                    "contributors",
+                )
+            },
+            "propshortfall": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
         },
         unique=["mission", "year", "month"],
     ),
@@ -219,8 +264,27 @@ GEOPKO_NO_SINGLE_COUNTRY: frozenset[str] = frozenset({"Ethiopia/Eritrea"})
 """Locations on a disputed border (UNMEE at Badme and Deda Lala): excluded, and counted."""
 
 GEOPKO_UNITS: tuple[str, ...] = (
-    "fpu", "unpol.dummy", "unmo.dummy", "inf", "eng", "med", "avia", "sig", "trans", "maint",
-    "recon", "mp", "demining", "uav", "riv", "he.sup", "sf", "armor", "res", "fp", "lo",
+    "fpu",
+    "unpol.dummy",
+    "unmo.dummy",
+    "inf",
+    "eng",
+    "med",
+    "avia",
+    "sig",
+    "trans",
+    "maint",
+    "recon",
+    "mp",
+    "demining",
+    "uav",
+    "riv",
+    "he.sup",
+    "sf",
+    "armor",
+    "res",
+    "fp",
+    "lo",
 )
 """Unit-type dummies kept (Geo-PKO names; dots become underscores in the output)."""
 
@@ -235,8 +299,10 @@ def _tidy_geopko(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out["iso3"] = explicit.where(explicit.notna(), iso3)
     missing = out["iso3"].isna()
     if missing.any():
-        raise DataError(f"{ctx.path}: country name(s) not recognised: "
-                        f"{sorted(out.loc[missing, 'country'].unique())}")
+        raise DataError(
+            f"{ctx.path}: country name(s) not recognised: "
+            f"{sorted(out.loc[missing, 'country'].unique())}"
+        )
     out, excluded = map_country_codes(out, "iso3", "iso3", ctx.data_dir, source=ctx.path)
     if excluded:
         raise DataError(f"{ctx.path}: locations in non-states {excluded}")
@@ -249,11 +315,24 @@ def _tidy_geopko(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = out.rename(columns={"source": "map"})
     out.columns = [c.replace(".", "_") for c in out.columns]
     columns = [
-        "map", "mission", "year", "month", "location", "entry", "country", "gwno", "latitude",
-        "longitude", "no_troops", "hq", "no_tcc", *(u.replace(".", "_") for u in GEOPKO_UNITS),
+        "map",
+        "mission",
+        "year",
+        "month",
+        "location",
+        "entry",
+        "country",
+        "gwno",
+        "latitude",
+        "longitude",
+        "no_troops",
+        "hq",
+        "no_tcc",
+        *(u.replace(".", "_") for u in GEOPKO_UNITS),
     ]
-    return out[columns].sort_values(["mission", "year", "month", "map", "location", "entry"],
-                                    ignore_index=True)
+    return out[columns].sort_values(
+        ["mission", "year", "month", "map", "location", "entry"], ignore_index=True
+    )
 
 
 GEOPKO = Source(
@@ -269,17 +348,29 @@ GEOPKO = Source(
             "location": pa.Column(str, coerce=True),
             "country": pa.Column(str, coerce=True),
             "latitude": pa.Column(float, pa.Check.in_range(-90, 90), nullable=True, coerce=True),
-            "longitude": pa.Column(float, pa.Check.in_range(-180, 180), nullable=True,
-                                   coerce=True),
-            "no.troops": pa.Column(str, pa.Check.str_matches(r"^\s*(\d+|unknown)\s*$"),
-                                   coerce=True),
+            "longitude": pa.Column(float, pa.Check.in_range(-180, 180), nullable=True, coerce=True),
+            "no.troops": pa.Column(
+                str, pa.Check.str_matches(r"^\s*(\d+|unknown)\s*$"), coerce=True
+            ),
             "hq": pa.Column(int, pa.Check.isin([0, 1, 2, 3]), coerce=True),
             "no.tcc": pa.Column(int, pa.Check.ge(0), coerce=True),
             **{u: _DUMMY for u in GEOPKO_UNITS},
         },
         # An exact repeat of a row is an error (entries sharing a place name differ elsewhere).
-        unique=["source", "mission", "year", "month", "location", "country", "latitude",
-                "longitude", "no.troops", "hq", "no.tcc", *GEOPKO_UNITS],
+        unique=[
+            "source",
+            "mission",
+            "year",
+            "month",
+            "location",
+            "country",
+            "latitude",
+            "longitude",
+            "no.troops",
+            "hq",
+            "no.tcc",
+            *GEOPKO_UNITS,
+        ],
     ),
     tidy=_tidy_geopko,
     key_columns=("map", "mission", "year", "month", "location", "entry"),
@@ -323,8 +414,16 @@ def _tidy_mission_list(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out, excluded = map_country_codes(out, "iso3", "iso3", ctx.data_dir, source=ctx.path)
     if excluded:
         raise DataError(f"{ctx.path}: hosts that are not states {excluded}")
-    columns = ["mission", "mission_name", "gwno", "iso3", "start_date", "end_date", "is_active",
-               "location"]
+    columns = [
+        "mission",
+        "mission_name",
+        "gwno",
+        "iso3",
+        "start_date",
+        "end_date",
+        "is_active",
+        "location",
+    ]
     return out[columns].sort_values(["mission", "gwno"], ignore_index=True)
 
 
@@ -337,8 +436,7 @@ UN_MISSION_LIST = Source(
             "mission_acronym": pa.Column(str, unique=True, coerce=True),
             "mission_name": pa.Column(str, coerce=True),
             "mission_isactive": pa.Column(str, pa.Check.isin(["Yes", "No"]), coerce=True),
-            "start_date": pa.Column(str, pa.Check.str_matches(_DATE), nullable=True,
-                                    coerce=True),
+            "start_date": pa.Column(str, pa.Check.str_matches(_DATE), nullable=True, coerce=True),
             "end_date": pa.Column(str, pa.Check.str_matches(_DATE), nullable=True, coerce=True),
             "mission_location": pa.Column(str, nullable=True, coerce=True),
         }
@@ -368,8 +466,16 @@ coordinates (decimal commas, some with latitude and longitude swapped) are not k
 
 
 def _tidy_contributions(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
-    out = raw.rename(columns={"Year": "year", "Country": "contributor", "Mission": "mission",
-                              "Female": "female", "Male": "male", "Total": "total"})
+    out = raw.rename(
+        columns={
+            "Year": "year",
+            "Country": "contributor",
+            "Mission": "mission",
+            "Female": "female",
+            "Male": "male",
+            "Total": "total",
+        }
+    )
     ctx.notes["rows_total_not_female_plus_male"] = int(
         (out["total"] != out["female"] + out["male"]).sum()
     )
@@ -430,15 +536,26 @@ def _tidy_mullenbach(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = raw.assign(CCODE1=raw["CCODE1"].replace(MULLENBACH_COW_FIXES))
     not_state = out["CCODE1"].isin(list(MULLENBACH_NOT_GW_STATES))
     ctx.notes["missions_in_non_gw_states"] = out.loc[not_state, "CCODE1"].value_counts().to_dict()
-    out, _ = map_country_codes(out.loc[~not_state.to_numpy()], "CCODE1", "cow", ctx.data_dir,
-                               source=ctx.path)
+    out, _ = map_country_codes(
+        out.loc[~not_state.to_numpy()], "CCODE1", "cow", ctx.data_dir, source=ctx.path
+    )
     out = out.rename(
         columns={
-            "OBSNUM": "obsnum", "PKMNAMElocation": "mission", "STATE": "state",
-            "TPTYPE": "tptype", "UNMANDATE": "un_mandate", "STARTYR": "start_year",
-            "STARTMON": "start_month", "ENDYR": "end_year", "ENDMON": "end_month",
-            "ONGOING": "ongoing", "PKMNUM1": "personnel_1", "PKMNUM2": "personnel_2",
-            "PURPOSE1": "purpose_1", "PURPOSE2": "purpose_2", "PURPOSE3": "purpose_3",
+            "OBSNUM": "obsnum",
+            "PKMNAMElocation": "mission",
+            "STATE": "state",
+            "TPTYPE": "tptype",
+            "UNMANDATE": "un_mandate",
+            "STARTYR": "start_year",
+            "STARTMON": "start_month",
+            "ENDYR": "end_year",
+            "ENDMON": "end_month",
+            "ONGOING": "ongoing",
+            "PKMNUM1": "personnel_1",
+            "PKMNUM2": "personnel_2",
+            "PURPOSE1": "purpose_1",
+            "PURPOSE2": "purpose_2",
+            "PURPOSE3": "purpose_3",
             "PURPOSE4": "purpose_4",
         }
     )
@@ -446,9 +563,24 @@ def _tidy_mullenbach(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out["end_year"] = out["end_year"].astype("Int64")
     out["end_month"] = out["end_month"].astype("Int64")
     columns = [
-        "obsnum", "mission", "state", "gwno", "tptype", "un", "un_mandate", "start_year",
-        "start_month", "end_year", "end_month", "ongoing", "personnel_1", "personnel_2",
-        "purpose_1", "purpose_2", "purpose_3", "purpose_4",
+        "obsnum",
+        "mission",
+        "state",
+        "gwno",
+        "tptype",
+        "un",
+        "un_mandate",
+        "start_year",
+        "start_month",
+        "end_year",
+        "end_month",
+        "ongoing",
+        "personnel_1",
+        "personnel_2",
+        "purpose_1",
+        "purpose_2",
+        "purpose_3",
+        "purpose_4",
     ]
     return out[columns].sort_values("obsnum", ignore_index=True)
 
@@ -465,12 +597,13 @@ MULLENBACH = Source(
             "TPTYPE": pa.Column(int, pa.Check.isin([1, 2, 3, 4]), coerce=True),
             "UNMANDATE": _DUMMY,
             "PKMNAMElocation": pa.Column(str, coerce=True),
-            **{f"PURPOSE{i}": pa.Column(int, pa.Check.in_range(0, 8), coerce=True)
-               for i in range(1, 5)},
+            **{
+                f"PURPOSE{i}": pa.Column(int, pa.Check.in_range(0, 8), coerce=True)
+                for i in range(1, 5)
+            },
             "STARTYR": _YEAR,
             "STARTMON": _MONTH,
-            "ENDYR": pa.Column(float, pa.Check.in_range(1900, 2100), nullable=True,
-                               coerce=True),
+            "ENDYR": pa.Column(float, pa.Check.in_range(1900, 2100), nullable=True, coerce=True),
             "ENDMON": pa.Column(float, pa.Check.in_range(1, 12), nullable=True, coerce=True),
             "ONGOING": _DUMMY,
             "PKMNUM1": _COUNT,
@@ -504,7 +637,10 @@ mission marked ongoing. Quirks: East Timor is coded 851 (fixed to 860); Grenada 
 # Doyle & Sambanis mission type (country-year)
 
 DS_TYPES: dict[int, str] = {
-    1: "observer", 2: "traditional", 3: "multidimensional", 4: "enforcement",
+    1: "observer",
+    2: "traditional",
+    3: "multidimensional",
+    4: "enforcement",
 }
 """Doyle–Sambanis ``DS_ordinal`` codes."""
 
@@ -514,16 +650,30 @@ def _tidy_doyle_sambanis(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     # in West New Guinea, then not a state) cannot be placed in a GW state.
     no_state = raw["State.Code"].isna()
     ctx.notes["rows_without_state"] = int(no_state.sum())
-    out, _ = map_country_codes(raw.loc[~no_state.to_numpy()], "State.Code", "cow", ctx.data_dir,
-                               source=ctx.path)
+    out, _ = map_country_codes(
+        raw.loc[~no_state.to_numpy()], "State.Code", "cow", ctx.data_dir, source=ctx.path
+    )
     out = out.rename(
-        columns={"Year": "year", "DS_ordinal": "ds_ordinal", "DS_Observe": "observer",
-                 "DS_TradPKO": "traditional", "DS_MultiPKO": "multidimensional",
-                 "DS_Enforce": "enforcement"}
+        columns={
+            "Year": "year",
+            "DS_ordinal": "ds_ordinal",
+            "DS_Observe": "observer",
+            "DS_TradPKO": "traditional",
+            "DS_MultiPKO": "multidimensional",
+            "DS_Enforce": "enforcement",
+        }
     )
     out["mission_type"] = out["ds_ordinal"].map(DS_TYPES)
-    columns = ["gwno", "year", "ds_ordinal", "mission_type", "observer", "traditional",
-               "multidimensional", "enforcement"]
+    columns = [
+        "gwno",
+        "year",
+        "ds_ordinal",
+        "mission_type",
+        "observer",
+        "traditional",
+        "multidimensional",
+        "enforcement",
+    ]
     return out[columns].sort_values(["gwno", "year"], ignore_index=True)
 
 
@@ -533,8 +683,9 @@ DOYLE_SAMBANIS = Source(
     title="Doyle & Sambanis UN peace operation type, 1948–2010",
     raw_schema=pa.DataFrameSchema(
         {
-            "State.Code": pa.Column(float, pa.Check.in_range(1, COUNTRY_CODE_MAX), nullable=True,
-                                    coerce=True),
+            "State.Code": pa.Column(
+                float, pa.Check.in_range(1, COUNTRY_CODE_MAX), nullable=True, coerce=True
+            ),
             "Year": _YEAR,
             "DS_ordinal": pa.Column(int, pa.Check.isin(list(DS_TYPES)), coerce=True),
             "DS_Observe": _DUMMY,
@@ -559,6 +710,11 @@ have no state code and are excluded (``notes['rows_without_state']``). The file'
 """
 
 SOURCES: tuple[Source, ...] = (
-    BARA_HULTMAN, UN_PERSONNEL, GEOPKO, UN_MISSION_LIST, UN_CONTRIBUTIONS, MULLENBACH,
+    BARA_HULTMAN,
+    UN_PERSONNEL,
+    GEOPKO,
+    UN_MISSION_LIST,
+    UN_CONTRIBUTIONS,
+    MULLENBACH,
     DOYLE_SAMBANIS,
 )
