@@ -486,6 +486,72 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
 }
 
 
+_DATA = """\
+  paths.data_dir=DIR          raw data directory (default $RELAPSE_DATA_DIR, else data/raw)
+  data=synthetic              the seeded simulator instead of the snapshot (data.n_units=N)
+  data.vintage_year=T         cut every source as if released at the end of year T
+"""
+_PANEL = """\
+  target.horizons=[1,2,5]     relapse horizons in years
+  target.window_years=10      post-conflict window after the last active year
+  target.conflict_types=[3,4] UCDP types that count as conflict
+  target.level=conflict       same-conflict recurrence instead of country-level relapse
+  'features.families=[...]'  families to build (ablations)
+  paths.processed_dir=DIR     where panel.parquet is cached
+"""
+_MODEL = """\
+  report.model_version=champion    alias or version number of the registered models
+  mlflow.tracking_uri=URL          tracking server (default $MLFLOW_TRACKING_URI, else mlflow.db)
+"""
+COMMAND_OPTIONS: dict[str, str] = {
+    "check": "Main options:\n" + _DATA + "\n",
+    "build": "Main options:\n" + _DATA + _PANEL + "\n",
+    "features": "Main options:\n" + _DATA + _PANEL + "\n",
+    "train": "Main options:\n"
+    + _DATA
+    + _PANEL
+    + """\
+  split.first_origin=2000     first backtest origin (tuning origins lie before it)
+  split.bootstrap_samples=500 country-block bootstrap resamples for the intervals
+  model.calibration=none      none | isotonic | platt (fitted in-fold)
+  model.params.KEY=VALUE      LightGBM parameters (learning_rate, num_leaves, ...)
+  promote=true                make the new models champions regardless of the rule
+  report.on_train=false       skip the analyst report
+  mlflow.tracking_uri=URL     tracking server (default $MLFLOW_TRACKING_URI, else mlflow.db)
+  -m hparams_search=optuna    Optuna sweep; -m hydra/launcher=joblib for parallel jobs
+
+""",
+    "explain": "Main options:\n"
+    + _DATA
+    + "  report.horizons=[1,5]       horizons to explain\n"
+    + _MODEL
+    + "  paths.reports_dir=DIR       where the parquet tables go\n\n",
+    "report": "Main options:\n"
+    + _DATA
+    + """\
+  report.horizons=[1,5]       horizons in the report (default: all)
+  'report.countries=[LBR,451]' countries (ISO3 or GW numbers; default: every scored one)
+  report.top_features=5       features listed per country
+"""
+    + _MODEL
+    + "  paths.reports_dir=DIR       where report.html goes\n\n",
+    "score": "Main options:\n"
+    + _DATA
+    + """\
+  score.scope=active_missions active_missions | all_post_conflict | countries
+  'score.countries=[MLI,451]' with score.scope=countries (ISO3 or GW numbers)
+  score.as_of=YEAR            year to score (default: the data's last year)
+  score.model_version=champion alias or version number of the registered models
+  score.lock_timeout_s=600    wait this long for a concurrent run, then exit 2
+  paths.scores_dir=DIR        outputs go to DIR/as_of=YEAR/
+  mlflow.tracking_uri=URL     tracking server (default $MLFLOW_TRACKING_URI, else mlflow.db)
+
+""",
+    "run": "Runs: data check, build, train (with the report), score; takes all their options.\n\n",
+}
+"""Per-command help: the configuration keys a user reaches for first."""
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser (one sub-parser per command)."""
     parser = argparse.ArgumentParser(
@@ -506,7 +572,7 @@ def make_parser() -> argparse.ArgumentParser:
             name,
             help=help_,
             description=help_,
-            epilog=EPILOG,
+            epilog=COMMAND_OPTIONS.get(name, "") + EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument(

@@ -58,3 +58,23 @@ def test_data_dir_follows_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("RELAPSE_DATA_DIR")
     assert compose_config("build").paths.data_dir == "data/raw"
     assert compose_config("build", ["paths.data_dir=/x"]).paths.data_dir == "/x"
+
+
+def test_every_key_named_in_command_help_exists() -> None:
+    """The per-command help must not advertise a key the schema does not have."""
+    import re
+
+    from omegaconf import OmegaConf
+
+    from relapse.cli import COMMAND_OPTIONS
+
+    cfg = compose_config("run")
+    missing = object()
+    keys = {
+        k
+        for text in COMMAND_OPTIONS.values()
+        for k in re.findall(r"'?\b([a-z_]+(?:\.[a-z_]+)+)=", text)
+    }
+    assert keys, "no keys found in the help texts"
+    absent = sorted(k for k in keys if OmegaConf.select(cfg, k, default=missing) is missing)
+    assert not absent, f"help names unknown keys: {absent}"
