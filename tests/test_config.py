@@ -78,3 +78,14 @@ def test_every_key_named_in_command_help_exists() -> None:
     assert keys, "no keys found in the help texts"
     absent = sorted(k for k in keys if OmegaConf.select(cfg, k, default=missing) is missing)
     assert not absent, f"help names unknown keys: {absent}"
+
+
+EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_every_experiment_composes_and_overrides_only_what_it_names(name: str) -> None:
+    base = compose_config("train")
+    cfg = compose_config("train", [f"experiment={name}"])
+    assert cfg.tags.experiment == name
+    assert cfg.target == base.target and cfg.split == base.split  # experiments change models
