@@ -600,6 +600,8 @@ def render_brief_md(result: ScoreResult) -> str:
     """The short brief in Markdown (every row listed)."""
 
     def cell(text: str) -> str:
+        # Markdown renderers pass raw HTML through: escape it, so a hostile name stays text.
+        text = html.escape(text, quote=False)
         return text.replace("|", "\\|").replace("\n", " ")
 
     out = [f"# Relapse risk brief — as of {result.as_of}", ""]

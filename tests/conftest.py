@@ -61,5 +61,7 @@ def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     Relative default paths (``data/processed``, ``mlflow.db``, ``reports/``) then land in the
     test's own folder, so no test can write into the repository or a user's real MLflow store.
     """
+    if os.environ.get("RELAPSE_DATA_DIR"):  # a relative path must survive the chdir
+        monkeypatch.setenv("RELAPSE_DATA_DIR", str(Path(os.environ["RELAPSE_DATA_DIR"]).resolve()))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)

@@ -501,6 +501,10 @@ def test_injection_text_in_country_names_is_inert(tmp_path, processed_dir, model
     brief = files["brief.html"].decode()
     assert "<script" not in brief.lower()
     assert html.escape(SCRIPT) in brief and html.escape(FORMULA) in brief
+    # Markdown viewers render raw HTML, so the Markdown brief escapes it too.
+    markdown = files["brief.md"].decode()
+    assert "<script" not in markdown.lower()
+    assert html.escape(SCRIPT, quote=False) in markdown
 
     context = build_context(
         panel,
