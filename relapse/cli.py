@@ -356,7 +356,8 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
                 f"v{check.champion_version} {check.champion_ap:.3f}, {where})"
             )
         elif check is not None:
-            state += f" ({check.basis})"
+            reasons = {"no champion": "there was no champion yet", "forced": "promote=true"}
+            state += f" ({reasons.get(check.basis, check.basis)})"
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
     console.print(
         f"MLflow run {result.run_id} at {result.tracking_uri} "

@@ -600,8 +600,9 @@ def render_brief_md(result: ScoreResult) -> str:
     """The short brief in Markdown (every row listed)."""
 
     def cell(text: str) -> str:
-        # Markdown renderers pass raw HTML through: escape it, so a hostile name stays text.
-        text = html.escape(text, quote=False)
+        # Markdown renderers pass raw HTML through: escape the tag brackets, so a hostile name
+        # stays text (a bare "&" cannot open a tag, and stays readable as "Bara & Hultman").
+        text = text.replace("<", "&lt;").replace(">", "&gt;")
         return text.replace("|", "\\|").replace("\n", " ")
 
     out = [f"# Relapse risk brief — as of {result.as_of}", ""]
