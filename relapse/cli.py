@@ -331,7 +331,8 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
             hv = metric_value(table, h, "history", metric)
             if hv != hv:
                 continue
-            better = mv < hv if metric == "brier" else mv > hv
+            # Same rule as the report: better ranking, Brier score no worse.
+            better = mv <= hv if metric == "brier" else mv > hv
             if not better:
                 verdict.append(name)
         if verdict:

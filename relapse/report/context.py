@@ -634,23 +634,32 @@ def _verdict(m: pd.DataFrame, base_rate: float) -> dict[str, Any]:
     hist_ap, _, hist_hi = _value(m, "history", "average_precision")
     brier, _, _ = _value(m, "lightgbm", "brier")
     hist_brier, _, _ = _value(m, "history", "brier")
+    auc, _, _ = _value(m, "lightgbm", "roc_auc")
+    hist_auc, _, _ = _value(m, "history", "roc_auc")
     if np.isnan(ap) or np.isnan(hist_ap):
         return {
             "beats": None,
             "text": "The comparison with the history baseline is not available for this horizon.",
         }
+    # The rule of the command line's summary: better ranking (precision-recall area and
+    # ROC area) and a Brier score no worse than the baseline's.
     better_ap = ap > hist_ap
+    has_auc = not (np.isnan(auc) or np.isnan(hist_auc))
+    better_auc = not has_auc or auc > hist_auc
     has_brier = not (np.isnan(brier) or np.isnan(hist_brier))
     better_brier = not has_brier or brier <= hist_brier
     detail = (
         f"precision–recall area {ap:.3f} against {hist_ap:.3f} "
         f"({'better' if better_ap else 'worse'})"
     )
+    if has_auc:
+        detail += f"; ROC area {auc:.3f} against {hist_auc:.3f} "
+        detail += f"({'better' if better_auc else 'worse'})"
     if has_brier:
         brier_word = "better" if brier < hist_brier else "worse" if brier > hist_brier else "equal"
         detail += f"; Brier score {brier:.3f} against {hist_brier:.3f} ({brier_word})"
     detail += f"; base rate {words.pct(base_rate, 1)}"
-    if better_ap and better_brier:
+    if better_ap and better_auc and better_brier:
         clear = not np.isnan(ap_lo) and not np.isnan(hist_hi) and ap_lo > hist_hi
         text = f"The model beats the history baseline ({detail})."
         if not clear:
