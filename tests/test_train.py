@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from relapse.config import compose_config
@@ -199,7 +200,7 @@ def mlflow_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 @pytest.mark.slow
 @pytest.mark.server
 @pytest.mark.snapshot
-def test_train_over_http_and_load_champion(
+def test_train_and_score_over_http(
     tmp_path: Path, data_dir: Path, mlflow_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from relapse.train import train
@@ -218,3 +219,25 @@ def test_train_over_http_and_load_champion(
     assert result.promoted == {1: True}
     assert not (tmp_path / "mlflow.db").exists(), "nothing may go to the embedded store"
     check_champion_round_trip(cfg, result)
+
+    # The batch job against the same server: loads the champion over HTTP, scores, logs.
+    from mlflow import MlflowClient
+
+    from relapse.cli import main
+
+    scores_dir = tmp_path / "scores"
+    overrides = [
+        *fast_overrides(tmp_path, data_dir),
+        "target.horizons=[1]",
+        f"mlflow.tracking_uri={mlflow_server}",
+        f"paths.scores_dir={scores_dir}",
+    ]
+    assert main(["score", *overrides]) == 0
+    scores = pd.read_parquet(scores_dir / "as_of=2018" / "scores.parquet")
+    scored = scores.loc[scores["status"] == "scored"]
+    assert len(scored) and set(scored["model_version"].astype(str)) == {result.versions[1]}
+    client = MlflowClient(tracking_uri=mlflow_server)
+    scoring = client.get_experiment_by_name("relapse-scoring")
+    assert scoring is not None
+    assert client.search_runs([scoring.experiment_id]), "the scoring run was not logged"
+    assert not (tmp_path / "mlflow.db").exists(), "nothing may go to the embedded store"
