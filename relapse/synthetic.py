@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 
 from relapse.errors import DataError
+from relapse.sources.conflict import PROVISIONS
 
 GENERATOR_VERSION = 1
 """Bumped whenever the generated files change for the same seed and sizes."""
@@ -274,19 +275,6 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-PROVISIONS: tuple[str, ...] = (
-    "cease",
-    "intarmy",
-    "ddr",
-    "withd",
-    "pp",
-    "intgov",
-    "elections",
-    "pko",
-    "amn",
-    "recon",
-    "justice_prov",
-)
 _PROVISION_P: dict[str, float] = {
     "cease": 0.6,
     "intarmy": 0.6,
