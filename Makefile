@@ -33,8 +33,8 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check relapse tests benchmarks
-	$(BIN)/ruff format --check relapse tests benchmarks
+	$(BIN)/ruff check relapse tests benchmarks notebooks
+	$(BIN)/ruff format --check relapse tests benchmarks notebooks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
