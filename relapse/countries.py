@@ -65,6 +65,9 @@ ISO3_TO_GW_TRAPS: dict[str, int] = {
     "BLZ": 80,  # Belize
     "BRN": 835,  # Brunei
     "RVN": 817,  # NELDA's code for South Vietnam
+    # Dissolved states under their ISO 3166-3 codes (e.g. in Maddison).
+    "CSK": 315,  # Czechoslovakia
+    "SUN": 365,  # USSR: GW continues it as Russia
 }
 """ISO3 codes whose GW code is a known trap; these win over the crosswalk."""
 

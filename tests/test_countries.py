@@ -31,6 +31,8 @@ pytestmark = pytest.mark.snapshot
         ("SLE", 451),
         ("LBR", 450),
         ("COD", 490),
+        ("CSK", 315),  # Czechoslovakia (ISO 3166-3)
+        ("SUN", 365),  # the USSR continues as Russia in GW
     ],
 )
 def test_iso3_traps(data_dir, iso3, gw) -> None:

@@ -377,14 +377,8 @@ def _tidy_maddison(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
             outside |= is_code & (df["year"] > last)
     _count(ctx, "rows_outside_state_era", df.loc[outside, "iso3"])
     df = df.loc[~outside].copy()
-    czech = df["iso3"] == "CSK"
-    # The crosswalk knows the USSR as RUS (GW 365).
-    df["map_code"] = df["iso3"].where(df["iso3"] != "SUN", "RUS")
-    rest = map_iso3(df.loc[~czech], "map_code", ctx)
-    # Czechoslovakia (GW 315) has no ISO3 in the crosswalk.
-    czech_rows = df.loc[czech].assign(gwno=np.int64(315))
-    out = pd.concat([rest, czech_rows]).sort_index()
-    out["gwno"] = out["gwno"].astype("int64")
+    # Czechoslovakia (CSK) and the USSR (SUN) map through the shared trap table.
+    out = map_iso3(df, "iso3", ctx)
     columns = ["gwno", "iso3", "country", "year", "cgdppc", "rgdpnapc", "pop"]
     return out[columns].sort_values(["gwno", "year"], ignore_index=True)
 
