@@ -59,15 +59,9 @@ NON_STATE_HOSTS: dict[str, tuple[str, str]] = {"MINURSO": ("ESH", "Western Sahar
 KOSOVO_GW = 347
 KOSOVO_FIRST_YEAR = 2008
 
-MISSION_SOURCE_KEYS: tuple[str, ...] = (
-    "un_mission_list",
-    "mullenbach",
-    "bara_hultman",
-    "un_mission_iso3",
-)
-"""Registered sources (:mod:`relapse.sources.peacekeeping`) read here. ``un_mission_iso3`` is
-joined by the ``un_mission_list`` loader itself; it is loaded too so that its checksum is
-verified and its path enters the scoring input hash."""
+MISSION_SOURCE_KEYS: tuple[str, ...] = ("un_mission_list", "mullenbach", "bara_hultman")
+"""Registered sources (:mod:`relapse.sources.peacekeeping`) read here (the mission list's
+loader joins and verifies ``crosswalks/un_pko_mission_to_iso3.csv`` itself)."""
 
 
 @dataclass
@@ -91,9 +85,7 @@ def load_mission_tables(data_dir: Path | str, *, verify: bool = True) -> dict[st
     return load_tables(MISSION_SOURCE_KEYS, data_dir, verify=verify)
 
 
-def active_missions(
-    tables: Mapping[str, pd.DataFrame], as_of: int, data_dir: Path | str
-) -> MissionsResult:
+def active_missions(tables: Mapping[str, pd.DataFrame], as_of: int) -> MissionsResult:
     """Countries hosting a UN or non-UN mission active at the end of ``as_of``.
 
     Parameters
@@ -102,9 +94,6 @@ def active_missions(
         Output of :func:`load_mission_tables`.
     as_of
         The year; UN missions must be active on 31 December of it.
-    data_dir
-        The raw data directory. Unused since the registered loaders return GW codes; kept so
-        callers need not change.
 
     Returns
     -------

@@ -234,7 +234,7 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     as_of = resolve_as_of(cfg, panel)
     data_dir = Path(cfg.paths.data_dir)
     missions = active_missions(
-        load_mission_tables(data_dir, verify=bool(cfg.data.verify_checksums)), as_of, data_dir
+        load_mission_tables(data_dir, verify=bool(cfg.data.verify_checksums)), as_of
     )
     # Mission sources are registered sources, so the panel's vintage already covers them.
     vintage = built.data_vintage

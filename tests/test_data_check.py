@@ -140,3 +140,13 @@ def test_gwno_loc_lists_are_expanded(data_dir) -> None:
     counts = multi.groupby(["conflict_id", "year"]).size()
     listed = multi.groupby(["conflict_id", "year"])["gwno_loc"].first().str.count(",") + 1
     assert (counts == listed).all()
+
+
+def test_a_joined_source_is_verified_too(data_copy) -> None:
+    """The mission list joins the mission→host crosswalk: an altered crosswalk is caught."""
+    crosswalk = "crosswalks/un_pko_mission_to_iso3.csv"
+    _edit(data_copy / crosswalk, lambda t: t + "\n")
+    with pytest.raises(DataError, match=r"un_pko_mission_to_iso3\.csv: SHA-256"):
+        load_source(SOURCES["un_mission_list"], data_copy, verify=True)
+    # Without verification (synthetic data) the join still works.
+    assert len(load_source(SOURCES["un_mission_list"], data_copy, verify=False).table)

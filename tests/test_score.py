@@ -372,7 +372,7 @@ def test_active_missions_2018_and_2017(data_dir):
     from relapse.missions import active_missions, load_mission_tables
 
     tables = load_mission_tables(data_dir)
-    r18 = active_missions(tables, 2018, data_dir)
+    r18 = active_missions(tables, 2018)
     hosts = r18.hosts.set_index("gwno")
     for gw, mission in [
         (432, "MINUSMA"),
@@ -397,7 +397,7 @@ def test_active_missions_2018_and_2017(data_dir):
     assert list(r18.non_state_hosts["iso3"]) == ["ESH"]
     assert r18.undated == ["UNOHCI"]  # UNFOR has no host: excluded by the un_mission_list loader
     assert r18.non_un_last_year == 2016
-    r17 = active_missions(tables, 2017, data_dir).hosts.set_index("gwno")
+    r17 = active_missions(tables, 2017).hosts.set_index("gwno")
     assert "UNMIL" in r17.at[450, "missions"]
 
 

@@ -43,6 +43,12 @@ class LoadContext:
     data_dir: Path
     path: str
     notes: dict[str, Any] = field(default_factory=dict)
+    verify: bool = True
+    manifest: pd.DataFrame | None = None
+
+    def load(self, source: Source) -> pd.DataFrame:
+        """Another source this one joins, read under the same checks (checksum included)."""
+        return load_source(source, self.data_dir, manifest=self.manifest, verify=self.verify).table
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ def load_source(
     if missing:
         raise DataError(f"{source.path}: missing column(s) {missing}")
     raw = validate(raw[list(source.raw_schema.columns)], source.raw_schema, source.path)
-    context = LoadContext(data_dir=data_dir, path=source.path)
+    context = LoadContext(data_dir=data_dir, path=source.path, verify=verify, manifest=manifest)
     table = source.tidy(raw, context)
     check_keys(table, source)
     first, last = year_range(table, source)

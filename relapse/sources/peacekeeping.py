@@ -18,7 +18,7 @@ import pandera.pandas as pa
 
 from relapse.countries import map_country_codes, name_to_iso3
 from relapse.errors import DataError
-from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source, load_source
+from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 from relapse.sources.crosswalks import UN_MISSION_ISO3
 
 _YEAR = pa.Column(int, pa.Check.in_range(1900, 2100), coerce=True)
@@ -406,7 +406,7 @@ def _tidy_mission_list(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out["is_active"] = (out["mission_isactive"] == "Yes").astype("int8")
     if ((out["is_active"] == 1) != out["end_date"].isna()).any():
         raise DataError(f"{ctx.path}: 'mission_isactive' disagrees with a blank 'end_date'")
-    hosts = load_source(UN_MISSION_ISO3, ctx.data_dir, verify=False).table
+    hosts = ctx.load(UN_MISSION_ISO3)
     out = out.merge(hosts[["mission", "iso3"]], on="mission", how="left", validate="1:m")
     no_host = out["iso3"].isna()
     ctx.notes["missions_without_single_host"] = sorted(out.loc[no_host, "mission"])
