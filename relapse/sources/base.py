@@ -101,13 +101,24 @@ class LoadResult:
     notes: dict[str, Any]
 
 
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+
 def sha256_of(path: Path) -> str:
-    """SHA-256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """SHA-256 hex digest of a file, read in chunks.
+
+    Remembered per process for an unchanged file (same inode, size and modification time), so
+    the data vintage and the checksum check of one command read each file once.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
 
 
 def read_manifest(data_dir: Path) -> pd.DataFrame:
