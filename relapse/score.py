@@ -436,7 +436,9 @@ def risk_band(p: float, thresholds: Sequence[float]) -> str:
 
 def family_drivers(model: ScoringModel, X: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Per row: families pushing the raw score up and down (summed SHAP log-odds)."""
-    contrib = np.asarray(model.booster.predict(X, pred_contrib=True))[:, : X.shape[1]]
+    from relapse.explain import contributions
+
+    contrib, _ = contributions(model.booster, X, list(X.columns))
     fam = pd.DataFrame(contrib, columns=list(X.columns)).T
     fam.index = [model.family_map.get(f, "unassigned") for f in X.columns]
     sums = fam.groupby(level=0, sort=True).sum().T
