@@ -531,9 +531,6 @@ class _Tables:
     def noise(self, sd: float = 1.0) -> np.ndarray:
         return self.rng.normal(0.0, sd, size=len(self.u))
 
-    def rows_in(self, first: int, last: int) -> np.ndarray:
-        return (self.year >= first) & (self.year <= last)
-
     # ---- conflict
     def episodes(self) -> pd.DataFrame:
         w = self.w
