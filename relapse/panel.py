@@ -118,8 +118,8 @@ def _crosswalk_by_gw(country_codes: pd.DataFrame | None) -> dict[int, tuple[str,
             # The crosswalk lists predecessors too (DEU for GW 255); the trap table decides.
             trap = ISO3_TO_GW_TRAPS.get(str(row.iso3))
             if trap is None or trap == gw:
-                name = getattr(row, "country", None)
-                table.setdefault(gw, (str(row.iso3), str(name) if pd.notna(name) else ""))
+                name = "" if pd.isna(row.country) else str(row.country)
+                table.setdefault(gw, (str(row.iso3), name))
     return table
 
 

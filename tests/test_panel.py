@@ -55,6 +55,7 @@ def _codes() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "iso3": ["AAA", "BBB", "CCC", "SDN", "SSD", "DDR"],
+            "country": ["Alphaland", "Betaland", "Gammaland", "Sudan", "South Sudan", "Eastland"],
             "gwno": pd.array([100, 200, 300, 625, 626, 265], dtype="Int64"),
         }
     )

@@ -68,7 +68,11 @@ def _tables(h: dict) -> dict[str, pd.DataFrame]:
         h["acd"], columns=["conflict_id", "year", "gwno", "type_of_conflict", "intensity_level"]
     )
     codes = pd.DataFrame(
-        {"iso3": states["stateabb"], "gwno": pd.array(states["gwno"], dtype="Int64")}
+        {
+            "iso3": states["stateabb"],
+            "country": states["statename"],
+            "gwno": pd.array(states["gwno"], dtype="Int64"),
+        }
     )
     return {"ucdp_acd": acd, "gw_states": states, "country_codes": codes}
 
