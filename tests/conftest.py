@@ -65,3 +65,15 @@ def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv("RELAPSE_DATA_DIR", str(Path(os.environ["RELAPSE_DATA_DIR"]).resolve()))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def family_inputs(sources: tuple[str, ...], data_dir: Path, last_year: int = 2018) -> dict:
+    """A family builder's inputs from the snapshot: its sources plus the GW spine."""
+    from relapse.panel import build_spine
+    from relapse.sources import load, load_tables
+
+    tables = load_tables(sources, data_dir)
+    tables["spine"] = build_spine(
+        load("gw_states", data_dir), 1946, last_year, load("country_codes", data_dir)
+    )
+    return tables

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import family_inputs
 
 from relapse.config import compose_config
 from relapse.features import build_family, services
-from relapse.panel import build_spine
-from relapse.sources import get_source, load, load_tables
+from relapse.sources import get_source
 from relapse.sources.base import cut_to_vintage
 
 
@@ -22,11 +22,7 @@ def cfg():
 
 @pytest.fixture(scope="module")
 def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
-    out = load_tables(services.SOURCES_USED, data_dir)
-    out["spine"] = build_spine(
-        load("gw_states", data_dir), 1946, 2018, load("country_codes", data_dir)
-    )
-    return out
+    return family_inputs(services.SOURCES_USED, data_dir)
 
 
 @pytest.fixture(scope="module")
