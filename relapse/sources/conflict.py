@@ -251,4 +251,138 @@ reintegration, ``withd`` withdrawal of foreign forces, ``pp`` power sharing in g
 ``amn`` amnesty, ``recon`` reconciliation, ``justice_prov`` transitional justice.
 """
 
-SOURCES: tuple[Source, ...] = (ACD, TERMINATION, AGREEMENTS)
+
+# --------------------------------------------------------------------------------------------
+# UCDP Battle-Related Deaths (dyadic)
+
+
+def _tidy_brd(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.copy()
+    for column in ("gwno_loc", "gwno_battle"):
+        # Keep the lists as written (comma-separated GW codes), normalised: the feature
+        # builders expand them with :func:`expand_gw_list` on the column they need.
+        codes = out[column].astype(str).str.split(",")
+        out[column] = codes.map(
+            lambda parts: ",".join(
+                str(int(c)) for c in normalise_gw(pd.Series([int(p) for p in parts]))
+            )
+        )
+    columns = [
+        "conflict_id",
+        "dyad_id",
+        "year",
+        "side_a",
+        "side_b",
+        "incompatibility",
+        "type_of_conflict",
+        "bd_best",
+        "bd_low",
+        "bd_high",
+        "gwno_loc",
+        "gwno_battle",
+        "battle_location",
+    ]
+    ctx.notes["battle_elsewhere_rows"] = int((out["gwno_loc"] != out["gwno_battle"]).sum())
+    return out[columns].sort_values(["dyad_id", "year"], ignore_index=True)
+
+
+BATTLE_DEATHS = Source(
+    key="ucdp_brd",
+    path="conflict/ucdp_brd_dyadic_v25_1.csv",
+    title="UCDP Battle-Related Deaths Dataset v25.1 (dyadic)",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "conflict_id": pa.Column(int, coerce=True),
+            "dyad_id": pa.Column(int, coerce=True),
+            "side_a": pa.Column(str, coerce=True),
+            "side_b": pa.Column(str, coerce=True),
+            "incompatibility": pa.Column(int, pa.Check.isin([1, 2, 3]), coerce=True),
+            "year": _YEAR,
+            "bd_best": pa.Column(int, pa.Check.ge(0), coerce=True),
+            "bd_low": pa.Column(int, pa.Check.ge(0), coerce=True),
+            "bd_high": pa.Column(int, pa.Check.ge(0), coerce=True),
+            "type_of_conflict": pa.Column(int, pa.Check.isin([1, 2, 3, 4]), coerce=True),
+            "battle_location": pa.Column(str, nullable=True, coerce=True),
+            "gwno_loc": _GW_LIST,
+            "gwno_battle": _GW_LIST,
+        },
+        unique=["dyad_id", "year"],
+    ),
+    tidy=_tidy_brd,
+    key_columns=("dyad_id", "year"),
+)
+"""Battle-related deaths per dyad-year, 1989 on.
+
+Output columns: ``conflict_id``, ``dyad_id``, ``year``, ``side_a``, ``side_b``,
+``incompatibility``, ``type_of_conflict``, ``bd_best``/``bd_low``/``bd_high`` (deaths),
+``gwno_loc`` (UCDP's location: the government's country) and ``gwno_battle`` (where the
+battles were), both comma-separated GW lists (Serbia 340 → 345), ``battle_location``.
+The dyad-years are those of conflict-years in the ACD (≥ 25 deaths in the conflict-year), so
+unlike the GED-based organised-violence file no row exists only because of a later year.
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# UCDP Country-Year Dataset on Organized Violence (GED-based)
+
+GED_THRESHOLD = 25
+"""UCDP's inclusion threshold: a dyad or actor enters GED once it reaches 25 deaths in some
+calendar year, possibly a later one (see :data:`ORGANIZED_VIOLENCE`)."""
+
+_OV_COLUMNS: dict[str, str] = {
+    "country_id_cy": "gwno",
+    "year_cy": "year",
+    "sb_total_deaths_best_cy": "sb_deaths",
+    "sb_intrastate_deaths_best_cy": "sb_intrastate_deaths",
+    "ns_dyad_count_cy": "ns_dyads",
+    "ns_total_deaths_best_cy": "ns_deaths",
+    "os_dyad_count_cy": "os_actors",
+    "os_total_deaths_best_cy": "os_deaths",
+    "os_any_govt_killings_best_cy": "os_govt_deaths",
+    "os_nsgroup_killings_best_cy": "os_nsgroup_deaths",
+}
+
+
+def _tidy_organized_violence(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.rename(columns=_OV_COLUMNS)[list(_OV_COLUMNS.values())].copy()
+    out["gwno"] = normalise_gw(out["gwno"]).astype("int64").to_numpy()
+    for column in ("ns_deaths", "os_deaths"):
+        below = (out[column] > 0) & (out[column] < GED_THRESHOLD)
+        ctx.notes[f"{column}_below_threshold_rows"] = int(below.sum())
+    return out.sort_values(["gwno", "year"], ignore_index=True)
+
+
+_DEATHS = pa.Column(int, pa.Check.ge(0), coerce=True)
+
+ORGANIZED_VIOLENCE = Source(
+    key="ucdp_organized_violence",
+    path="conflict/ucdp_organized_violence_cy_v25_1.csv",
+    title="UCDP Country-Year Dataset on Organized Violence within Country Borders v25.1",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "country_id_cy": pa.Column(int, pa.Check.in_range(2, 999), coerce=True),
+            "year_cy": _YEAR,
+            **{c: _DEATHS for c in _OV_COLUMNS if c not in ("country_id_cy", "year_cy")},
+        },
+        unique=["country_id_cy", "year_cy"],
+    ),
+    tidy=_tidy_organized_violence,
+    year_column="year",
+    key_columns=("gwno", "year"),
+)
+"""Organised violence inside each country's borders, one row per GW country-year from 1989
+(zeros included).
+
+Output columns: ``gwno``, ``year``, ``sb_deaths`` (state-based, all), ``sb_intrastate_deaths``,
+``ns_dyads``/``ns_deaths`` (non-state conflict), ``os_actors``/``os_deaths`` (one-sided
+violence against civilians), ``os_govt_deaths``, ``os_nsgroup_deaths``; deaths are UCDP's best
+estimates.
+
+**Leak warning.** GED includes an event only if its dyad or actor reached 25 deaths in *some*
+calendar year, possibly later. A count below 25 in a year can therefore exist only because the
+dyad escalated afterwards: features must use only totals that reach :data:`GED_THRESHOLD`
+within the year itself (:mod:`relapse.features.conflict`). The rows below the threshold are
+counted in the load notes.
+"""
+
+SOURCES: tuple[Source, ...] = (ACD, TERMINATION, AGREEMENTS, BATTLE_DEATHS, ORGANIZED_VIOLENCE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from relapse.errors import DataError
 from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 
 
@@ -142,4 +143,86 @@ UN_MISSION_ISO3 = Source(
 """``mission`` (acronym), ``mission_name``, ``iso3`` (host; a mission may have several; blank
 when the file names no single host)."""
 
-SOURCES: tuple[Source, ...] = (GW_STATES, COW_STATES, COW_SYSTEM, COUNTRY_CODES, UN_MISSION_ISO3)
+
+# --------------------------------------------------------------------------------------------
+# Geography: border distances and capitals (CShapes 2.0 via peacesciencer)
+
+
+def _tidy_mindist(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.rename(columns={"gwcode1": "gwno", "gwcode2": "gwno_other", "mindist": "km"})
+    out = out.loc[out["gwno"] != out["gwno_other"]]
+    return out.sort_values(["gwno", "year", "gwno_other"], ignore_index=True)
+
+
+MINDIST = Source(
+    key="gw_mindist",
+    path="crosswalks/gw_mindist_cshapes2.csv",
+    title="CShapes 2.0 minimum distances between GW states' borders",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "gwcode1": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
+            "gwcode2": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
+            "year": pa.Column(int, pa.Check.in_range(1800, 2100), coerce=True),
+            "mindist": pa.Column(float, pa.Check.ge(0), coerce=True),
+        }
+    ),
+    tidy=_tidy_mindist,
+    key_columns=("gwno", "gwno_other", "year"),
+)
+"""Border distances on 1 January of each year, one row per ordered pair of distinct states:
+``gwno``, ``gwno_other``, ``year``, ``km`` (0 ≈ land contiguity). CShapes codes Serbia as
+345 throughout."""
+
+
+def _tidy_capitals(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.rename(columns={"gwcode": "gwno", "stdate": "start", "enddate": "end"}).copy()
+    out["start"] = pd.to_datetime(out["start"], errors="raise")
+    out["end"] = pd.to_datetime(out["end"], errors="raise")
+    if (out["end"] < out["start"]).any():
+        bad = out.loc[out["end"] < out["start"], "capital"].tolist()[:3]
+        raise DataError(f"{ctx.path}: capital period ends before it starts: {bad}")
+    return out[["gwno", "statenme", "capital", "start", "end", "lat", "lng"]].sort_values(
+        ["gwno", "start"], ignore_index=True
+    )
+
+
+def _cut_capitals(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    out = table.loc[table["start"].dt.year <= year].copy()
+    out.loc[out["end"].dt.year > year, "end"] = pd.NaT
+    return out
+
+
+CAPITALS = Source(
+    key="gw_capitals",
+    path="crosswalks/gw_capitals.csv",
+    title="Capitals of GW states with coordinates (peacesciencer)",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "gwcode": pa.Column(int, pa.Check.in_range(1, COUNTRY_CODE_MAX), coerce=True),
+            "statenme": pa.Column(str, coerce=True),
+            "capital": pa.Column(str, coerce=True),
+            "stdate": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$"), coerce=True),
+            "enddate": pa.Column(
+                str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$"), nullable=True, coerce=True
+            ),
+            "lat": pa.Column(float, pa.Check.in_range(-90, 90), coerce=True),
+            "lng": pa.Column(float, pa.Check.in_range(-180, 180), coerce=True),
+        }
+    ),
+    tidy=_tidy_capitals,
+    year_column=None,
+    key_columns=("gwno", "start"),
+    cut=_cut_capitals,
+)
+"""Capital periods: ``gwno``, ``statenme``, ``capital``, ``start``, ``end`` (NaT: still the
+capital at the end of the data), ``lat``, ``lng`` (degrees)."""
+
+SOURCES: tuple[Source, ...] = (
+    GW_STATES,
+    COW_STATES,
+    COW_SYSTEM,
+    COUNTRY_CODES,
+    UN_MISSION_ISO3,
+    MINDIST,
+    CAPITALS,
+)

@@ -815,6 +815,64 @@ Vintage cut: agreements signed after the year are dropped, and a collapse after 
 """
 
 
+# --------------------------------------------------------------------------------------------
+# Ethnic Power Relations (EPR Core 2021, country level from GROWup)
+
+EPR_SHARES: tuple[str, ...] = ("egippop", "exclpop", "discrimpop", "maxexclpop", "regautpop")
+"""Population shares kept (0–1): included groups, excluded, discriminated, the largest
+excluded group, groups with regional autonomy."""
+
+
+def _tidy_epr(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
+    out = raw.rename(columns={"countries_gwid": "gwno", "countryname": "epr_country"}).copy()
+    out["gwno"] = normalise_gw(out["gwno"].astype("int64")).astype("int64").to_numpy()
+    out["ethnic_relevance"] = out["cntr_relevance"].astype("string")
+    # Yugoslavia (345) and Serbia (340 → 345) both have 2006: keep the unit that continues.
+    out = _resolve_transition_years(out, "epr_country", ctx)
+    columns = [
+        "gwno",
+        "year",
+        "epr_country",
+        "rlvt_groups_count",
+        "excl_groups_count",
+        *EPR_SHARES,
+        "ethnic_relevance",
+    ]
+    return out[columns].sort_values(["gwno", "year"], ignore_index=True)
+
+
+EPR = Source(
+    key="epr",
+    path="governance/epr_country_year_growup_2021.csv",
+    title="Ethnic Power Relations (EPR Core 2021), country-year, from GROWup",
+    raw_schema=pa.DataFrameSchema(
+        {
+            "countries_gwid": pa.Column(int, pa.Check.in_range(2, COUNTRY_CODE_MAX), coerce=True),
+            "year": _YEAR,
+            "countryname": pa.Column(str, coerce=True),
+            "rlvt_groups_count": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+            "excl_groups_count": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+            **{c: _share() for c in EPR_SHARES},
+            "cntr_relevance": pa.Column(str, nullable=True, coerce=True),
+        },
+        unique=["countries_gwid", "year"],
+    ),
+    tidy=_tidy_epr,
+    key_columns=("gwno", "year"),
+)
+"""Ethnic power relations, one row per GW state-year (1946–2018).
+
+Output columns: ``gwno``, ``year``, ``epr_country``, ``rlvt_groups_count`` (politically
+relevant ethnic groups), ``excl_groups_count`` (of them, excluded from executive power), and
+population shares (0–1): ``egippop`` (ethnic groups in power), ``exclpop`` (excluded),
+``discrimpop`` (discriminated), ``maxexclpop`` (largest excluded group), ``regautpop`` (groups
+with regional autonomy); ``ethnic_relevance`` (EPR's ``cntr_relevance``: whether ethnicity is
+politically relevant in the country). Country codes: EPR's own GW codes (Serbia 340 → 345);
+where a predecessor and its successor share a year (Yugoslavia and Serbia in 2006) the
+successor's row is kept.
+"""
+
+
 SOURCES: tuple[Source, ...] = (
     VDEM_INDICES_SOURCE,
     VDEM_ECON_COUPS,
@@ -825,4 +883,5 @@ SOURCES: tuple[Source, ...] = (
     ELECTIONS,
     AIDDATA_SSR,
     POLICE_REFORM,
+    EPR,
 )
