@@ -26,6 +26,9 @@ FAMILIES: tuple[str, ...] = (
     "economy",
     "conflict_legacy",
 )
+
+CALIBRATIONS: tuple[str, ...] = ("none", "logistic")
+"""``model.calibration``: none, or logistic recalibration on earlier origins' forecasts."""
 """The seven factor families of ``shared/docs/DOMAIN.md``; every feature is in exactly one."""
 
 
@@ -98,6 +101,9 @@ class SplitConfig:
     # Early stopping uses the last ``validation_years`` of each training window.
     validation_years: int = 3
     bootstrap_samples: int = 500
+    # Origins before first_origin whose out-of-sample forecasts only feed the recalibration
+    # of later origins (never evaluated): calibration_first_origin … first_origin - 1.
+    calibration_first_origin: int = 1990
     # Hyperparameter search (``hparams_search=optuna``) scores trials on the tuning origins
     # tune_first_origin … tune_last_origin (None: first_origin - 1), and for horizon h never
     # past first_origin - h, so no tuning label resolves after the first evaluation origin.
@@ -118,16 +124,14 @@ class TuneConfig:
 
 @dataclass
 class ModelConfig:
-    """The gradient-boosted model and its optional in-fold calibration."""
+    """The relapse model: per hazard interval, the history logit boosted by LightGBM trees."""
 
-    name: str = "lightgbm"
     params: dict[str, Any] = field(default_factory=dict)
-    num_boost_round: int = 400
-    early_stopping_rounds: int = 40
-    calibration: str = "none"
-    # After early stopping on the validation slice, retrain on the whole training window with
-    # the chosen number of rounds (the final model is trained the same way).
-    refit: bool = True
+    num_boost_round: int = 500
+    early_stopping_rounds: int = 50
+    # none | logistic: recalibrate each interval's log-odds on earlier origins' out-of-sample
+    # forecasts (relapse.backtest).
+    calibration: str = "logistic"
 
 
 @dataclass
@@ -156,6 +160,8 @@ class ReportConfig:
     countries: list[str] | None = None
     model_version: str = "champion"
     top_features: int = 5
+    # The top-k record: of the k highest-ranked countries each origin year, how many relapsed.
+    top_k: int = 3
     risk_bands: list[float] = field(default_factory=lambda: [0.05, 0.15, 0.30])
     # Write the report at the end of `relapse train` (for the models just registered).
     on_train: bool = True
@@ -288,10 +294,19 @@ def validate_config(cfg: DictConfig) -> None:
             problems.append(
                 f"feature {fname!r}: source(s) {unlagged} have no entry in features.source_lags"
             )
-    if cfg.model.calibration not in ("none", "isotonic", "platt"):
+    if cfg.model.calibration not in CALIBRATIONS:
         problems.append(
-            f"model.calibration must be none, isotonic or platt, got {cfg.model.calibration!r}"
+            f"model.calibration must be one of {list(CALIBRATIONS)}, got {cfg.model.calibration!r}"
         )
+    if cfg.split.calibration_first_origin > cfg.split.first_origin:
+        problems.append(
+            f"split.calibration_first_origin ({cfg.split.calibration_first_origin}) must be at "
+            f"most split.first_origin ({cfg.split.first_origin})"
+        )
+    if cfg.model.num_boost_round < 1 or cfg.model.early_stopping_rounds < 1:
+        problems.append("model.num_boost_round and model.early_stopping_rounds must be >= 1")
+    if cfg.report.top_k < 1:
+        problems.append(f"report.top_k must be at least 1, got {cfg.report.top_k}")
     if cfg.split.validation_years < 1:
         problems.append("split.validation_years must be at least 1")
     problems.extend(_tuning_problems(cfg.split))

@@ -70,8 +70,14 @@ def log_loss(y: np.ndarray, p: np.ndarray, eps: float = 1e-15) -> float:
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
 
 
-def reliability_curve(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
-    """Observed frequency against mean forecast in equal-width probability bins.
+def reliability_curve(
+    y: np.ndarray, p: np.ndarray, n_bins: int = 10, strategy: str = "quantile"
+) -> pd.DataFrame:
+    """Observed frequency against mean forecast per bin of the forecasts.
+
+    ``strategy`` ``quantile`` (default) makes ``n_bins`` bins of (nearly) equal row counts —
+    deciles of the forecasts, so each bin answers "did forecasts like these come true as
+    often as they said?" — and ``uniform`` equal-width probability bins.
 
     Returns
     -------
@@ -80,10 +86,18 @@ def reliability_curve(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> pd.Data
     """
     y = np.asarray(y, dtype="float64")
     p = np.asarray(p, dtype="float64")
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    idx = np.clip(np.digitize(p, edges[1:-1], right=False), 0, n_bins - 1)
+    if strategy == "quantile":
+        edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1))) if len(p) else []
+        edges = np.asarray(edges, dtype="float64")
+    elif strategy == "uniform":
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    else:
+        raise ValueError(f"strategy must be quantile or uniform, got {strategy!r}")
+    if len(edges) < 2:
+        edges = np.array([0.0, 1.0])
+    idx = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, len(edges) - 2)
     rows = []
-    for b in range(n_bins):
+    for b in range(len(edges) - 1):
         m = idx == b
         if m.any():
             rows.append(
@@ -197,6 +211,108 @@ def evaluate(
                     }
                 )
     return pd.DataFrame(rows, columns=["horizon", "model", "metric", "value", "lo", "hi"])
+
+
+COMPARED: tuple[str, ...] = ("roc_auc", "average_precision", "brier", "ece")
+"""Metrics compared model − baseline with a paired interval (:func:`compare`)."""
+
+_METRIC_FN = {
+    "roc_auc": roc_auc,
+    "average_precision": average_precision,
+    "brier": brier,
+    "ece": lambda y, p: expected_calibration_error(y, p),
+}
+
+
+def compare(
+    predictions: pd.DataFrame,
+    *,
+    baseline: str = "history",
+    bootstrap_samples: int = 500,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Model − baseline differences with paired country-block bootstrap intervals.
+
+    The same country resamples score both models (the pairing), so the interval is that of
+    the *difference*: a difference whose interval contains 0 is a tie ("matches").
+
+    Returns
+    -------
+    DataFrame
+        ``horizon``, ``metric``, ``model``, ``baseline``, ``difference``, ``lo``, ``hi``,
+        ``verdict`` (``better``, ``worse`` or ``matches``; for Brier and ECE lower is better).
+    """
+    rows = []
+    alpha = (1.0 - level) / 2
+    for h, df in predictions.groupby("horizon", sort=True):
+        y = df["y_true"].to_numpy(dtype="float64")
+        p = df[MODELS["model"]].to_numpy(dtype="float64")
+        q = df[MODELS[baseline]].to_numpy(dtype="float64")
+        samples = country_bootstrap(df["gwno"].to_numpy(), bootstrap_samples, seed + int(h))
+        for metric in COMPARED:
+            f = _METRIC_FN[metric]
+            m_value, b_value = f(y, p), f(y, q)
+            lo = hi = math.nan
+            if samples:
+                draws = np.array([f(y[i], p[i]) - f(y[i], q[i]) for i in samples])
+                draws = draws[~np.isnan(draws)]
+                if len(draws):
+                    lo, hi = (float(v) for v in np.quantile(draws, [alpha, 1 - alpha]))
+            lower_better = metric in ("brier", "ece")
+            verdict = "matches"
+            if not math.isnan(lo) and (lo > 0 or hi < 0):
+                verdict = "better" if (lo > 0) != lower_better else "worse"
+            rows.append(
+                {
+                    "horizon": int(h),
+                    "metric": metric,
+                    "model": m_value,
+                    "baseline": b_value,
+                    "difference": m_value - b_value,
+                    "lo": lo,
+                    "hi": hi,
+                    "verdict": verdict,
+                }
+            )
+    columns = ["horizon", "metric", "model", "baseline", "difference", "lo", "hi", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def top_k_record(predictions: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """Of the ``k`` highest-ranked countries each origin year, how many relapsed.
+
+    Returns
+    -------
+    DataFrame
+        One row per horizon and origin year: ``horizon``, ``year``, ``n``, ``relapsed``
+        (countries that relapsed that year), ``hits_model``, ``hits_history``,
+        ``top_model``/``top_history`` (the GW codes ranked first, comma-separated). Ties are
+        broken by GW code, so the record is reproducible.
+    """
+    rows = []
+    for (h, year), df in predictions.groupby(["horizon", "year"], sort=True):
+        entry: dict[str, object] = {
+            "horizon": int(h),
+            "year": int(year),
+            "n": len(df),
+            "relapsed": int(df["y_true"].sum()),
+        }
+        for name in ("model", "history"):
+            col = MODELS[name]
+            top = df.sort_values([col, "gwno"], ascending=[False, True], kind="mergesort").head(k)
+            entry[f"hits_{name}"] = int(top["y_true"].sum())
+            entry[f"top_{name}"] = ",".join(str(int(g)) for g in top["gwno"])
+        rows.append(entry)
+    return pd.DataFrame(rows)
+
+
+def inversions(predictions: pd.DataFrame, column: str = "p_model") -> int:
+    """Rows (gwno, year) whose probability falls from one horizon to a longer one."""
+    wide = predictions.pivot_table(index=["gwno", "year"], columns="horizon", values=column)
+    values = wide.to_numpy()
+    diffs = np.diff(values, axis=1)
+    return int((np.nan_to_num(diffs, nan=0.0) < -1e-12).any(axis=1).sum())
 
 
 def metric_value(table: pd.DataFrame, horizon: int, model: str, metric: str) -> float:

@@ -1,9 +1,13 @@
 """Explain forecasts: TreeSHAP values per feature, summed into the factor families.
 
-The SHAP values come from LightGBM's own exact TreeSHAP (``booster.predict(X,
-pred_contrib=True)``), on the model's raw score, the **log-odds** of relapse. For each row
-the feature contributions plus the base value (the last column LightGBM returns, the same for
-every row of one model) equal the raw score exactly; :func:`shap_values` checks this.
+The values are exact contributions to the model's **log-odds** of relapse: for each interval
+model, the conflict-history logit's terms (a linear model on standardised inputs has exact
+per-feature contributions) plus LightGBM's own exact TreeSHAP of its trees
+(``pred_contrib``) — so the **conflict-legacy family includes the baseline**. For horizons
+beyond the first, the interval models are composed and their contributions are carried through
+the composition along a path integral (:meth:`relapse.model.HazardModel.contributions`). For
+each row the contributions plus the base value equal the log-odds; :func:`shap_values` checks
+this.
 
 Summing SHAP values within a family
 -----------------------------------
@@ -29,6 +33,7 @@ Everything here is associational, not causal.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,81 +45,106 @@ KEYS: tuple[str, str] = ("gwno", "year")
 ADDITIVITY_TOL = 1e-6
 
 
-def contributions(
-    booster: Any, X: pd.DataFrame, feature_names: Sequence[str] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact TreeSHAP contributions of a LightGBM binary model.
+@dataclass(frozen=True)
+class BoosterModel:
+    """A bare LightGBM binary booster seen as a model (tests, notebooks, simulations)."""
+
+    booster: Any
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The booster's features in training order."""
+        return [str(n) for n in self.booster.feature_name()]
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        missing = [n for n in self.feature_names if n not in X.columns]
+        if missing:
+            raise ModelError(f"the model's features are missing from the data: {missing}")
+        return X[self.feature_names].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def raw_score(self, X: pd.DataFrame) -> np.ndarray:
+        """Log-odds."""
+        return np.asarray(self.booster.predict(self._matrix(X), raw_score=True))
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Probabilities, shape ``(n,)``."""
+        return 1.0 / (1.0 + np.exp(-self.raw_score(X)))
+
+    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Exact TreeSHAP values (LightGBM ``pred_contrib``) and the base value."""
+        out = np.asarray(self.booster.predict(self._matrix(X), pred_contrib=True))
+        if out.ndim != 2 or out.shape[1] != len(self.feature_names) + 1:
+            raise ModelError(
+                f"expected {len(self.feature_names) + 1} contribution columns (binary model), "
+                f"got {out.shape}"
+            )
+        return out[:, :-1], out[:, -1]
+
+
+def as_model(model: Any) -> Any:
+    """``model`` itself, or a :class:`BoosterModel` around a bare ``lightgbm.Booster``.
+
+    Models are :class:`relapse.forecast.Forecast` objects (``feature_names``,
+    ``contributions(X)``, ``raw_score(X)``, ``predict_proba(X)``).
+    """
+    import lightgbm as lgb
+
+    return BoosterModel(model) if isinstance(model, lgb.Booster) else model
+
+
+def contributions(model: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Exact per-feature contributions to a model's log-odds and its base value.
 
     Parameters
     ----------
-    booster
-        A ``lightgbm.Booster`` (binary objective; one output).
+    model
+        A :class:`relapse.forecast.Forecast` or a bare LightGBM binary booster.
     X
-        Feature matrix; must contain every feature the model uses (extra columns are ignored,
-        the columns are put in the model's order).
-    feature_names
-        The model's features in training order; default ``booster.feature_name()``.
+        Feature matrix; must contain every feature the model uses (extra columns are ignored).
 
     Returns
     -------
     values, base
-        ``values`` (n_rows × n_features, log-odds) and ``base`` (n_rows,), the model's base
-        value. ``values.sum(axis=1) + base`` is the raw score.
-
-    Raises
-    ------
-    ModelError
-        If a model feature is missing from ``X`` or the model has more than one output.
+        ``values`` (n_rows × n_features in the model's order, log-odds) and ``base``
+        (n_rows,). ``values.sum(axis=1) + base`` is the log-odds.
     """
-    names = list(feature_names) if feature_names is not None else list(booster.feature_name())
-    missing = [n for n in names if n not in X.columns]
-    if missing:
-        raise ModelError(f"the model's features are missing from the data: {missing}")
-    matrix = X[names].to_numpy(dtype=np.float64, na_value=np.nan)
-    out = np.asarray(booster.predict(matrix, pred_contrib=True))
-    if out.ndim != 2 or out.shape[1] != len(names) + 1:
-        raise ModelError(
-            f"expected {len(names) + 1} contribution columns (binary model), got {out.shape}"
-        )
-    return out[:, :-1], out[:, -1]
+    return as_model(model).contributions(X)
 
 
 def shap_values(
-    booster: Any,
+    model: Any,
     X: pd.DataFrame,
     keys: pd.DataFrame | None = None,
     *,
     horizon: int = 0,
-    feature_names: Sequence[str] | None = None,
     check: bool = True,
 ) -> pd.DataFrame:
     """SHAP values of every row and feature, as a long table.
 
     Parameters
     ----------
-    booster
-        LightGBM binary booster.
+    model
+        A :class:`relapse.forecast.Forecast` or a bare LightGBM binary booster.
     X
         Feature matrix (rows to explain).
     keys
         Row keys aligned with ``X`` (``gwno``, ``year``); default: those columns of ``X``.
     horizon
         Forecast horizon of the model, stored in the ``horizon`` column (0: not given).
-    feature_names
-        The model's features in training order; default ``booster.feature_name()``.
     check
-        Verify that base value + SHAP values equal ``booster.predict(raw_score=True)``.
+        Verify that base value + contributions equal the model's log-odds.
 
     Returns
     -------
     DataFrame
         One row per (row, feature): ``gwno``, ``year``, ``horizon``, ``feature``, ``value``
-        (SHAP, log-odds), ``base_value``, ``feature_value`` (the input, NaN if missing).
+        (log-odds), ``base_value``, ``feature_value`` (the input, NaN if missing).
     """
-    names = list(feature_names) if feature_names is not None else list(booster.feature_name())
-    values, base = contributions(booster, X, names)
+    model = as_model(model)
+    names = list(model.feature_names)
+    values, base = model.contributions(X)
     if check:
-        check_additivity(booster, X[names], values, base)
+        check_additivity(model, X, values, base)
     keys = _keys(X, keys)
     n, k = values.shape
     feature_values = X[names].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -131,9 +161,9 @@ def shap_values(
     )
 
 
-def check_additivity(booster: Any, X: pd.DataFrame, values: np.ndarray, base: np.ndarray) -> None:
-    """Raise :class:`ModelError` unless base + SHAP values equal the raw score (1e-6)."""
-    raw = np.asarray(booster.predict(X.to_numpy(dtype=np.float64, na_value=np.nan), raw_score=True))
+def check_additivity(model: Any, X: pd.DataFrame, values: np.ndarray, base: np.ndarray) -> None:
+    """Raise :class:`ModelError` unless base + contributions equal the log-odds (1e-6)."""
+    raw = np.asarray(as_model(model).raw_score(X))
     gap = np.abs(values.sum(axis=1) + base - raw)
     if gap.size and gap.max() > ADDITIVITY_TOL:
         raise ModelError(f"SHAP values do not add up to the raw score (max gap {gap.max():.2e})")
@@ -336,8 +366,7 @@ def explain_panel(
     panel
         The panel (``build_panel(cfg).panel``).
     models
-        Horizon → a LightGBM booster, or an object with ``booster`` and ``feature_names``
-        (``relapse.tracking.RegisteredModel``).
+        Horizon → a :class:`relapse.forecast.Forecast` (or a bare LightGBM booster).
     family_map
         Feature name → family.
     rows
@@ -349,30 +378,12 @@ def explain_panel(
     """
     mask = panel["in_population"] if rows is None else rows
     X = panel.loc[mask.to_numpy(dtype=bool)]
-    parts = []
-    for h, model in models.items():
-        booster, names = booster_and_features(model)
-        parts.append(
-            shap_values(booster, X, X[["gwno", "year"]], horizon=int(h), feature_names=names)
-        )
+    parts = [
+        shap_values(model, X, X[["gwno", "year"]], horizon=int(h)) for h, model in models.items()
+    ]
     shap_long = pd.concat(parts, ignore_index=True)
     shap_long["feature"] = shap_long["feature"].astype(str)
     return shap_long, family_contributions(shap_long, family_map, families)
-
-
-def booster_and_features(model: Any) -> tuple[Any, list[str]]:
-    """A booster and its feature list.
-
-    Accepts a ``lightgbm.Booster``, a registered model (``booster``, ``feature_names``) or a
-    fitted scikit-learn-style estimator (``booster_``, ``feature_names_in_``).
-    """
-    booster = getattr(model, "booster", None) or getattr(model, "booster_", None) or model
-    names = getattr(model, "feature_names", None)
-    if names is None:
-        names = getattr(model, "feature_names_in_", None)
-    if names is None or len(names) == 0:
-        names = booster.feature_name()
-    return booster, [str(n) for n in names]
 
 
 def _keys(X: pd.DataFrame, keys: pd.DataFrame | None) -> pd.DataFrame:

@@ -125,12 +125,13 @@ class ScoringModel(Protocol):
     name: str
     version: Any
     run_id: str
-    booster: Any
     feature_names: list[str]
     family_map: Mapping[str, str]
     data_vintage: str
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray: ...
+
+    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 ModelLoader = Callable[[DictConfig, int, str], ScoringModel]
@@ -438,7 +439,7 @@ def family_drivers(model: ScoringModel, X: pd.DataFrame) -> tuple[list[str], lis
     """Per row: families pushing the raw score up and down (summed SHAP log-odds)."""
     from relapse.explain import contributions
 
-    contrib, _ = contributions(model.booster, X, list(X.columns))
+    contrib, _ = contributions(model, X)
     fam = pd.DataFrame(contrib, columns=list(X.columns)).T
     fam.index = [model.family_map.get(f, "unassigned") for f in X.columns]
     sums = fam.groupby(level=0, sort=True).sum().T

@@ -133,17 +133,18 @@ def tune_objective(
     from relapse.backtest import backtest
     from relapse.evaluate import average_precision
 
-    preds, folds = [], []
     ap: dict[int, float] = {}
     history: dict[int, float] = {}
-    origins: dict[int, tuple[int, int]] = {}
-    for h in (int(x) for x in cfg.target.horizons):
-        first, last = tuning_origins(cfg, h)
-        origins[h] = (first, last)
-        tcfg = copy.deepcopy(cfg)
-        tcfg.split.first_origin, tcfg.split.last_origin = first, last
-        result = backtest(panel, features, h, tcfg)
+    origins = {int(h): tuning_origins(cfg, int(h)) for h in cfg.target.horizons}
+    tcfg = copy.deepcopy(cfg)
+    tcfg.split.first_origin = min(first for first, _ in origins.values())
+    tcfg.split.last_origin = max(last for _, last in origins.values())
+    tcfg.split.calibration_first_origin = tcfg.split.first_origin
+    result = backtest(panel, features, tcfg)
+    preds = []
+    for h, (first, last) in origins.items():
         p = result.predictions
+        p = p.loc[(p["horizon"] == h) & p["year"].between(first, last)]
         ap[h] = average_precision(p["y_true"].to_numpy(), p["p_model"].to_numpy())
         history[h] = (
             average_precision(p["y_true"].to_numpy(), p["p_history"].to_numpy())
@@ -151,7 +152,7 @@ def tune_objective(
             else math.nan
         )
         preds.append(p)
-        folds.append(result.folds)
+    folds = [result.folds]
     finite = [v for v in ap.values() if math.isfinite(v)]
     objective = sum(finite) / len(finite) if len(finite) == len(ap) else math.nan
     return TrialResult(

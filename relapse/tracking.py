@@ -2,9 +2,10 @@
 
 Tracking URI, in order: ``mlflow.tracking_uri`` in config, ``$MLFLOW_TRACKING_URI``, else an
 embedded SQLite store ``sqlite:///<abs path of mlflow.embedded_store>`` with artifacts under
-``mlflow.artifact_root``. Models are registered as ``<model_name_prefix><h>`` in LightGBM's
-native text format (``model.lgb``) with a signature, plus ``features.json``,
-``families.json`` and ``calibration.json``; :func:`load_registered` reads them back without
+``mlflow.artifact_root``. Models are registered as ``<model_name_prefix><h>``, MLflow
+models from code (:mod:`relapse.mlflow_model`) whose artifact is the model directory of
+:func:`relapse.forecast.save_model` (JSON and LightGBM's native text format) with a
+signature, plus ``families.json``; :func:`load_registered` reads them back without
 unpickling anything. Promotion uses aliases (``candidate``, ``champion``), never stages.
 Every failure talking to MLflow becomes a :class:`relapse.errors.ModelError` (exit code 4).
 """
@@ -16,15 +17,15 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from relapse.errors import ModelError
+from relapse.forecast import Forecast
 
 CANDIDATE = "candidate"
 CHAMPION = "champion"
@@ -34,8 +35,9 @@ PROMOTION_METRIC = "backtest_average_precision_h{h}"
 DATA_LAST_YEAR = "data_last_year"
 """Model-version tag: the last year of the data the model was trained on."""
 
-MODEL_FILE = "model.lgb"
-EXTRA_DIR = "extra_files"
+ARTIFACTS_DIR = "artifacts"
+"""Where a pyfunc model keeps its artifacts (the relapse model directory is ``model``)."""
+FAMILIES_FILE = "families.json"
 
 
 def tracking_uri(cfg: Any) -> str:
@@ -153,18 +155,18 @@ def git_commit(start: Path | None = None) -> str:
 def register_model(
     cfg: Any,
     horizon: int,
-    booster: lgb.Booster,
+    model_dir: Path,
     X_example: pd.DataFrame,
     family_map: Mapping[str, str],
-    calibration: Mapping[str, Any] | None,
     tags: Mapping[str, str] | None = None,
 ) -> str:
-    """Log the final booster of a horizon to the active run and register it.
+    """Log a saved relapse model (:func:`relapse.forecast.save_model`) and register it.
 
-    The model is stored in LightGBM's native text format with a signature inferred from
-    ``X_example``; ``features.json`` (ordered feature names), ``families.json`` (feature →
-    family) and ``calibration.json`` go into its ``extra_files/``. The new version gets the
-    ``candidate`` alias.
+    The model is an MLflow *model from code* (:mod:`relapse.mlflow_model`) whose artifact is
+    the model directory (``model.json`` and one LightGBM text file per interval), with a
+    signature and an input example; ``families.json`` (feature → family) goes beside it. It
+    is registered as :func:`model_name` of ``horizon`` (every version holds all horizons;
+    this name serves one) and gets the ``candidate`` alias.
 
     Returns
     -------
@@ -175,37 +177,50 @@ def register_model(
     from mlflow import MlflowClient
     from mlflow.models import infer_signature
 
+    from relapse import forecast
+
     name = model_name(cfg, horizon)
-    features = list(booster.feature_name())
     uri = tracking_uri(cfg)
-    with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for fname, payload in (
-            ("features.json", features),
-            ("families.json", {f: family_map.get(f, "unknown") for f in features}),
-            ("calibration.json", dict(calibration) if calibration else None),
-        ):
-            path = Path(tmp) / fname
-            path.write_text(json.dumps(payload, indent=2))
-            files.append(str(path))
-        X = X_example[features].astype("float64")
-        signature = infer_signature(X, booster.predict(X.to_numpy(), raw_score=True))
-        with mlflow_errors(f"registering {name}", uri):
-            info = mlflow.lightgbm.log_model(
-                booster,
-                name=f"model_h{int(horizon)}",
-                signature=signature,
-                registered_model_name=name,
-                extra_files=files,
-                pip_requirements=[f"lightgbm=={lgb.__version__}"],
-                await_registration_for=60,
-            )
-            version = str(info.registered_model_version)
-            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-            for key, value in (tags or {}).items():
-                client.set_model_version_tag(name, version, key, str(value))
-            client.set_registered_model_alias(name, CANDIDATE, version)
+    model = forecast.load_model(model_dir)
+    features = [str(f) for f in model.feature_names_in_]
+    (Path(model_dir) / FAMILIES_FILE).write_text(
+        json.dumps({f: family_map.get(f, "unknown") for f in features}, indent=2)
+    )
+    X = X_example[features].astype("float64")
+    output = pd.DataFrame(
+        model.predict_horizons(X),
+        columns=[f"relapse_probability_h{h}" for h in model.horizons_],
+    )
+    signature = infer_signature(X, output)
+    with mlflow_errors(f"registering {name}", uri):
+        info = mlflow.pyfunc.log_model(
+            name=f"model_h{int(horizon)}",
+            python_model=str(Path(__file__).with_name("mlflow_model.py")),
+            artifacts={"model": str(model_dir)},
+            signature=signature,
+            input_example=X.head(3),
+            registered_model_name=name,
+            pip_requirements=[
+                f"lightgbm=={_version('lightgbm')}",
+                f"pandas=={_version('pandas')}",
+                f"scikit-learn=={_version('scikit-learn')}",
+                f"scipy=={_version('scipy')}",
+            ],
+            code_paths=[str(Path(__file__).parent)],
+            await_registration_for=60,
+        )
+        version = str(info.registered_model_version)
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        for key, value in (tags or {}).items():
+            client.set_model_version_tag(name, version, key, str(value))
+        client.set_registered_model_alias(name, CANDIDATE, version)
     return version
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
@@ -393,51 +408,23 @@ def _version_or_none(client: Any, name: str, alias: str) -> Any:
         raise
 
 
-@dataclass
-class RegisteredModel:
-    """A registered model read back from the registry (no pickle involved)."""
-
-    name: str
-    version: str
-    run_id: str
-    booster: lgb.Booster
-    feature_names: list[str]
-    family_map: dict[str, str]
-    calibration: dict[str, Any] | None
-    data_vintage: str | None
-    metrics: dict[str, float] = field(default_factory=dict)
-    data_last_year: int | None = None
-
-    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        missing = [c for c in self.feature_names if c not in X.columns]
-        if missing:
-            raise ModelError(f"{self.name} v{self.version}: input lacks features {missing}")
-        return X[self.feature_names].to_numpy(dtype="float64")
-
-    def raw_score(self, X: pd.DataFrame) -> np.ndarray:
-        """Uncalibrated log-odds for the rows of ``X`` (columns picked by name)."""
-        return np.asarray(self.booster.predict(self._matrix(X), raw_score=True))
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Relapse probabilities (calibrated when the model has a calibrator), shape ``(n,)``."""
-        from relapse.model import Calibrator
-
-        z = self.raw_score(X)
-        if self.calibration:
-            return Calibrator.from_dict(self.calibration).transform(z)
-        return 1.0 / (1.0 + np.exp(-z))
+RegisteredModel = Forecast
+"""A registered model read back from the registry: a :class:`relapse.forecast.Forecast`."""
 
 
-def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> RegisteredModel:
+def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Forecast:
     """Load a registered model of ``horizon`` by alias (``champion``) or version number.
 
     Raises
     ------
     ModelError
-        If the model or alias does not exist, or the registry cannot be reached.
+        If the model or alias does not exist, its files are not a valid relapse model, or the
+        registry cannot be reached.
     """
     import mlflow
     from mlflow import MlflowClient
+
+    from relapse import forecast
 
     uri = configure(cfg)
     name = model_name(cfg, horizon)
@@ -456,22 +443,26 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
                     artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
                 )
             )
-            booster = lgb.Booster(model_file=str(local / MODEL_FILE))
-            extra = local / EXTRA_DIR
-            features = json.loads((extra / "features.json").read_text())
-            families = json.loads((extra / "families.json").read_text())
-            calibration = json.loads((extra / "calibration.json").read_text())
+            model_dir = local / ARTIFACTS_DIR / "model"
+            try:
+                model = forecast.load_model(model_dir)
+                families = json.loads((model_dir / FAMILIES_FILE).read_text())
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ModelError(
+                    f"{name} v{mv.version}: the model files are not valid ({exc})"
+                ) from exc
         run = client.get_run(str(mv.run_id))
     suffix = f"_h{int(horizon)}"
     metrics = {k: float(v) for k, v in run.data.metrics.items() if k.endswith(suffix)}
-    return RegisteredModel(
+    if int(horizon) not in model.horizons_:
+        raise ModelError(f"{name} v{mv.version} does not forecast {horizon}-year relapse")
+    return Forecast(
+        model=model,
+        horizon=int(horizon),
+        family_map={str(k): str(v) for k, v in families.items()},
         name=name,
         version=str(mv.version),
         run_id=str(mv.run_id),
-        booster=booster,
-        feature_names=list(features),
-        family_map=dict(families),
-        calibration=calibration,
         data_vintage=run.data.tags.get("data_vintage"),
         metrics=metrics,
         data_last_year=_int_or_none((mv.tags or {}).get(DATA_LAST_YEAR)),

@@ -1,16 +1,17 @@
 """``relapse train``: backtest, fit the final models, log everything to MLflow, register.
 
-Per horizon ``h``:
-
-1. rolling-origin backtest (:func:`relapse.backtest.backtest`) of the model and both
-   baselines, evaluated pooled over origins (:func:`relapse.evaluate.evaluate`);
-2. the **final model** is fitted on every labelled population row (years ``t <= last_year -
-   h``). Its number of boosting rounds is chosen by early stopping on a *final in-window
-   validation slice* — the last ``split.validation_years`` labelled years — and it is then
-   refitted on all rows with that number (``model.refit``), exactly as in each backtest fold;
-   the calibrator, if any, is fitted on that slice's out-of-sample scores;
-3. the final model is registered as ``relapse-h{h}`` with alias ``candidate`` and promoted
-   to ``champion`` when its backtest average precision is at least the current champion's.
+1. rolling-origin backtest (:func:`relapse.backtest.backtest`) of the relapse model (one
+   :class:`relapse.model.HazardModel` per origin, all horizons at once) and both baselines,
+   evaluated pooled over origins (:func:`relapse.evaluate.evaluate`), beside the baseline with
+   paired intervals (:func:`relapse.evaluate.compare`) and the top-k record;
+2. the **final model** is fitted exactly like a backtest fold with the origin at the data's
+   last year: each interval on every row whose outcome is known, early stopping on the last
+   ``split.validation_years`` of its window, then refitted on all of them; its recalibration
+   is fitted on every backtest origin's out-of-sample forecasts whose outcome is known;
+3. the final model is registered once per horizon as ``relapse-h{h}`` (alias ``candidate``)
+   and promoted to ``champion`` when it is at least as good as the champion like for like
+   and not worse than the history baseline on its own backtest rows
+   (:func:`relapse.tracking.promote`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from relapse import features as feats
-from relapse.backtest import backtest
-from relapse.evaluate import evaluate, metric_value, plot_reliability
-from relapse.model import HISTORY_FEATURES, LightGBMRelapse, build_model
-from relapse.splits import final_origin, label_column
+from relapse.backtest import backtest, population
+from relapse.evaluate import compare, evaluate, metric_value, plot_reliability, top_k_record
+from relapse.forecast import save_model
+from relapse.model import HISTORY_FEATURES
 
 
 @dataclass
@@ -44,7 +45,12 @@ class TrainResult:
     promoted: dict[int, bool]
     data_vintage: str
     folds: pd.DataFrame = field(default_factory=pd.DataFrame)
-    models: dict[int, LightGBMRelapse] = field(default_factory=dict)
+    model: Any = None
+    """The final :class:`relapse.model.HazardModel` (every horizon)."""
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Model − history baseline with paired intervals (:func:`relapse.evaluate.compare`)."""
+    top_k: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The top-k record per horizon and origin (:func:`relapse.evaluate.top_k_record`)."""
     tracking_uri: str = ""
     seconds: float = 0.0
     report_path: Path | None = None
@@ -73,6 +79,21 @@ RUN_METRICS: dict[tuple[str, str], str] = {
     ("climatology", "log_loss"): "baseline_climatology_log_loss_h{h}",
 }
 """(model, metric) of the metrics table → MLflow metric name."""
+
+
+def comparison_metrics(comparison: pd.DataFrame, top_k: pd.DataFrame) -> dict[str, float]:
+    """MLflow metrics of the model − baseline comparison and the top-k record."""
+    out: dict[str, float] = {}
+    for row in comparison.itertuples():
+        key = f"diff_history_{row.metric}_h{int(row.horizon)}"
+        for suffix, value in (("", row.difference), ("_lo", row.lo), ("_hi", row.hi)):
+            if pd.notna(value):
+                out[key + suffix] = float(value)
+    for h, df in top_k.groupby("horizon"):
+        out[f"top_k_hits_model_h{int(h)}"] = float(df["hits_model"].sum())
+        out[f"top_k_hits_history_h{int(h)}"] = float(df["hits_history"].sum())
+        out[f"top_k_origins_h{int(h)}"] = float(len(df))
+    return out
 
 
 def run_metrics(table: pd.DataFrame) -> dict[str, float]:
@@ -108,16 +129,17 @@ def training_panel(cfg: DictConfig) -> Any:
     return build_panel(widened)
 
 
-def fit_final(
-    panel: pd.DataFrame, features: list[str], horizon: int, cfg: DictConfig
-) -> tuple[LightGBMRelapse, pd.DataFrame]:
-    """The final model of a horizon on every labelled population row (see module docs)."""
-    origin = final_origin(panel, horizon, int(cfg.split.validation_years))
-    rows = panel.loc[origin.train_mask(panel)]
-    y = rows[label_column(horizon)].astype("int64").to_numpy()
-    validation = rows["year"].isin(origin.validation_years).to_numpy()
-    model = build_model(cfg.model, int(cfg.seed)).fit(rows[features], y, validation=validation)
-    return model, rows
+def fit_final(panel: pd.DataFrame, features: list[str], cfg: DictConfig, result: Any) -> Any:
+    """The final relapse model (every horizon) and its recalibration (see module docs)."""
+    from relapse.backtest import build_hazard_model, final_recalibration, label_frame, population
+
+    horizons = [int(h) for h in cfg.target.horizons]
+    pop = population(panel)
+    last_year = int(panel["year"].max())
+    model = build_hazard_model(cfg).fit(
+        pop[features], label_frame(pop, horizons), pop["year"], last_year
+    )
+    return model.set_recalibration(final_recalibration(result, cfg, last_year))
 
 
 def curated_params(cfg: DictConfig, features: list[str]) -> dict[str, Any]:
@@ -136,7 +158,8 @@ def curated_params(cfg: DictConfig, features: list[str]) -> dict[str, Any]:
         "num_boost_round": cfg.model.num_boost_round,
         "early_stopping_rounds": cfg.model.early_stopping_rounds,
         "calibration": cfg.model.calibration,
-        "refit": cfg.model.refit,
+        "calibration_first_origin": cfg.split.calibration_first_origin,
+        "model_design": "hazard intervals; history logit + boosted trees per interval",
         "final_rounds_from": "final in-window validation slice",
         **{
             k: p.get(k)
@@ -197,22 +220,20 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         raise ValueError("no model features: features.families enables no registered feature")
     say("panel ready")
 
-    preds, folds = [], []
-    for h in horizons:
-        result = backtest(panel, features, h, cfg, progress=progress)
-        preds.append(result.predictions)
-        folds.append(result.folds)
-    predictions = pd.concat(preds, ignore_index=True)
-    fold_table = pd.concat(folds, ignore_index=True)
+    result = backtest(panel, features, cfg, progress=progress)
+    predictions, fold_table = result.predictions, result.folds
     metrics = evaluate(
         predictions, bootstrap_samples=int(cfg.split.bootstrap_samples), seed=int(cfg.seed)
     )
+    comparison = compare(
+        predictions, bootstrap_samples=int(cfg.split.bootstrap_samples), seed=int(cfg.seed)
+    )
+    top_k = top_k_record(predictions, k=int(cfg.report.top_k))
     say("backtest evaluated")
 
-    finals: dict[int, tuple[LightGBMRelapse, pd.DataFrame]] = {
-        h: fit_final(panel, features, h, cfg) for h in horizons
-    }
-    say("final models fitted")
+    final = fit_final(panel, features, cfg, result)
+    rows = population(panel)
+    say("final model fitted")
 
     experiment_id = tracking.ensure_experiment(cfg)
     uri = tracking.tracking_uri(cfg)
@@ -242,40 +263,45 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             for h in horizons:
                 path = plot_reliability(predictions, h, Path(tmp) / f"reliability_h{h}.png")
                 mlflow.log_artifact(str(path), artifact_path="plots")
-        for h in horizons:
-            model, rows = finals[h]
-            mlflow.log_metric(f"final_best_iteration_h{h}", model.best_iteration_)
-            mlflow.log_metric(f"final_n_train_h{h}", len(rows))
-            calibration = model.calibrator_.to_dict() if model.calibrator_ else None
-            version = tracking.register_model(
-                cfg,
-                h,
-                model.booster_,
-                rows[features].head(20),
-                families,
-                calibration,
-                tags={
-                    "data_vintage": built.data_vintage,
-                    "horizon": str(h),
-                    tracking.DATA_LAST_YEAR: str(last_year),
-                },
-            )
-            versions[h] = version
-            score = metric_value(metrics, h, "model", "average_precision")
-            check = tracking.promote(
-                cfg, h, version, score, force=bool(cfg.promote), predictions=predictions
-            )
-            promoted[h] = check.promoted
-            checks[h] = check
-            mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
-            mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
-            if check.champion_ap is not None:
-                mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
-                mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
-            say(
-                f"registered {tracking.model_name(cfg, h)} v{version}"
-                + (" (champion)" if promoted[h] else "")
-            )
+        mlflow.log_metrics(comparison_metrics(comparison, top_k))
+        tracking.log_frame(comparison, "comparison")
+        tracking.log_frame(top_k, "top_k_record")
+        tracking.log_frame(result.interval_scores, "backtest_interval_scores", ("parquet",))
+        for end, comp in final.components_.items():
+            mlflow.log_metric(f"final_best_iteration_h{end}", comp.best_iteration_)
+            mlflow.log_metric(f"final_n_train_h{end}", final.n_train_[end])
+        with tempfile.TemporaryDirectory() as tmp:
+            model_dir = Path(tmp) / "model"
+            save_model(final, model_dir)
+            for h in horizons:
+                version = tracking.register_model(
+                    cfg,
+                    h,
+                    model_dir,
+                    rows[features].head(20),
+                    families,
+                    tags={
+                        "data_vintage": built.data_vintage,
+                        "horizon": str(h),
+                        tracking.DATA_LAST_YEAR: str(last_year),
+                    },
+                )
+                versions[h] = version
+                score = metric_value(metrics, h, "model", "average_precision")
+                check = tracking.promote(
+                    cfg, h, version, score, force=bool(cfg.promote), predictions=predictions
+                )
+                promoted[h] = check.promoted
+                checks[h] = check
+                mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
+                mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
+                if check.champion_ap is not None:
+                    mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
+                    mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
+                say(
+                    f"registered {tracking.model_name(cfg, h)} v{version}"
+                    + (" (champion)" if promoted[h] else f" (not promoted: {check.basis})")
+                )
         report_path = None
         if cfg.report.on_train:
             say("writing the analyst report")
@@ -290,7 +316,9 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         promoted=promoted,
         data_vintage=built.data_vintage,
         folds=fold_table,
-        models={h: finals[h][0] for h in horizons},
+        model=final,
+        comparison=comparison,
+        top_k=top_k,
         tracking_uri=uri,
         seconds=time.perf_counter() - start,
         report_path=report_path,

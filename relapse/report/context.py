@@ -96,7 +96,8 @@ def build_context(
     cuts = [float(c) for c in opts["risk_bands"]]
 
     reg = registry.set_index("name") if "name" in registry.columns else registry
-    used = {n for m in models.values() for n in explain.booster_and_features(m)[1]}
+    models = {h: explain.as_model(m) for h, m in models.items()}
+    used = {n for m in models.values() for n in m.feature_names}
     fmap = {f: fam for f, fam in _family_map(models, reg).items() if f in used}
     families = [f for f in FAMILIES if f in set(fmap.values())]
     families += [f for f in dict.fromkeys(fmap.values()) if f not in families]
@@ -127,13 +128,8 @@ def build_context(
     rows = pop.loc[needed.to_numpy() | in_sample]
     shap_parts, prob = [], {}
     for h in horizons:
-        booster, names = explain.booster_and_features(models[h])
-        shap_parts.append(
-            explain.shap_values(
-                booster, rows, rows[["gwno", "year"]], horizon=h, feature_names=names
-            )
-        )
-        prob[h] = _probability(models[h], booster, pop[names])
+        shap_parts.append(explain.shap_values(models[h], rows, rows[["gwno", "year"]], horizon=h))
+        prob[h] = np.asarray(models[h].predict_proba(pop), dtype=float)
     shap_long = pd.concat(shap_parts, ignore_index=True)
     shap_long["feature"] = shap_long["feature"].astype(str)
     fam = explain.family_contributions(shap_long, fmap, families)
@@ -269,14 +265,6 @@ def _select_countries(
                 f"{hit['country'].iloc[0]} ({text}): not post-conflict in {as_of}, so not scored"
             )
     return wanted, not_scored
-
-
-def _probability(model: Any, booster: Any, X: pd.DataFrame) -> np.ndarray:
-    if hasattr(model, "predict_proba") and model is not booster:
-        p = np.asarray(model.predict_proba(X), dtype=float)
-        return p[:, -1] if p.ndim == 2 else p
-    raw = np.asarray(booster.predict(X.to_numpy(dtype=float, na_value=np.nan), raw_score=True))
-    return 1.0 / (1.0 + np.exp(-raw))
 
 
 def _intervals(
@@ -699,11 +687,7 @@ def _calibration_label(calibration: Any) -> str:
     if not calibration or calibration == "none":
         return "none"
     if isinstance(calibration, Mapping):
-        method = str(calibration.get("method", "yes"))
-        return {
-            "isotonic": "isotonic (fitted on held-out years)",
-            "platt": "Platt scaling (fitted on held-out years)",
-        }.get(method, method)
+        return str(calibration.get("method", "yes"))
     return str(calibration)
 
 
