@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from relapse.countries import GW_TO_GW_TRAPS
 from relapse.errors import DataError
 from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 
@@ -150,6 +151,12 @@ when the file names no single host)."""
 
 def _tidy_mindist(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = raw.rename(columns={"gwcode1": "gwno", "gwcode2": "gwno_other", "mindist": "km"})
+    # CShapes writes Serbia as 340 before 1916 and from 2006 (Yugoslavia 345 in between; never
+    # both in one year): the GW conventions of every other table (340 → 345).
+    recoded = out[["gwno", "gwno_other"]].isin(list(GW_TO_GW_TRAPS)).any(axis=1)
+    ctx.notes["gw_recoded_rows"] = int(recoded.sum())
+    for column in ("gwno", "gwno_other"):
+        out[column] = out[column].replace(GW_TO_GW_TRAPS)
     out = out.loc[out["gwno"] != out["gwno_other"]]
     # The file lists each unordered pair once (lower code first): add the other direction, so
     # every state finds its neighbours in ``gwno``. A pair listed both ways with the same
@@ -177,9 +184,10 @@ MINDIST = Source(
 )
 """Border distances on 1 January of each year, one row per ordered pair of distinct states
 (the file lists each pair once; the loader adds the other direction): ``gwno``,
-``gwno_other``, ``year``, ``km`` (0 ≈ land contiguity). CShapes codes Serbia as 345
-throughout. A file may list only near pairs (the synthetic one lists each state's nearest
-few): an absent pair of states that both exist is "not near", never "unknown"."""
+``gwno_other``, ``year``, ``km`` (0 ≈ land contiguity). CShapes' Serbia 340 (before 1916 and
+from 2006) becomes 345, as everywhere else. A file may list only near pairs (the synthetic
+one lists each state's nearest few): an absent pair of states that both exist is "not
+near", never "unknown"."""
 
 
 def _tidy_capitals(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
