@@ -46,6 +46,24 @@ with lag 0, annual indicators with the registry's lag of 1, i.e. values of ``t -
 * a national election in ``t - 1`` raises it (elections soon after war are risky);
 * ceasefire and low-activity endings raise it, government victories lower it.
 
+Geography, battle deaths and organised violence
+-----------------------------------------------
+States are discs in a square plane of about :data:`STATE_SPACING_KM` per state; a state's
+border distance to another is the distance between centres less both radii (0: contiguous).
+``gw_mindist`` lists only near pairs (each state with its :data:`NEIGHBOURS` nearest centres,
+lower code first, every year both exist), so it grows with the number of states and not its
+square: a pair absent from the file is "not near". Capitals (``gw_capitals``) sit at the
+centres, the plane mapped linearly onto latitude and longitude; a few states move theirs once.
+Battle deaths (``ucdp_brd``) are drawn for every ACD conflict-year from 1989 (25-999 deaths in
+a minor conflict-year, 1,000 or more in a war; some internal conflicts have a second dyad);
+the fighting is usually in the host, sometimes also or only in its nearest neighbour. The
+organised-violence file puts those deaths where the battles were, and follows GED's inclusion
+rule: non-state dyads and one-sided actors that never reach 25 deaths in a year are left out,
+so their years below 25 belong to actors that reach it in another year, and in half of the
+years before an episode starts the host gets 1-24 state-based deaths (the dyad escalates the
+next year) -- the leak a feature must not use. EPR exclusion follows the latent governance
+level at entry, with rare changes of a group's status.
+
 **Noise family: economy.** Every economy indicator (PWT, WDI, Maddison, V-Dem resource
 income, Gapminder oil and aid) is drawn independently of the conflict process and of every
 other family, so a model that credits it is overfitting. Within the other families some
@@ -69,9 +87,9 @@ import numpy as np
 import pandas as pd
 
 from relapse.errors import DataError
-from relapse.sources.conflict import PROVISIONS
+from relapse.sources.conflict import GED_THRESHOLD, PROVISIONS
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bumped whenever the generated files change for the same seed and sizes."""
 
 MARKER = "SYNTHETIC.json"
@@ -92,6 +110,21 @@ activity (UCDP Termination outcomes 1–5)."""
 
 NOISE_FAMILY = "economy"
 """The family whose indicators are independent of conflict (see the module docstring)."""
+
+BRD_FIRST_YEAR = 1989
+"""First year of the UCDP battle-deaths and GED-based files."""
+
+EPR_FIRST_YEAR = 1946
+"""First year of EPR's country-year file."""
+
+EPR_MAX_GROUPS = 8
+"""Most politically relevant ethnic groups a synthetic state has."""
+
+NEIGHBOURS = 6
+"""Each state's nearest states (by centre) whose border distances are written."""
+
+STATE_SPACING_KM = 900.0
+"""Typical distance between neighbouring states' centres (about the real world's density)."""
 
 
 @dataclass(frozen=True)
@@ -474,6 +507,62 @@ def simulate_world(
 
 
 # --------------------------------------------------------------------------------------------
+# Geography
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The synthetic map: states are discs in a square plane (km)."""
+
+    xy: np.ndarray
+    """Centre of each state (unit × 2, km)."""
+    radius: np.ndarray
+    side: float
+    """Side of the square (km)."""
+    pairs: np.ndarray
+    """Near pairs (unit indices, lower first): each state with its :data:`NEIGHBOURS`
+    nearest centres, both ways."""
+    km: np.ndarray
+    """Border distance of each pair: centre distance less both radii, at least 0."""
+    nearest: np.ndarray
+    """Each state's nearest neighbour by border distance (-1: a state alone on the map)."""
+
+
+def _draw_geography(rng: np.random.Generator, n_units: int) -> Geography:
+    """States placed uniformly at random; border distances only among near pairs, so the
+    table grows with the number of states, not its square."""
+    from sklearn.neighbors import NearestNeighbors
+
+    side = STATE_SPACING_KM * float(np.sqrt(n_units))
+    xy = rng.uniform(0.0, side, (n_units, 2))
+    radius = rng.uniform(0.3, 0.55, n_units) * STATE_SPACING_KM
+    k = min(NEIGHBOURS, n_units - 1)
+    if k == 0:
+        empty = np.zeros((0, 2), dtype=np.int64)
+        return Geography(xy, radius, side, empty, np.zeros(0), np.full(n_units, -1))
+    dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(xy).kneighbors(xy)
+    dist, idx = dist[:, 1:], idx[:, 1:]  # the first is the state itself
+    border = np.maximum(dist - radius[:, None] - radius[idx], 0.0)
+    nearest = idx[np.arange(n_units), np.argmin(border, axis=1)]
+    i = np.repeat(np.arange(n_units), k)
+    j = idx.ravel()
+    pairs = np.unique(np.column_stack([np.minimum(i, j), np.maximum(i, j)]), axis=0)
+    a, b = pairs[:, 0], pairs[:, 1]
+    km = np.maximum(np.hypot(*(xy[a] - xy[b]).T) - radius[a] - radius[b], 0.0)
+    return Geography(xy, radius, side, pairs, km, nearest)
+
+
+def _lat(y: np.ndarray, side: float) -> np.ndarray:
+    """Latitude of a plane coordinate: the square mapped linearly onto 60° S-70° N."""
+    return -60.0 + 130.0 * np.clip(y / side, 0.0, 1.0)
+
+
+def _lng(x: np.ndarray, side: float) -> np.ndarray:
+    """Longitude of a plane coordinate: the square mapped linearly onto 180° W-180° E."""
+    return -180.0 + 360.0 * np.clip(x / side, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------------------------
 # Raw tables, one per registered source
 
 
@@ -498,7 +587,9 @@ class _Tables:
 
     def __init__(self, world: World, seed: int) -> None:
         self.w = world
+        self.seed = seed
         self.rng = np.random.default_rng([seed, 1])
+        self._geography: Geography | None = None
         self.gw = world.units["gwno"].to_numpy()
         self.iso3 = world.units["iso3"].to_numpy().astype(object)
         self.name = world.units["name"].to_numpy().astype(object)
@@ -888,6 +979,262 @@ class _Tables:
         from relapse.sources.peacekeeping import GEOPKO
 
         return pd.DataFrame({c: pd.Series(dtype=object) for c in GEOPKO.raw_schema.columns})
+
+    # ---- battle deaths and organised violence (consistent with the ACD conflict-years)
+    def _stream(self, k: int) -> np.random.Generator:
+        """An independent random stream per new table, so adding one leaves the others."""
+        return np.random.default_rng([self.seed, k])
+
+    def battle_deaths(self, acd: pd.DataFrame) -> pd.DataFrame:
+        """One or two dyads per conflict-year of the ACD from 1989, deaths by intensity."""
+        rng = self._stream(10)
+        first, last = _window(self.w.years, BRD_FIRST_YEAR, int(self.w.years[-1]))
+        cy = acd.loc[acd["year"].between(first, last)].reset_index(drop=True)
+        n = len(cy)
+        war = cy["intensity_level"].to_numpy() == 2
+        low, high = (
+            np.where(war, np.log(1000), np.log(25)),
+            np.where(war, np.log(30000), np.log(999)),
+        )
+        total = np.round(np.exp(rng.uniform(low, high))).astype(np.int64)
+        internal = cy["type_of_conflict"].isin([3, 4]).to_numpy()
+        second = internal & (cy["conflict_id"].to_numpy() % 7 == 0) & (rng.random(n) < 0.6)
+        share = rng.uniform(0.2, 0.8, n)
+        first_dyad = cy.assign(
+            dyad_id=cy["conflict_id"] * 10 + 1,
+            bd_best=np.where(second, np.round(total * share), total).astype(np.int64),
+        )
+        second_dyad = cy.loc[second].assign(
+            dyad_id=cy.loc[second, "conflict_id"] * 10 + 2,
+            side_b=cy.loc[second, "side_b"] + " (faction B)",
+            bd_best=(total - np.round(total * share)).astype(np.int64)[second],
+        )
+        out = pd.concat([first_dyad, second_dyad], ignore_index=True)
+        m = len(out)
+        best = out["bd_best"].to_numpy()
+        out["bd_low"] = np.floor(best * rng.uniform(0.6, 1.0, m)).astype(np.int64)
+        out["bd_high"] = np.ceil(best * rng.uniform(1.0, 1.6, m)).astype(np.int64)
+        out["gwno_battle"] = self._battle_places(out, rng)
+        names = dict(zip(self.gw.astype(str), self.name, strict=True))
+        out["battle_location"] = [
+            ", ".join(names[c] for c in places.split(", ")) for places in out["gwno_battle"]
+        ]
+        columns = [
+            "conflict_id", "dyad_id", "side_a", "side_b", "incompatibility", "year", "bd_best",
+            "bd_low", "bd_high", "type_of_conflict", "battle_location", "gwno_loc", "gwno_battle",
+        ]  # fmt: skip
+        return out[columns].sort_values(["dyad_id", "year"], ignore_index=True)
+
+    def _battle_places(self, brd: pd.DataFrame, rng: np.random.Generator) -> list[str]:
+        """``gwno_battle``: usually the host; sometimes also, or only, its nearest neighbour
+        (a rebel base across the border); for interstate dyads one or both parties."""
+        geo = self.geography()
+        index = {int(g): i for i, g in enumerate(self.gw)}
+        t0 = int(self.w.years[0])
+        u = rng.random(len(brd))
+        places = []
+        for loc, year, draw in zip(brd["gwno_loc"], brd["year"], u, strict=True):
+            parties = [p.strip() for p in str(loc).split(",")]
+            if len(parties) > 1:
+                places.append(", ".join(parties) if draw < 0.5 else parties[int(draw < 0.75)])
+                continue
+            host = index[int(parties[0])]
+            near = geo.nearest[host]
+            if near < 0 or not self.w.in_system[near, int(year) - t0] or draw >= 0.15:
+                places.append(parties[0])
+            elif draw < 0.10:
+                places.append(f"{parties[0]}, {self.gw[near]}")
+            else:
+                places.append(str(self.gw[near]))
+        return places
+
+    def organized_violence(self, brd: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+        """Country-years from 1989 with state-based deaths where the BRD battles were, plus
+        non-state and one-sided violence drawn under GED's inclusion rule (module docstring)."""
+        rng = self._stream(11)
+        w = self.w
+        U, T = w.in_system.shape
+        t0 = int(w.years[0])
+        first, last = _window(w.years, BRD_FIRST_YEAR, int(w.years[-1]))
+        index = pd.Series(np.arange(U), index=self.gw)
+        sb = np.zeros((U, T))
+        sb_intra = np.zeros((U, T))
+        places = brd["gwno_battle"].str.split(", ")
+        rows = brd.assign(place=places, k=places.str.len()).explode("place")
+        unit = index.reindex(rows["place"].astype(np.int64)).to_numpy()
+        deaths = rows["bd_best"].to_numpy() / rows["k"].to_numpy()
+        t = rows["year"].to_numpy() - t0
+        np.add.at(sb, (unit, t), deaths)
+        intra = rows["type_of_conflict"].isin([3, 4]).to_numpy()
+        np.add.at(sb_intra, (unit[intra], t[intra]), deaths[intra])
+        # GED keeps the events of a dyad that escalates the following year: a count below 25
+        # in the year before an episode starts, which a feature must not use.
+        starts = episodes.loc[episodes["t"] == episodes["ep_start_t"], ["unit", "t"]].to_numpy()
+        before = starts[(starts[:, 1] >= 1) & (rng.random(len(starts)) < 0.5)]
+        before = before[w.in_system[before[:, 0], before[:, 1] - 1]]
+        extra = rng.integers(1, GED_THRESHOLD, len(before))
+        np.add.at(sb, (before[:, 0], before[:, 1] - 1), extra)
+        np.add.at(sb_intra, (before[:, 0], before[:, 1] - 1), extra)
+        ns_n, ns_d, _ = self._ged_actors(rng, 0.03, 3.3, 1.1)
+        os_n, os_d, os_govt = self._ged_actors(rng, 0.04, 3.5, 1.2)
+        keep = (self.year >= first) & (self.year <= last)
+        u, tt = self.u[keep], self.t[keep]
+
+        def at(values: np.ndarray) -> np.ndarray:
+            return np.round(values[u, tt]).astype(np.int64)
+
+        return pd.DataFrame(
+            {
+                "country_id_cy": self.gw[u],
+                "country_cy": self.name[u],
+                "year_cy": self.year[keep],
+                "sb_total_deaths_best_cy": at(sb),
+                "sb_intrastate_deaths_best_cy": at(sb_intra),
+                "ns_dyad_count_cy": at(ns_n),
+                "ns_total_deaths_best_cy": at(ns_d),
+                "os_dyad_count_cy": at(os_n),
+                "os_total_deaths_best_cy": at(os_d),
+                "os_any_govt_killings_best_cy": at(os_govt),
+                "os_nsgroup_killings_best_cy": at(os_d) - at(os_govt),
+            }
+        )
+
+    def _ged_actors(
+        self, rng: np.random.Generator, rate: float, log_median: float, log_sd: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Non-state dyads or one-sided actors: (count, deaths, deaths by governments), unit ×
+        year. Each lasts 1-5 years; one that never reaches 25 deaths in a year is left out,
+        as GED leaves it out, so the kept years below 25 are those of actors that reach it in
+        another year (before or after)."""
+        w = self.w
+        U, T = w.in_system.shape
+        hazard = rate * np.exp(0.5 * w.frailty[self.u]) * (1 + 2 * w.active[self.u, self.t])
+        born = rng.poisson(hazard)
+        actor_u, actor_t = np.repeat(self.u, born), np.repeat(self.t, born)
+        length = np.minimum(rng.geometric(0.5, len(actor_u)), 5)
+        govt = rng.random(len(actor_u)) < 0.4
+        actor = np.repeat(np.arange(len(actor_u)), length)
+        step = np.arange(len(actor)) - np.repeat(np.cumsum(length) - length, length)
+        uu, tt = actor_u[actor], actor_t[actor] + step
+        inside = tt < T
+        inside[inside] = w.in_system[uu[inside], tt[inside]]
+        actor, uu, tt = actor[inside], uu[inside], tt[inside]
+        deaths = np.round(np.exp(rng.normal(log_median, log_sd, len(actor))))
+        peak = np.zeros(len(actor_u))
+        np.maximum.at(peak, actor, deaths)
+        kept = (peak >= GED_THRESHOLD)[actor] & (deaths > 0)
+        count, total, by_govt = (np.zeros((U, T)) for _ in range(3))
+        np.add.at(count, (uu[kept], tt[kept]), 1)
+        np.add.at(total, (uu[kept], tt[kept]), deaths[kept])
+        g = kept & govt[actor]
+        np.add.at(by_govt, (uu[g], tt[g]), deaths[g])
+        return count, total, by_govt
+
+    # ---- geography: states as discs in a plane, border distances and capitals
+    def geography(self) -> Geography:
+        """The synthetic map (drawn once): positions, radii and each state's near neighbours."""
+        if self._geography is None:
+            self._geography = _draw_geography(self._stream(12), len(self.gw))
+        return self._geography
+
+    def mindist(self) -> pd.DataFrame:
+        """Border distance of each near pair (lower code first, as CShapes) per year in which
+        both states exist; pairs farther apart are not written (module docstring)."""
+        geo = self.geography()
+        i, j = geo.pairs[:, 0], geo.pairs[:, 1]
+        both = self.w.in_system[i] & self.w.in_system[j]
+        p, t = np.nonzero(both)
+        return pd.DataFrame(
+            {
+                "gwcode1": self.gw[i[p]],
+                "gwcode2": self.gw[j[p]],
+                "year": self.w.years[t],
+                "mindist": np.round(geo.km[p], 3),
+            }
+        )
+
+    def capitals(self) -> pd.DataFrame:
+        """One capital per state from its entry; a few move it once (a second period)."""
+        rng = self._stream(13)
+        geo = self.geography()
+        w = self.w
+        U = len(self.gw)
+        side = geo.side
+        entry_year = w.years[w.entry]
+        start = _date(entry_year, np.where(w.entry > 0, 7, 1), 1)
+        last_year = int(w.years[-1])
+        moves = (rng.random(U) < 0.05) & (entry_year + 2 <= last_year)
+        move_year = np.where(
+            moves, rng.integers(entry_year + 1, np.maximum(entry_year + 2, last_year)), 0
+        )
+        offset = rng.uniform(-0.3, 0.3, (U, 2)) * geo.radius[:, None]
+        first = pd.DataFrame(
+            {
+                "gwcode": self.gw,
+                "statenme": self.name,
+                "capital": [f"Capital of {n}" for n in self.name],
+                "stdate": start,
+                "enddate": np.where(moves, _date(move_year - 1, 12, 31), None),  # type: ignore[call-overload]  # numpy stubs reject None
+                "lat": _lat(geo.xy[:, 1], side),
+                "lng": _lng(geo.xy[:, 0], side),
+            }
+        )
+        moved = np.flatnonzero(moves)
+        second = pd.DataFrame(
+            {
+                "gwcode": self.gw[moved],
+                "statenme": self.name[moved],
+                "capital": [f"New capital of {n}" for n in self.name[moved]],
+                "stdate": _date(move_year[moved], 1, 1),
+                "enddate": None,
+                "lat": _lat(geo.xy[moved, 1] + offset[moved, 1], side),
+                "lng": _lng(geo.xy[moved, 0] + offset[moved, 0], side),
+            }
+        )
+        out = pd.concat([first, second], ignore_index=True)
+        out[["lat", "lng"]] = out[["lat", "lng"]].round(5)
+        return out.sort_values(["gwcode", "stdate"], ignore_index=True)
+
+    # ---- ethnic power relations (exclusion follows the latent governance level)
+    def epr(self) -> pd.DataFrame:
+        """Country-years of EPR: groups with fixed sizes whose exclusion flips now and then."""
+        rng = self._stream(14)
+        w = self.w
+        U, T = w.in_system.shape
+        G = EPR_MAX_GROUPS
+        relevant = np.asarray(rng.random(U) < 0.8)
+        n_groups = np.where(relevant, np.minimum(2 + rng.poisson(1.5, U), G), 0)
+        exists = np.arange(G)[None, :] < n_groups[:, None]
+        weight = np.where(exists, rng.gamma(1.0, 1.0, (U, G)), 0.0)
+        outside = rng.gamma(0.4, 1.0, U)  # population in no politically relevant group
+        size = weight / (weight.sum(axis=1) + outside)[:, None]
+        g0 = w.governance[np.arange(U), w.entry]
+        excluded0 = rng.random((U, G)) < _sigmoid(-0.4 - 0.8 * g0)[:, None]
+        flips = np.cumsum(rng.random((U, G, T)) < 0.02, axis=2) % 2 == 1
+        excluded = (excluded0[:, :, None] ^ flips) & exists[:, :, None]
+        excluded[:, 0, :] = False  # the group in power
+        discriminated = excluded & (rng.random((U, G))[:, :, None] < 0.35)
+        autonomous = exists & (rng.random((U, G)) < 0.15)
+        first, last = _window(w.years, EPR_FIRST_YEAR, int(w.years[-1]))
+        keep = (self.year >= first) & (self.year <= last)
+        u, t = self.u[keep], self.t[keep]
+        s = size[u]
+        ex, di = excluded[u, :, t], discriminated[u, :, t]
+        return pd.DataFrame(
+            {
+                "countries_gwid": self.gw[u],
+                "year": self.year[keep],
+                "countryname": self.name[u],
+                "rlvt_groups_count": n_groups[u],
+                "excl_groups_count": ex.sum(axis=1),
+                "egippop": np.round((s * (exists[u] & ~ex)).sum(axis=1), 4),
+                "exclpop": np.round((s * ex).sum(axis=1), 4),
+                "discrimpop": np.round((s * di).sum(axis=1), 4),
+                "maxexclpop": np.round((s * ex).max(axis=1), 4),
+                "regautpop": np.round((s * autonomous[u]).sum(axis=1), 4),
+                "cntr_relevance": np.where(relevant[u], "R", "P"),
+            }
+        )
 
     # ---- crosswalks
     def gw_states(self) -> pd.DataFrame:
@@ -1320,10 +1667,14 @@ def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
     missions = tb.mission_names()
     gv = tb.governance_values()
     agreements = tb.agreements()
+    acd = tb.acd(episodes)
+    brd = tb.battle_deaths(acd)
     by_key: dict[str, pd.DataFrame] = {
-        "ucdp_acd": tb.acd(episodes),
+        "ucdp_acd": acd,
         "ucdp_termination": tb.termination(episodes),
         "ucdp_peace_agreements": agreements,
+        "ucdp_brd": brd,
+        "ucdp_organized_violence": tb.organized_violence(brd, episodes),
         "bara_hultman": tb.bara_hultman(missions),
         "un_personnel": tb.un_personnel(missions),
         "geopko": tb.geopko(),
@@ -1348,11 +1699,14 @@ def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
         "cow_nmc": tb.cow_nmc(),
         "creg": tb.creg(),
         "hief": tb.hief(),
+        "epr": tb.epr(),
         "gw_states": tb.gw_states(),
         "cow_states": tb.cow_states(),
         "cow_system": tb.cow_system(),
         "country_codes": tb.country_codes(),
         "un_mission_iso3": tb.un_mission_iso3(missions),
+        "gw_mindist": tb.mindist(),
+        "gw_capitals": tb.capitals(),
     }
     missing = sorted(set(SOURCES) - set(by_key))
     if missing:

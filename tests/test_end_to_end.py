@@ -25,7 +25,7 @@ def test_run_trains_registers_reports_and_scores(data_dir, tmp_path, capsys) -> 
     ]
     assert main(["run", *overrides]) == 0
     out = capsys.readouterr().out
-    assert "all 32 sources valid" in out
+    assert "all 37 sources valid" in out
     assert "promoted to champion" in out
 
     from relapse.tracking import load_registered

@@ -35,6 +35,7 @@ def test_every_file_has_a_loader() -> None:
             "elections",
             "aiddata_ssr",
             "police_reform",
+            "epr",
         ]
     )
 
@@ -67,6 +68,9 @@ def test_loads_with_unique_keys_and_int_gwno(loaded: dict[str, pd.DataFrame], ke
         ("elections", "natelec", 0, 1),
         ("aiddata_ssr", "ssr_share", 0, 1),
         ("police_reform", "any_provision", 0, 1),
+        ("epr", "exclpop", 0, 1),
+        ("epr", "discrimpop", 0, 1),
+        ("epr", "rlvt_groups_count", 0, 60),
     ],
 )
 def test_plausible_ranges(
@@ -148,6 +152,30 @@ def test_known_facts(loaded: dict[str, pd.DataFrame]) -> None:
 
 
 @pytest.mark.snapshot
+def test_epr_known_facts(loaded: dict[str, pd.DataFrame]) -> None:
+    epr = loaded["epr"]
+    # Yugoslavia (345) and Serbia (340 → 345) both have 2006: the successor's row is kept.
+    assert _row(epr, 345, 2006)["epr_country"] == "Serbia"
+    assert _row(epr, 345, 2005)["epr_country"] == "Yugoslavia"
+    # Discriminated groups and the largest excluded group are parts of the excluded share
+    # (included + excluded may exceed 1 slightly: EPR groups can overlap, e.g. Bangladesh
+    # 1971); countries where ethnicity is irrelevant have no relevant groups.
+    assert (epr["discrimpop"] <= epr["exclpop"] + 1e-3).all()
+    assert (epr["maxexclpop"] <= epr["exclpop"] + 1e-3).all()
+    assert (epr.loc[epr["ethnic_relevance"] == "P", "rlvt_groups_count"] == 0).all()
+    assert epr["year"].min() == 1946
+
+
+@pytest.mark.snapshot
+def test_epr_transition_note_and_vintage(data_dir: Path) -> None:
+    result = load_source(SOURCES["epr"], data_dir)
+    assert result.notes["transition_rows_dropped"] == {"Yugoslavia 2006": 1}
+    cut = load_source(SOURCES["epr"], data_dir, vintage_year=2000).table
+    assert cut["year"].max() == 2000
+    assert len(cut) == (result.table["year"] <= 2000).sum()
+
+
+@pytest.mark.snapshot
 def test_non_states_are_counted(data_dir: Path) -> None:
     notes = load_source(SOURCES["elections"], data_dir).notes
     assert notes["excluded_non_states"]["ABK"] == 74
@@ -226,6 +254,11 @@ BAD_INPUTS = [
     ("wgi", _set("Year", "2150"), r"'Year'.*2150"),
     ("freedom_house", _set("year", "2150"), r"'year'.*2150"),
     ("elections", _set("year", "2150"), r"'year'.*2150"),
+    ("epr", _rename("countries_gwid", "gwid"), r"missing column.*countries_gwid"),
+    ("epr", _set("exclpop", "1.5"), r"'exclpop'"),
+    ("epr", _set("excl_groups_count", "several"), r"'excl_groups_count'"),
+    ("epr", _set("excl_groups_count", "-1"), r"'excl_groups_count'.*-1"),
+    ("epr", _duplicate_row(20), r"unique|share a key"),
 ]
 
 

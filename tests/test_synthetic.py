@@ -57,7 +57,7 @@ def test_data_check_passes_and_generation_happens_once(tmp_path, capsys) -> None
 
     args = ["data", "check", "data=synthetic", "data.n_units=30", f"paths.processed_dir={tmp_path}"]
     assert main(args) == 0
-    assert "all 32 sources valid" in capsys.readouterr().out
+    assert "all 37 sources valid" in capsys.readouterr().out
     data_dir = tmp_path / "raw"
     assert (data_dir / MARKER).is_file()
     stamp = (data_dir / "MANIFEST.csv").stat().st_mtime_ns
@@ -219,5 +219,5 @@ def test_relapse_run_without_the_snapshot(tmp_path) -> None:
     processed = work / "processed"
     assert (processed / "raw" / "MANIFEST.csv").is_file()
     assert (processed / "panel.parquet").is_file()
-    assert "all 32 sources valid" in result.stdout
+    assert "all 37 sources valid" in result.stdout
     assert "registered relapse-synthetic-h1" in result.stdout

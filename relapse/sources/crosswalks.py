@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from relapse.countries import GW_TO_GW_TRAPS
 from relapse.errors import DataError
 from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 
@@ -150,8 +151,20 @@ when the file names no single host)."""
 
 def _tidy_mindist(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = raw.rename(columns={"gwcode1": "gwno", "gwcode2": "gwno_other", "mindist": "km"})
+    # CShapes writes Serbia as 340 before 1916 and from 2006 (Yugoslavia 345 in between; never
+    # both in one year): the GW conventions of every other table (340 → 345).
+    recoded = out[["gwno", "gwno_other"]].isin(list(GW_TO_GW_TRAPS)).any(axis=1)
+    ctx.notes["gw_recoded_rows"] = int(recoded.sum())
+    for column in ("gwno", "gwno_other"):
+        out[column] = out[column].replace(GW_TO_GW_TRAPS)
     out = out.loc[out["gwno"] != out["gwno_other"]]
-    return out.sort_values(["gwno", "year", "gwno_other"], ignore_index=True)
+    # The file lists each unordered pair once (lower code first): add the other direction, so
+    # every state finds its neighbours in ``gwno``. A pair listed both ways with the same
+    # distance collapses to one row; with two distances the key check fails.
+    mirrored = out.rename(columns={"gwno": "gwno_other", "gwno_other": "gwno"})
+    both = pd.concat([out, mirrored[out.columns]], ignore_index=True).drop_duplicates()
+    ctx.notes["pairs_mirrored"] = len(both) - len(out)
+    return both.sort_values(["gwno", "year", "gwno_other"], ignore_index=True)
 
 
 MINDIST = Source(
@@ -169,9 +182,12 @@ MINDIST = Source(
     tidy=_tidy_mindist,
     key_columns=("gwno", "gwno_other", "year"),
 )
-"""Border distances on 1 January of each year, one row per ordered pair of distinct states:
-``gwno``, ``gwno_other``, ``year``, ``km`` (0 ≈ land contiguity). CShapes codes Serbia as
-345 throughout."""
+"""Border distances on 1 January of each year, one row per ordered pair of distinct states
+(the file lists each pair once; the loader adds the other direction): ``gwno``,
+``gwno_other``, ``year``, ``km`` (0 ≈ land contiguity). CShapes' Serbia 340 (before 1916 and
+from 2006) becomes 345, as everywhere else. A file may list only near pairs (the synthetic
+one lists each state's nearest few): an absent pair of states that both exist is "not
+near", never "unknown"."""
 
 
 def _tidy_capitals(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
