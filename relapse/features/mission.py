@@ -73,7 +73,7 @@ separately (and per capita; only UN personnel and Bara–Hultman split them, to 
 authorised-strength shortfall (UN personnel, to 2015) and "any mission ended recently"
 (non-UN endings unknown after 2016).
 
-Annual values from monthly data: presence is "any month of the year"; personnel and shortfall
+Annual values from monthly data: presence is "any month of the year"; personnel
 are the December value (the state of play when a forecast is made at the end of the year);
 locations use each mission's last map of the year; contributions are annual.
 """
