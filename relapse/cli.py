@@ -163,7 +163,7 @@ def _print_build_summary(result: Any, cfg: Any) -> None:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
-    """Print the feature registry with coverage by decade among population rows."""
+    """Print the feature registry with coverage by decade and in the last year (population)."""
     from rich.table import Table
 
     from relapse.features import registry_table
@@ -178,12 +178,14 @@ def cmd_features(args: argparse.Namespace) -> int:
     decades = [d for d in decades if d >= 1950]
     registry = registry_table(cfg)
     pop_decade = pop["year"] // 10 * 10
+    last_year = int(result.panel["year"].max())
+    last = pop.loc[pop["year"] == last_year]
     console = _console()
     console.print(
         f"Feature registry: {int(registry['enabled'].sum())} features in "
         f"{registry.loc[registry['enabled'], 'family'].nunique()} families. Coverage = share "
-        f"non-missing among the {len(pop):,} post-conflict country-years, by decade "
-        "(missing values stay missing; the model handles them)."
+        f"non-missing among the {len(pop):,} post-conflict country-years, by decade and in "
+        f"the last year, {last_year} ({len(last)} rows; missing values stay missing)."
     )
     for family, rows in registry.loc[registry["enabled"]].groupby("family", sort=False):
         table = Table(title=f"{family}", title_justify="left")
@@ -192,16 +194,18 @@ def cmd_features(args: argparse.Namespace) -> int:
             "unit",
             "lag",
             *[f"{d}s" for d in decades],
+            str(last_year),
             "sources",
             "description",
         ):
             table.add_column(
                 col,
                 overflow="fold",
-                justify="right" if col.endswith("s") and col[0].isdigit() else "left",
+                justify="right" if col[0].isdigit() else "left",
             )
         for row in rows.itertuples(index=False):
             cover = [f"{pop.loc[pop_decade == d, row.name].notna().mean():.0%}" for d in decades]
+            cover.append(f"{last[row.name].notna().mean():.0%}" if len(last) else "-")
             table.add_row(
                 str(row.name),
                 str(row.unit),

@@ -80,6 +80,11 @@ class FeatureSpec:
     description: str = MISSING
     # None: the largest lag of its sources in ``features.source_lags``.
     lag: int | None = None
+    # None: the smallest ``features.max_age_years`` of its sources (0 for unlisted sources).
+    max_age_years: int | None = None
+    # An age feature: how many years older than usual the carried values of these features
+    # are (see :func:`relapse.features.carry_forward`); it has no builder of its own.
+    age_of: list[str] | None = None
 
 
 @dataclass
@@ -88,6 +93,11 @@ class FeaturesConfig:
 
     families: list[str] = field(default_factory=lambda: list(FAMILIES))
     source_lags: dict[str, int] = field(default_factory=dict)
+    # As-of rule: a missing value may be replaced by the source's last value from at most
+    # this many years before the year normally used; sources not listed: 0 (never carried).
+    max_age_years: dict[str, int] = field(default_factory=dict)
+    # Neighbourhood features: states whose borders are at most this far apart (0: contiguity).
+    neighbour_km: float = 100.0
     registry: dict[str, FeatureSpec] = field(default_factory=dict)
 
 
@@ -203,6 +213,24 @@ class RelapseConfig:
 _REGISTERED = False
 
 
+def _age_feature_problems(registry: Any) -> list[str]:
+    """Age features must describe registered, non-age features of their own family."""
+    problems = []
+    for name, spec in registry.items():
+        if spec.max_age_years is not None and spec.max_age_years < 0:
+            problems.append(f"feature {name!r} has negative max_age_years {spec.max_age_years}")
+        if spec.age_of is None:
+            continue
+        for member in spec.age_of:
+            other = registry.get(member)
+            if other is None or other.age_of is not None or other.family != spec.family:
+                problems.append(
+                    f"age feature {name!r}: {member!r} is not a registered feature of "
+                    f"family {spec.family!r}"
+                )
+    return problems
+
+
 def register_configs() -> None:
     """Register the schema with Hydra's ConfigStore (idempotent)."""
     global _REGISTERED
@@ -284,6 +312,12 @@ def validate_config(cfg: DictConfig) -> None:
     for source, lag in cfg.features.source_lags.items():
         if lag < 0:
             problems.append(f"features.source_lags.{source} must be >= 0, got {lag}")
+    for source, age in cfg.features.max_age_years.items():
+        if age < 0:
+            problems.append(f"features.max_age_years.{source} must be >= 0, got {age}")
+    if cfg.features.neighbour_km < 0:
+        problems.append(f"features.neighbour_km must be >= 0, got {cfg.features.neighbour_km}")
+    problems.extend(_age_feature_problems(cfg.features.registry))
     for fname, spec in cfg.features.registry.items():
         if spec.family not in FAMILIES:
             problems.append(f"feature {fname!r} has unknown family {spec.family!r}")

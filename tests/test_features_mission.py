@@ -45,7 +45,9 @@ def test_one_float_row_per_spine_row(features: pd.DataFrame, tables, cfg) -> Non
     assert len(features) == len(spine)
     assert (features[["gwno", "year"]].to_numpy() == spine[["gwno", "year"]].to_numpy()).all()
     assert (features[list(mission.FEATURES)].dtypes == "float64").all()
-    registry = {k for k in cfg.features.registry if k.startswith("mis_")}
+    registry = {
+        k for k, s in cfg.features.registry.items() if k.startswith("mis_") and s.age_of is None
+    }
     assert registry == set(mission.FEATURES)
 
 
@@ -65,7 +67,7 @@ def test_one_float_row_per_spine_row(features: pd.DataFrame, tables, cfg) -> Non
             {
                 "mis_un_present": 0,
                 "mis_nonun_present": 0,
-                "mis_troops": 0,
+                "mis_personnel": 0,
                 "mis_years_deployed": 0,
                 "mis_locations": 0,
             },
@@ -84,8 +86,8 @@ def test_known_cases(features: pd.DataFrame, gwno: int, year: int, expected: dic
 @pytest.mark.parametrize(("gwno", "year"), [(451, 2001), (450, 2005)])
 def test_large_un_missions_have_thousands_of_troops(features, gwno: int, year: int) -> None:
     row = _at(features, gwno, year)
-    assert row["mis_troops"] > 5000
-    assert 0 < row["mis_troops_per_1000"] < 20
+    assert row["mis_personnel"] > 5000
+    assert 0 < row["mis_personnel_per_1000"] < 20
     assert row["mis_locations"] > 10
 
 
@@ -94,9 +96,51 @@ def test_kfor_years_and_coverage_limits(features: pd.DataFrame) -> None:
     serbia = features.loc[features["gwno"] == 345].set_index("year")
     assert (serbia.loc[1999:2016, "mis_nonun_present"] == 1).all()
     assert serbia.loc[2017:2018, "mis_nonun_present"].isna().all()
-    assert serbia.loc[1999:2016, "mis_troops"].gt(1000).all()
+    assert serbia.loc[2000:2007, "mis_personnel"].gt(1000).all()  # UNMIK police, before 2008
     assert features.loc[features["year"] < 1947, "mis_un_present"].isna().all()
-    assert features.loc[features["year"] > 2010, "mis_mandate_type"].isna().all()
+
+
+@pytest.mark.snapshot
+def test_mandate_after_doyle_sambanis(features: pd.DataFrame) -> None:
+    """After 2010: the 2010 type while the same UN missions stay, unknown for newer ones."""
+    assert (
+        _at(features, 490, 2018)["mis_mandate_type"] == _at(features, 490, 2010)["mis_mandate_type"]
+    )
+    assert _at(features, 660, 2018)["mis_mandate_type"] == 2  # UNIFIL, traditional
+    assert np.isnan(_at(features, 432, 2018)["mis_mandate_type"])  # MINUSMA, from 2013
+    assert np.isnan(_at(features, 482, 2018)["mis_mandate_type"])  # MINUSCA, from 2014
+    assert _at(features, 540, 2018)["mis_mandate_type"] == 0  # no UN mission
+
+
+@pytest.mark.snapshot
+@pytest.mark.parametrize(
+    ("gwno", "mission_name", "size_2018"),
+    [
+        (660, "UNIFIL", 10476),
+        (490, "MONUSCO", 16781),
+        (626, "UNMISS", 15846),
+        (432, "MINUSMA", 13885),
+    ],
+)
+def test_mission_size_spliced_to_contributions(
+    features: pd.DataFrame, tables, gwno: int, mission_name: str, size_2018: int
+) -> None:
+    """Older series in their years, raw contribution sums after them, 2017 unknown."""
+    c = tables["un_contributions"]
+    assert c.loc[(c["mission"] == mission_name) & (c["year"] == 2018), "total"].sum() == size_2018
+    assert _at(features, gwno, 2018)["mis_personnel"] == size_2018
+    assert np.isnan(_at(features, gwno, 2017)["mis_personnel"])  # incomplete 2017 release
+    pers = tables["un_personnel"]
+    dec = pers.loc[(pers["gwno"] == gwno) & (pers["year"] == 2014) & (pers["month"] == 12)]
+    older = dec.drop_duplicates("mission")[["troops", "police", "observers"]].sum().sum()
+    assert _at(features, gwno, 2014)["mis_personnel"] == older
+
+
+def test_incomplete_contribution_years_are_not_used() -> None:
+    totals = {2010: 10, 2011: 100, 2012: 95, 2013: 70, 2014: 110}
+    c = pd.DataFrame({"year": list(totals), "total": list(totals.values())})
+    # 2010 has no earlier year; 2013 is below 80 % of the median of 2010-2012 (95).
+    assert mission._usable_contribution_years(c) == [2011, 2012, 2014]
 
 
 @pytest.mark.snapshot
@@ -239,18 +283,18 @@ def _toy_tables() -> dict[str, pd.DataFrame]:
 def test_toy_monthly_to_annual_and_episode_duplicates(cfg) -> None:
     out = mission.build(_toy_tables(), cfg).set_index("year")
     # Each mission-month appears once per episode: counted once, December value.
-    assert out.loc[2000, "mis_troops"] == 100.0
-    assert out.loc[2001, "mis_troops"] == 200.0
-    assert out.loc[2001, "mis_troops_per_1000"] == pytest.approx(0.2)
+    assert out.loc[2000, "mis_personnel"] == 115.0
+    assert out.loc[2001, "mis_personnel"] == 215.0
+    assert out.loc[2001, "mis_personnel_per_1000"] == pytest.approx(0.215)
     # Left in June 2002: deployed during the year, nobody at year end, ended "recently".
     assert out.loc[2002, "mis_un_present"] == 1.0
-    assert out.loc[2002, "mis_troops"] == 0.0
+    assert out.loc[2002, "mis_personnel"] == 0.0
     assert out.loc[[2002, 2003], "mis_un_ended_recent"].tolist() == [1.0, 1.0]
     assert out.loc[2003, "mis_un_present"] == 0.0
     # No non-UN source covers 2003 (the toy sources end in 2002): presence there is unknown.
     assert np.isnan(out.loc[2003, "mis_nonun_present"])
-    assert out["mis_years_deployed"].tolist()[:3] == [1.0, 2.0, 3.0]
-    assert np.isnan(out.loc[2003, "mis_years_deployed"])
+    # Years deployed follow the mission list's dates (2000 to June 2002).
+    assert out["mis_years_deployed"].tolist() == [1.0, 2.0, 3.0, 0.0]
     # Only the latest map of the year counts (one location, no formed police unit there).
     assert out.loc[2001, "mis_locations"] == 1.0
     assert out.loc[2001, "mis_fpu_present"] == 0.0

@@ -4,8 +4,17 @@ Each family module (``conflict``, ``mission``, ``security``, ``elections``, ``go
 ``services``, ``economy``) exposes ``FAMILY``, ``SOURCES_USED`` and a pure
 ``build(tables, cfg) -> DataFrame`` returning one row per spine (gwno, year) with the family's
 features *unlagged* (each value describes its own year). :func:`assemble` checks every builder
-against the registry (``conf/features/registry/``) and applies each feature's publication lag:
-the value used at year t is the builder's value at t − lag.
+against the registry (``conf/features/registry/``), applies the as-of rule and then each
+feature's publication lag: the value used at year t is the builder's value at t − lag.
+
+**As-of rule** (:func:`carry_forward`), the same for training, backtest and scoring rows:
+where a builder's value for year s is missing, the country's last non-missing value from a
+year s − a is used instead when a ≤ the feature's ``max_age_years`` (its own registry entry,
+else the smallest ``features.max_age_years`` of its sources; unlisted sources 0, never
+carried). Only earlier years are read, so no value comes from after t. ``a`` — how many years
+older than usual the value is, 0 for a current value — is kept per feature, and each
+registered *age feature* (registry ``age_of``) gives the model the largest ``a`` over its
+member features in the row (missing when all of them are missing).
 """
 
 from __future__ import annotations
@@ -39,6 +48,25 @@ def family_module(family: str) -> ModuleType:
     if family not in FAMILY_MODULES:
         raise ConfigError(f"unknown feature family {family!r}; known: {list(FAMILIES)}")
     return importlib.import_module(FAMILY_MODULES[family])
+
+
+def max_age(cfg: DictConfig, name: str) -> int:
+    """A feature's as-of limit: its own ``max_age_years`` or the smallest of its sources'."""
+    spec = cfg.features.registry[name]
+    if spec.max_age_years is not None:
+        return int(spec.max_age_years)
+    ages = cfg.features.max_age_years
+    return min(int(ages.get(s, 0)) for s in spec.sources)
+
+
+def age_features(cfg: DictConfig) -> dict[str, list[str]]:
+    """Registered age features of the enabled families → the features they describe."""
+    enabled = set(cfg.features.families)
+    return {
+        name: list(spec.age_of)
+        for name, spec in cfg.features.registry.items()
+        if spec.age_of is not None and spec.family in enabled
+    }
 
 
 def effective_lag(cfg: DictConfig, name: str) -> int:
@@ -117,7 +145,9 @@ def build_family(family: str, tables: Mapping[str, pd.DataFrame], cfg: DictConfi
     module = family_module(family)
     spine = tables["spine"]
     out = module.build(tables, cfg)
-    expected = sorted(n for n, s in cfg.features.registry.items() if s.family == family)
+    expected = sorted(
+        n for n, s in cfg.features.registry.items() if s.family == family and s.age_of is None
+    )
     produced = sorted(c for c in out.columns if c not in ("gwno", "year"))
     if produced != expected:
         missing = sorted(set(expected) - set(produced))
@@ -135,22 +165,69 @@ def build_family(family: str, tables: Mapping[str, pd.DataFrame], cfg: DictConfi
     return out
 
 
+def carry_forward(
+    values: pd.DataFrame, columns: list[str], limits: Mapping[str, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fill missing values with the country's last value from at most ``limits[c]`` years before.
+
+    Parameters
+    ----------
+    values
+        ``gwno``, ``year`` and ``columns``, unique on (gwno, year), unlagged.
+    columns
+        Columns to carry.
+    limits
+        Column → largest age in years (0: never carried).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The carried values and their ages (years between the row's year and the year of the
+        value used; 0 where the value is current, NaN where missing), both with ``gwno`` and
+        ``year``, in the order of ``values``.
+    """
+    values = values.reset_index(drop=True)
+    order = values.sort_values(["gwno", "year"], kind="stable")
+    keys = order[["gwno", "year"]]
+    carried, ages = keys.copy(), keys.copy()
+    groups = order["gwno"]
+    year = order["year"].astype("float64")
+    for col in columns:
+        seen = year.where(order[col].notna())
+        last_seen = seen.groupby(groups).ffill()
+        age = year - last_seen
+        keep = age <= limits.get(col, 0)
+        carried[col] = order[col].groupby(groups).ffill().where(keep)
+        ages[col] = age.where(keep)
+    return carried.loc[values.index], ages.loc[values.index]
+
+
+def _age_column(name: str) -> str:
+    """The panel column holding a feature's as-of age while the panel is assembled."""
+    return f"__age__{name}"
+
+
 def assemble(
     base: pd.DataFrame, tables: Mapping[str, pd.DataFrame], cfg: DictConfig, progress=None
 ) -> pd.DataFrame:
-    """Join every enabled family, lagged, onto the base panel (spine, history, labels)."""
+    """Join every enabled family, carried (as-of rule) and lagged, onto the base panel."""
     panel = base
     for family in cfg.features.families:
         built = build_family(family, tables, cfg)
         names = [c for c in built.columns if c not in ("gwno", "year")]
+        carried, ages = carry_forward(built, names, {n: max_age(cfg, n) for n in names})
+        carried = carried.join(ages[names].rename(columns=_age_column))
         by_lag: dict[int, list[str]] = {}
         for name in names:
-            by_lag.setdefault(effective_lag(cfg, name), []).append(name)
+            by_lag.setdefault(effective_lag(cfg, name), []).extend([name, _age_column(name)])
         for lag, columns in sorted(by_lag.items()):
-            lagged = apply_lag(built, columns, lag)
+            lagged = apply_lag(carried, columns, lag)
             panel = panel.merge(lagged, on=["gwno", "year"], how="left", validate="one_to_one")
         if progress is not None:
             progress(family)
+    for name, members in age_features(cfg).items():
+        panel[name] = panel[[_age_column(m) for m in members]].max(axis=1, skipna=True)
+    panel = panel.drop(columns=[c for c in panel.columns if str(c).startswith("__age__")])
     for name in feature_columns(cfg):
         panel[name] = pd.to_numeric(panel[name]).astype("float64")
     return panel

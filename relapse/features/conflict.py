@@ -10,7 +10,8 @@ Values at year t use conflict-years ≤ t only. Termination outcomes are known o
 has ended, i.e. after a year without fighting, which is exactly when a country-year enters
 the post-conflict population; outcomes of episodes whose end is not yet recorded are missing.
 Agreement indicators are structural zeros from 1975 (the agreement data's first year) and
-missing before.
+missing before. Neighbouring conflict, battle deaths and non-state and one-sided violence
+come from :mod:`relapse.features.neighbours` (rules there).
 """
 
 from __future__ import annotations
@@ -21,8 +22,18 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from relapse.features import neighbours
+
 FAMILY = "conflict_legacy"
-SOURCES_USED: tuple[str, ...] = ("ucdp_acd", "ucdp_termination", "ucdp_peace_agreements")
+SOURCES_USED: tuple[str, ...] = (
+    "ucdp_acd",
+    "ucdp_termination",
+    "ucdp_peace_agreements",
+    "ucdp_brd",
+    "ucdp_organized_violence",
+    "gw_mindist",
+    "gw_capitals",
+)
 
 OUTCOME_FEATURES: dict[int, str] = {
     1: "leg_ended_peace_agreement",
@@ -38,7 +49,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Conflict-legacy features for every spine row (see the module docstring).
 
     ``tables`` must hold ``timeline`` (from :func:`relapse.panel.country_timeline`),
-    ``ucdp_termination`` and ``ucdp_peace_agreements``.
+    and the tables of :data:`SOURCES_USED`.
     """
     tl = tables["timeline"]
     has_history = tl["last_active_year"].notna()
@@ -51,7 +62,18 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     out["leg_cumulative_conflict_years"] = tl["conflict_years"].astype(float)
     out = out.join(_last_outcomes(tl, tables["ucdp_termination"]))
     out = out.join(_agreements(tl, tables["ucdp_peace_agreements"]))
-    return out
+    spine = tl[["gwno", "year"]]
+    active = tl[["gwno", "year", "active"]]
+    near = neighbours.neighbour_conflict(
+        spine, active, tables["gw_mindist"], float(cfg.features.neighbour_km)
+    )
+    out = out.join(near.set_axis(tl.index))
+    out["nbr_capital_km_to_conflict"] = neighbours.capital_distance(
+        spine, active, tables["gw_capitals"]
+    )
+    out = out.join(neighbours.battle_deaths(tl, tables["ucdp_brd"]))
+    violence = neighbours.organised_violence(spine, tables["ucdp_organized_violence"])
+    return out.join(violence.set_axis(tl.index))
 
 
 def _last_outcomes(tl: pd.DataFrame, termination: pd.DataFrame) -> pd.DataFrame:

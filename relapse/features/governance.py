@@ -14,6 +14,9 @@ Coverage:
   the time — so it is missing there; interruptions (−66) are missing and interregna (−77) 0,
   as in ``polity2``. ``gov_regime_durability`` is ``durable`` (years since the last regime
   change).
+* **EPR** (1946–2018): ``gov_excluded_population`` is the share of the population in
+  politically relevant ethnic groups excluded from executive power (``exclpop``); 0 where
+  EPR codes ethnicity as not politically relevant; missing where EPR has no row.
 * **Power sharing** (UCDP Peace Agreements, 1975–2018): ``gov_power_sharing_10y`` is 1 when an
   agreement signed in ``y-9 … y`` provides for power sharing in government, a structural 0
   otherwise from 1975, missing before.
@@ -38,6 +41,7 @@ SOURCES_USED: tuple[str, ...] = (
     "wgi",
     "polity5",
     "ucdp_peace_agreements",
+    "epr",
 )
 
 POLITY_TRANSITION = -88
@@ -78,6 +82,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     out["gov_civil_society_participation"] = on_spine(
         spine, tables["vdem_infant_cso"], "v2csprtcpt_ord"
     )
+    out["gov_excluded_population"] = on_spine(spine, tables["epr"], "exclpop")
     out["gov_power_sharing_10y"] = recent_flag(
         spine,
         tables["ucdp_peace_agreements"],

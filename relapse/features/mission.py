@@ -21,41 +21,61 @@ Reconciliation, feature by feature:
   rest on the mission list, Geo-PKO and contributions.
 * ``mis_nonun_present`` — a non-UN mission (regional organisation, coalition, or the non-UN
   side of a joint mission): Mullenbach (start to end year, 1947–2016) or Bara–Hultman
-  ``org`` 2/3 (1993–2016). NaN after 2016: no source covers non-UN missions in 2017–2018
-  (missions Mullenbach lists as ongoing are not carried forward).
-* ``mis_years_deployed`` — consecutive years up to and including ``t`` with a UN or non-UN
-  mission present (0 when none; successive missions count as one spell). NaN once presence
-  is unknown (2017–2018 in a country without a UN mission) and for the rest of that spell.
-* ``mis_troops``, ``mis_police``, ``mis_observers`` — uniformed personnel of all missions at
-  the end of the year (December; a mission that left during the year counts 0): the UN part
-  from UN personnel (1990–2015, when it has the country-year) else Bara–Hultman UN rows; the
-  non-UN part from Bara–Hultman. Defined 1993–2016 (both parts covered); NaN in 1990–1992
-  (non-UN part unknown) and 2017–2018 (no personnel source: contribution totals are not
-  consistent across years). NaN also when the mission list has a UN mission active at year
-  end but neither source has its personnel (UNTSO, spread over five states, is not counted).
-  Bara–Hultman merges observers into troops from 2015: its observers are NaN from 2015.
-* ``mis_troops_per_1000`` … — the same per 1000 inhabitants, population of ``t - 1`` (WDI),
+  ``org`` 2/3 (1993–2016). NaN after 2016 here: no source covers non-UN missions in
+  2017–2018; the assembler's as-of rule carries the 2016 value (registry ``max_age_years``
+  2), and ``mis_data_age`` says so.
+* ``mis_years_deployed`` — years, up to and including ``t``, of the current spell of UN
+  presence on the UN mission list (start date to end date; successive missions count as one
+  spell, so MONUC → MONUSCO counts from 1999); 0 without a UN mission. The list holds every
+  UN mission from the first (1948), so the value is never missing.
+* ``mis_personnel`` — UN uniformed personnel (troops + police + military observers) at the
+  end of the year, spliced from three series, each used only where the earlier ones stop
+  (*level splice, no rescaling*):
+
+  1. UN personnel (December, 1990–2014; the file ends in May 2015);
+  2. Bara–Hultman UN rows (December, to 2016) for country-years the first lacks (UNPROFOR,
+     2015–2016);
+  3. after 2016, UN contributions: the sum over contributors of the mission-year (the file's
+     "mission size"), in the state where UN personnel data last recorded a multi-host
+     mission (UNDOF → Syria, UNMOGIP → India, UNISFA → Sudan). Only *complete* release years
+     count: an all-mission total of at least :data:`CONTRIBUTIONS_COMPLETE` of the median of
+     the file's earlier years (2010 has no earlier year; 2017 reaches 44 % — every
+     mission's figure about halves — and is unknown, carried from 2016 by the as-of rule).
+
+  On the overlap years both series are complete (2013–2014) the contributions run 5–17 %
+  below the UN personnel December figures (UNIFIL 9,863 vs 10,413 in 2013; MONUSCO 19,368 vs
+  21,036 in 2014; UNMISS 9,517 vs 11,433 and MINUSMA 8,120 vs 9,494 in 2014), with no stable
+  ratio, so they are not rescaled: 2018 values are the file's own sums (UNIFIL 10,476,
+  MONUSCO 16,781, UNMISS 15,846, MINUSMA 13,885). Geo-PKO troop numbers are not used for
+  size: they are rounded per deployment site and run far above both series (MINUSMA 16,080
+  on its last 2015 map against about 10,300 deployed). 0 when no UN mission is at year end;
+  NaN when the mission list has one but no series has its personnel (UNTSO, spread over five
+  states, is not counted and does not void the count).
+* ``mis_personnel_per_1000`` — the same per 1000 inhabitants, population of ``t - 1`` (WDI),
   which is published by the end of ``t``.
 * ``mis_mandate_type`` — Doyle–Sambanis strongest UN mandate: 0 none, 1 observer,
-  2 traditional, 3 multidimensional, 4 enforcement; 1948–2010, NaN after (no source codes
-  mandates later; we do not guess it from mission names).
+  2 traditional, 3 multidimensional, 4 enforcement; 1948–2010. After 2010: 0 without a UN
+  mission; the country's 2010 type while every UN mission there was already deployed in
+  2010 (UNIFIL, MONUSCO — renamed from MONUC in 2010 —, UNFICYP …); **unknown** (NaN) where a
+  mission began after 2010 (UNMISS, UNISFA, MINUSMA, MINUSCA, MINUJUSTH): no source in the
+  snapshot codes their mandates, and we do not guess them from mission names.
 * ``mis_locations`` and ``mis_fpu_present`` — Geo-PKO, per mission the latest map of the
   year: number of distinct deployment locations in the country (and whether any hosts a formed
   police unit), counting only locations in one of the mission's host states (MONUC's liaison
   offices in Uganda or Zambia do not make those hosts). 1994–2018: 0 when no UN mission is
   present, NaN when one is but has no map that year.
-* ``mis_shortfall`` — UN personnel at year end: authorised strength not deployed, summed over
-  missions, as a share of the authorised strength. 1990–2015; NaN without an authorised
-  mission (a share of nothing).
 * ``mis_contributors`` — number of countries contributing personnel to UN missions hosted
   (UN contributions, 2010–2018; 0 when no UN mission is present, NaN before 2010).
 * ``mis_un_ended_recent`` — a UN mission (mission list) ended in ``t - 1`` or ``t``; from 1948.
-* ``mis_ended_recent`` — any mission (mission list or Mullenbach) ended in ``t - 1`` or ``t``;
-  1947–2016, and after 2016 1 when a UN mission ended, else NaN.
 
-Annual values from monthly data: presence is "any month of the year"; personnel and shortfall
+Features dropped because no source reaches the forecast year: troops, police and observers
+separately (and per capita; only UN personnel and Bara–Hultman split them, to 2016), the
+authorised-strength shortfall (UN personnel, to 2015) and "any mission ended recently"
+(non-UN endings unknown after 2016).
+
+Annual values from monthly data: presence is "any month of the year"; personnel
 are the December value (the state of play when a forecast is made at the end of the year);
-locations use each mission's last map of the year.
+locations use each mission's last map of the year; contributions are annual.
 """
 
 from __future__ import annotations
@@ -91,23 +111,21 @@ UNCOUNTED_UN_MISSIONS: frozenset[str] = frozenset({"UNTSO"})
 BH_NO_OBSERVERS_FROM = 2015
 """From this year Bara–Hultman counts military observers as troops (codebook p. 3)."""
 
+CONTRIBUTIONS_COMPLETE = 0.8
+"""A contributions year is complete when its all-mission total reaches this share of the
+median total of the file's earlier years."""
+
 FEATURES: tuple[str, ...] = (
     "mis_un_present",
     "mis_nonun_present",
     "mis_years_deployed",
-    "mis_troops",
-    "mis_police",
-    "mis_observers",
-    "mis_troops_per_1000",
-    "mis_police_per_1000",
-    "mis_observers_per_1000",
+    "mis_personnel",
+    "mis_personnel_per_1000",
     "mis_mandate_type",
     "mis_locations",
     "mis_fpu_present",
-    "mis_shortfall",
     "mis_contributors",
     "mis_un_ended_recent",
-    "mis_ended_recent",
 )
 """The features :func:`build` returns, in order."""
 
@@ -143,26 +161,25 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
 
     out["mis_un_present"] = _indicator(out, un, first_un, years[1])
     out["mis_nonun_present"] = _indicator(out, nonun, first_nonun, nonun_last)
-    out["mis_years_deployed"] = _years_deployed(out)
+    # The mission list holds every UN mission from the first (1948): none before it.
+    listed = _indicator(out, un_list, first_un, years[1]).fillna(0.0)
+    out["mis_years_deployed"] = _years_deployed(out.assign(present=listed))
 
-    personnel = _personnel(tables, un_list)
-    out = out.merge(personnel, on=_KEY, how="left")
+    out = out.merge(_un_personnel(tables, un_list), on=_KEY, how="left")
     population = _population(tables["wdi_population"])
     out = out.merge(population, on=_KEY, how="left")
-    for kind in _PERSONNEL:
-        out[f"mis_{kind}_per_1000"] = out[f"mis_{kind}"] / (out["population_prev"] / 1000.0)
+    out["mis_personnel_per_1000"] = out["mis_personnel"] / (out["population_prev"] / 1000.0)
     out = out.drop(columns="population_prev")
 
     out = out.merge(_mandate(tables["doyle_sambanis"]), on=_KEY, how="left")
     out = out.merge(_locations(tables["geopko"], tables["un_mission_list"]), on=_KEY, how="left")
-    out = out.merge(_shortfall(tables["un_personnel"]), on=_KEY, how="left")
     out = out.merge(
         _contributors(tables["un_contributions"], tables["un_mission_list"]), on=_KEY, how="left"
     )
 
-    out["mis_mandate_type"] = _fill_zero(
-        out["mis_mandate_type"], out["year"], *_span(tables["doyle_sambanis"]["year"])
-    )
+    ds_span = _span(tables["doyle_sambanis"]["year"])
+    out["mis_mandate_type"] = _fill_zero(out["mis_mandate_type"], out["year"], *ds_span)
+    out["mis_mandate_type"] = _mandate_after(out, un_list, ds_span[1])
     no_un = out["mis_un_present"] == 0
     in_geo = out["year"].between(*_span(tables["geopko"]["year"]))
     for col in ("mis_locations", "mis_fpu_present"):
@@ -171,12 +188,8 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     out["mis_contributors"] = out["mis_contributors"].where(~(no_un & in_contrib), 0.0)
     out["mis_contributors"] = out["mis_contributors"].where(in_contrib)
 
-    ended_un, ended_any = _endings(tables["un_mission_list"], tables["mullenbach"])
+    ended_un = _endings(tables["un_mission_list"])
     out["mis_un_ended_recent"] = _indicator(out, ended_un, first_un, years[1])
-    any_ended = _indicator(out, ended_any, min(first_un, first_nonun), nonun_last)
-    out["mis_ended_recent"] = any_ended.where(
-        out["year"] <= nonun_last, out["mis_un_ended_recent"].where(out["mis_un_ended_recent"] == 1)
-    )
 
     out = out[[*_KEY, *FEATURES]]
     out[list(FEATURES)] = out[list(FEATURES)].astype("float64")
@@ -281,12 +294,8 @@ def _fill_zero(values: pd.Series, year: pd.Series, first: int, last: int) -> pd.
 
 
 def _years_deployed(out: pd.DataFrame) -> pd.Series:
-    """Length of the current spell of mission presence, counted up to each year."""
-    un = out["mis_un_present"].to_numpy(dtype="float64", na_value=np.nan)
-    nonun = out["mis_nonun_present"].to_numpy(dtype="float64", na_value=np.nan)
-    present = np.full(len(out), np.nan)
-    present[(un == 0) & (nonun == 0)] = 0.0
-    present[(un == 1) | (nonun == 1)] = 1.0
+    """Length of the current spell of ``present`` (0/1/NaN), counted up to each year."""
+    present = out["present"].to_numpy(dtype="float64", na_value=np.nan)
     gwno, year = out["gwno"].to_numpy(), out["year"].to_numpy()
     result = np.full(len(out), np.nan)
     # One pass in (gwno, year) order over plain lists: a per-row pandas loop is minutes at 1M rows.
@@ -314,43 +323,92 @@ def _december(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return dec.drop_duplicates(keys)
 
 
-def _personnel(tables: Mapping[str, pd.DataFrame], un_list: pd.DataFrame) -> pd.DataFrame:
-    """Year-end troops, police and observers of all missions, by country-year."""
+def _un_personnel(tables: Mapping[str, pd.DataFrame], un_list: pd.DataFrame) -> pd.DataFrame:
+    """Year-end UN uniformed personnel by country-year, the older series spliced to the newer."""
     bh = tables["bara_hultman"].copy()
-    first, last = _span(bh["year"])
     bh.loc[bh["year"] >= BH_NO_OBSERVERS_FROM, "observers"] = np.nan
     bh = assign_state(_december(bh, ["gwno", "mission", "year"]))
     un_pers = assign_state(_december(tables["un_personnel"], ["gwno", "mission", "year"]))
 
     def total(df: pd.DataFrame) -> pd.DataFrame:
-        return df.groupby(_KEY)[list(_PERSONNEL)].sum(min_count=1).reset_index()
+        sums = df.groupby(_KEY)[list(_PERSONNEL)].sum(min_count=1)
+        return sums.sum(axis=1, min_count=1).rename("size").reset_index()
 
     un_a = total(un_pers)
     un_b = total(bh.loc[bh["un"] == 1])
     # UN personnel data win for a country-year they cover; Bara–Hultman fills the rest
-    # (UNPROFOR, which UN personnel data cannot split by country, and 2016).
-    un_b = un_b.merge(un_a[_KEY], on=_KEY, how="left", indicator=True)
-    un_b = un_b.loc[un_b["_merge"] == "left_only"].drop(columns="_merge")
-    un_part = pd.concat([un_a, un_b], ignore_index=True)
-    nonun_part = total(bh.loc[bh["un"] == 0])
-
+    # (UNPROFOR, which UN personnel data cannot split by country, and 2015–2016).
+    older = pd.concat([un_a, un_b.loc[~_in(un_b, un_a)]], ignore_index=True)
+    older_years = pd.Series(
+        np.concatenate(
+            [tables[k]["year"].to_numpy(dtype=float) for k in ("un_personnel", "bara_hultman")]
+        )
+    )
+    first, older_last = _span(older_years)
+    newer = _contribution_sizes(tables)
+    newer = newer.loc[newer["year"] > older_last]
     grid = tables["spine"][_KEY].astype("int64")
-    grid = grid.loc[grid["year"].between(first, last)]
-    un_part = grid.merge(un_part, on=_KEY, how="left", indicator="un_rows")
-    nonun_part = grid.merge(nonun_part, on=_KEY, how="left", indicator="nonun_rows")
-    # No UN rows at year end is a zero, unless the mission list has a UN mission still there.
-    active = un_list.loc[
-        un_list["active_at_end"] & ~un_list["mission"].isin(list(UNCOUNTED_UN_MISSIONS)), _KEY
-    ].drop_duplicates()
-    listed = pd.MultiIndex.from_frame(un_part[_KEY]).isin(pd.MultiIndex.from_frame(active))
-    un_zero = (un_part["un_rows"] == "left_only").to_numpy() & ~listed
-    nonun_zero = (nonun_part["nonun_rows"] == "left_only").to_numpy()
-    out = grid.copy()
-    for kind in _PERSONNEL:
-        un_value = un_part[kind].where(~un_zero, 0.0).to_numpy()
-        nonun_value = nonun_part[kind].where(~nonun_zero, 0.0).to_numpy()
-        out[f"mis_{kind}"] = un_value + nonun_value
-    return out
+    grid = grid.loc[grid["year"].between(first, int(grid["year"].max()))]
+    sizes = pd.concat([older, newer], ignore_index=True)
+    out = grid.merge(sizes, on=_KEY, how="left", indicator="rows")
+    # No personnel rows at year end is a zero, unless the mission list has a UN mission there
+    # still, and after the older series a year without usable contributions is unknown.
+    counted = un_list.loc[
+        un_list["active_at_end"] & ~un_list["mission"].isin(list(UNCOUNTED_UN_MISSIONS))
+    ]
+    # After the older series, a mission counts only in the state its contributions go to.
+    hosts = _size_hosts(tables).assign(host=True)
+    counted = counted.merge(hosts, on=["mission", "gwno"], how="left")
+    counted = counted.loc[(counted["year"] <= older_last) | counted["host"].notna().to_numpy()]
+    zero = (out["rows"] == "left_only").to_numpy() & ~_in(out, counted[_KEY].drop_duplicates())
+    usable = _usable_contribution_years(tables["un_contributions"])
+    zero &= (out["year"] <= older_last).to_numpy() | out["year"].isin(usable).to_numpy()
+    out["mis_personnel"] = out["size"].where(~zero, 0.0)
+    return out[[*_KEY, "mis_personnel"]]
+
+
+def _in(rows: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    """Whether each (gwno, year) of ``rows`` is among ``keys``."""
+    return pd.MultiIndex.from_frame(rows[_KEY]).isin(pd.MultiIndex.from_frame(keys[_KEY]))
+
+
+def _usable_contribution_years(contributions: pd.DataFrame) -> list[int]:
+    """Years whose all-mission total reaches :data:`CONTRIBUTIONS_COMPLETE` of the median of
+    the file's earlier years (2010 has no earlier year; 2017 reaches 44 %)."""
+    totals = contributions.groupby("year")["total"].sum().sort_index()
+    return [
+        int(y)
+        for i, y in enumerate(totals.index)
+        if i > 0 and totals.iloc[i] >= CONTRIBUTIONS_COMPLETE * totals.iloc[:i].median()
+    ]
+
+
+def _size_hosts(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """(mission, gwno): the state a UN mission's personnel count in (see
+    :func:`_contribution_sizes`)."""
+    personnel = tables["un_personnel"]
+    last = personnel.loc[personnel.groupby("mission")["year"].transform("max") == personnel["year"]]
+    recorded = last[["mission", "gwno"]].drop_duplicates()
+    listed = tables["un_mission_list"][["mission", "gwno"]]
+    return pd.concat([recorded, listed.loc[~listed["mission"].isin(recorded["mission"])]])
+
+
+def _contribution_sizes(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mission size (sum over contributors) by host country-year, complete years only.
+
+    A mission listed in several host states counts in the state where UN personnel data last
+    recorded it (UNDOF in Syria, UNMOGIP in India, UNISFA in Sudan), as the older series do;
+    :data:`UNCOUNTED_UN_MISSIONS` are left out, as there.
+    """
+    contributions = tables["un_contributions"]
+    complete = _usable_contribution_years(contributions)
+    usable = contributions.loc[
+        contributions["year"].isin(complete)
+        & ~contributions["mission"].isin(list(UNCOUNTED_UN_MISSIONS))
+    ]
+    size = usable.groupby(["mission", "year"], as_index=False)["total"].sum()
+    hosted = assign_state(size.merge(_size_hosts(tables), on="mission", how="inner"))
+    return hosted.groupby(_KEY, as_index=False)["total"].sum().rename(columns={"total": "size"})
 
 
 def _population(population: pd.DataFrame) -> pd.DataFrame:
@@ -368,6 +426,25 @@ def _mandate(ds: pd.DataFrame) -> pd.DataFrame:
     out = out.groupby(_KEY, as_index=False)["ds_ordinal"].max()
     out["ds_ordinal"] = out["ds_ordinal"].astype(float)
     return out.rename(columns={"ds_ordinal": "mis_mandate_type"})
+
+
+def _mandate_after(out: pd.DataFrame, un_list: pd.DataFrame, last: int) -> pd.Series:
+    """Mandate type after Doyle–Sambanis's last year: 0 without a UN mission; the country's
+    last coded type while every UN mission there was already deployed in that year; else NaN."""
+    mandate = out["mis_mandate_type"].copy()
+    later = out["year"] > last
+    coded = out.loc[out["year"] == last, ["gwno", "mis_mandate_type"]].rename(
+        columns={"mis_mandate_type": "coded"}
+    )
+    then = un_list.loc[un_list["year"] == last, ["gwno", "mission"]].assign(old=True)
+    now = un_list.loc[un_list["year"] > last, [*_KEY, "mission"]]
+    now = now.merge(then, on=["gwno", "mission"], how="left")
+    new_mission = now.loc[now["old"].isna(), _KEY].drop_duplicates()
+    carried = out[_KEY].merge(coded, on="gwno", how="left")["coded"].to_numpy()
+    value = np.where(_in(out, new_mission), np.nan, carried)
+    value = np.where(out["mis_un_present"].to_numpy() == 0, 0.0, value)
+    mandate[later] = value[later.to_numpy()]
+    return mandate
 
 
 def _hosts(missions: pd.DataFrame) -> dict[str, set[int]]:
@@ -406,14 +483,6 @@ def _locations(geopko: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFrame:
     return out.astype(float).reset_index()
 
 
-def _shortfall(personnel: pd.DataFrame) -> pd.DataFrame:
-    dec = assign_state(personnel.loc[(personnel["month"] == 12) & (personnel["auth_total"] > 0)])
-    gap = (dec["auth_total"] - dec["total"].fillna(0.0)).clip(lower=0.0)
-    dec = dec.assign(gap=gap)
-    out = dec.groupby(_KEY).agg(gap=("gap", "sum"), auth=("auth_total", "sum"))
-    return (out["gap"] / out["auth"]).rename("mis_shortfall").reset_index()
-
-
 def _contributions_hosted(contributions: pd.DataFrame, missions: pd.DataFrame) -> pd.DataFrame:
     """Contributor-mission-years with personnel, one row per host state (state-assigned)."""
     c = contributions.loc[contributions["total"] > 0]
@@ -427,15 +496,12 @@ def _contributors(contributions: pd.DataFrame, missions: pd.DataFrame) -> pd.Dat
     return out.rename("mis_contributors").reset_index()
 
 
-def _endings(missions: pd.DataFrame, mullenbach: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Country-years in which a UN mission (list) / any mission ended that year or the last."""
+def _endings(missions: pd.DataFrame) -> pd.DataFrame:
+    """Country-years in which a listed UN mission ended that year or the year before."""
     un = missions.dropna(subset=["end_date"])
-    un = pd.DataFrame({"gwno": un["gwno"], "end": un["end_date"].dt.year.astype("int64")})
-    mull = mullenbach.dropna(subset=["end_year"])
-    mull = pd.DataFrame({"gwno": mull["gwno"], "end": mull["end_year"].astype("int64")})
-
-    def recent(df: pd.DataFrame) -> pd.DataFrame:
-        both = pd.concat([df.assign(year=df["end"]), df.assign(year=df["end"] + 1)])
-        return assign_state(both[_KEY]).drop_duplicates()
-
-    return recent(un), recent(pd.concat([un, mull], ignore_index=True))
+    end = un["end_date"].dt.year.astype("int64").to_numpy()
+    gwno = un["gwno"].to_numpy()
+    both = pd.DataFrame(
+        {"gwno": np.concatenate([gwno, gwno]), "year": np.concatenate([end, end + 1])}
+    )
+    return assign_state(both).drop_duplicates()
