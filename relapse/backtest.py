@@ -130,7 +130,9 @@ def recalibrations(
         known = scores.loc[scores["origin"] + end <= origin]
         labels = label_frame(known, horizons)
         mask, y = interval_rows(labels, known["origin"], start, end, origin)
-        out[end] = Recalibration.fit(known[f"z_h{end}"].to_numpy()[mask], y[mask])
+        out[end] = Recalibration.fit(
+            known[f"z_h{end}"].to_numpy()[mask], y[mask], slope=method == "logistic"
+        )
     return out
 
 

@@ -27,8 +27,10 @@ FAMILIES: tuple[str, ...] = (
     "conflict_legacy",
 )
 
-CALIBRATIONS: tuple[str, ...] = ("none", "logistic")
-"""``model.calibration``: none, or logistic recalibration on earlier origins' forecasts."""
+CALIBRATIONS: tuple[str, ...] = ("none", "intercept", "logistic")
+"""``model.calibration``: none, or a recalibration of each interval's log-odds fitted on
+earlier origins' out-of-sample forecasts: a shift (``intercept``) or slope and shift
+(``logistic``)."""
 """The seven factor families of ``shared/docs/DOMAIN.md``; every feature is in exactly one."""
 
 
@@ -141,7 +143,7 @@ class ModelConfig:
     early_stopping_rounds: int = 50
     # none | logistic: recalibrate each interval's log-odds on earlier origins' out-of-sample
     # forecasts (relapse.backtest).
-    calibration: str = "logistic"
+    calibration: str = "none"
 
 
 @dataclass

@@ -340,13 +340,24 @@ class Recalibration:
 
     @classmethod
     def fit(
-        cls, z: np.ndarray, y: np.ndarray, min_rows: int = 50, min_events: int = 5
+        cls,
+        z: np.ndarray,
+        y: np.ndarray,
+        min_rows: int = 50,
+        min_events: int = 5,
+        slope: bool = True,
     ) -> Recalibration:
-        """Fit on out-of-sample log-odds and outcomes; identity when there is too little."""
+        """Fit on out-of-sample log-odds and outcomes; identity when there is too little.
+
+        ``slope`` False fits the intercept only (``a`` stays 1: a shift of the log-odds that
+        keeps their spread, "calibration in the large").
+        """
         z = np.asarray(z, dtype="float64")
         y = np.asarray(y, dtype="float64")
         if len(z) < min_rows or y.sum() < min_events or (len(y) - y.sum()) < min_events:
             return cls(n_fit=len(z))
+        if not slope:
+            return cls(b=_intercept_shift(z, y), n_fit=len(z))
         lr = LogisticRegression(C=1e4, max_iter=1000).fit(z.reshape(-1, 1), y)
         a = float(lr.coef_[0, 0])
         if not a > 0:  # a slope that reverses the ranking is no calibration: keep the ranking
@@ -364,6 +375,21 @@ class Recalibration:
         if not (math.isfinite(a) and math.isfinite(b) and a > 0):
             raise ValueError(f"recalibration needs finite a > 0 and finite b, got a={a}, b={b}")
         return cls(a=a, b=b, n_fit=int(data.get("n_fit", 0)))
+
+
+def _intercept_shift(z: np.ndarray, y: np.ndarray, steps: int = 50) -> float:
+    """The shift ``b`` maximising the likelihood of ``y`` under ``expit(z + b)`` (Newton)."""
+    b = 0.0
+    for _ in range(steps):
+        p = expit(z + b)
+        grad, hess = float((y - p).sum()), float((p * (1 - p)).sum())
+        if hess <= 0:
+            break
+        step = grad / hess
+        b += step
+        if abs(step) < 1e-10:
+            break
+    return b
 
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(32)
