@@ -87,5 +87,6 @@ def legend(
             c = [0.0, *cuts(b, multiples), 1.0]
             hi = f"{min(c[i + 1], 1.0):.0%}" if i < len(multiples) else "100%"
             ranges.append(f"{h}y {c[i]:.0%}–{hi}")
-        out.append({"index": i, "name": name, "rule": rule, "range": f"{rule} ({', '.join(ranges)})"})
+        text = f"{rule} ({', '.join(ranges)})"
+        out.append({"index": i, "name": name, "rule": rule, "range": text})
     return out

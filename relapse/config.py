@@ -8,6 +8,7 @@ notebooks, tests and the batch job.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,7 +333,7 @@ def validate_config(cfg: DictConfig) -> None:
 def _band_problems(multiples: list[float]) -> list[str]:
     """Risk-band multiples: three, positive and strictly increasing."""
     ok = len(multiples) == 3 and all(m > 0 for m in multiples)
-    if not ok or any(b <= a for a, b in zip(multiples, multiples[1:], strict=False)):
+    if not ok or any(b <= a for a, b in itertools.pairwise(multiples)):
         return [
             "report.risk_band_multiples must be three increasing positive multiples of the "
             f"base rate, got {multiples}"
