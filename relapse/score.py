@@ -955,7 +955,7 @@ def _entries_exits(result: ScoreResult) -> tuple[list[str], list[str]]:
     return sorted(now - before), sorted(before - now)
 
 
-def _templates() -> Any:
+def _templates(autoescape: bool = False) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     return Environment(
@@ -964,7 +964,7 @@ def _templates() -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        autoescape=False,
+        autoescape=autoescape,
     )
 
 
@@ -977,8 +977,7 @@ def render_brief_md(result: ScoreResult) -> str:
 
 def render_brief_html(result: ScoreResult) -> str:
     """The brief as a standalone HTML page (``brief.html.j2``, every value escaped)."""
-    env = _templates()
-    env.autoescape = True
+    env = _templates(autoescape=True)
     return env.get_template("brief.html.j2").render(**brief_context(result))
 
 

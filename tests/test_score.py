@@ -23,8 +23,8 @@ from relapse.errors import ConfigError, ModelError, OutputError
 from relapse.score import (
     COLUMNS,
     ScoreLockError,
-    render_brief_html,
     md_text,
+    render_brief_html,
     render_files,
     score,
 )
@@ -420,7 +420,8 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
     result = run(tmp_path, processed_dir, models)
     t = result.table.copy()
     t.loc[0, "country"] = '=HYPERLINK("http://x","click")'
-    t.loc[1, "country"] = "<script>alert(1)</script>"
+    # Every horizon of one country (the brief lists hosts at war once, at the first horizon).
+    t.loc[t["gwno"] == t.loc[6, "gwno"], "country"] = "<script>alert(1)</script>"
     t.loc[2, "missions"] = "+SUM(A1)"
     t.loc[3, "missions"] = "@cmd"
     t.loc[4, "iso3"] = "-1+1"
@@ -431,7 +432,7 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
     assert csv.loc[2, "missions"] == "'+SUM(A1)"
     assert csv.loc[3, "missions"] == "'@cmd"
     assert csv.loc[4, "iso3"] == "'-1+1"
-    assert csv.loc[1, "country"] == "<script>alert(1)</script>"  # not a formula: unchanged
+    assert csv.loc[6, "country"] == "<script>alert(1)</script>"  # not a formula: unchanged
     html = render_brief_html(result)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "=HYPERLINK(&quot;http://x&quot;" in html
