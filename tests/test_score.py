@@ -435,7 +435,7 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
     assert csv.loc[6, "country"] == "<script>alert(1)</script>"  # not a formula: unchanged
     html = render_brief_html(result)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "=HYPERLINK(&quot;http://x&quot;" in html
+    assert "=HYPERLINK(&#34;http://x&#34;" in html  # markupsafe escapes quotes as &#34;
 
 
 # ------------------------------------------------------------------------------ missions
