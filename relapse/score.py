@@ -10,28 +10,27 @@ For year ``score.as_of`` (default: the last year of the data) and each horizon o
 Row status
 ----------
 ``scored``
-    In the post-conflict population at ``as_of``: probability, risk band and drivers given.
+    Not at war in ``as_of``: probability, risk band and drivers given; ``risk_type`` says
+    relapse (post-conflict), renewed (conflict long ago) or onset, with ``years_at_peace``.
 ``active_conflict``
     The country had an active internal conflict-year in ``as_of`` (e.g. Mali, DR Congo,
     South Sudan in 2018): it is listed, never dropped, but has no relapse probability.
-``outside_population``
-    Not active and no active year within ``target.window_years`` (never in conflict, or at
-    peace for longer): the model was not trained for such rows, so no probability.
 ``missing_data``
     The row cannot be built: the host is not a Gleditsch–Ward state in the panel's spine in
-    ``as_of`` (Western Sahara for MINURSO; a state that did not exist that year). Missing
+    ``as_of`` (a state that did not exist that year). Missing
     *feature values* are not missing data: LightGBM handles NaN, and such rows are scored.
 
 Contract for consumers
 ----------------------
 * Columns and order: :data:`COLUMNS`; checked with :func:`score_schema` before writing.
   Rows sorted by country, ISO3 and horizon. ``relapse_probability`` is rounded to 4
-  decimals; risk bands come from ``report.risk_bands`` (thresholds; a value equal to a
-  threshold falls in the higher band). ``top_drivers_up`` / ``top_drivers_down`` are factor
+  decimals; risk bands are multiples of each horizon's base rate
+  (:mod:`relapse.bands`; a value equal to a cut falls in the higher band). ``top_drivers_up`` / ``top_drivers_down`` are factor
   families with their summed SHAP contributions (log-odds, LightGBM ``pred_contrib``) to
   the raw model score, largest first, at most three each, |value| ≥ 0.005.
 * Empty (null in parquet, blank in CSV) when not scored: probability. Empty string: risk band,
-  drivers, missions when there are none. ``gwno`` is null only for non-state hosts.
+  drivers, missions when there are none. ``gwno`` is never null for mission hosts
+  (``score.mission_hosts`` attributes every mission to GW states).
 * **CSV injection**: in ``scores.csv`` every text cell starting with ``=``, ``+``, ``-``,
   ``@``, tab or carriage return gets a leading apostrophe (``'``), so spreadsheet programs
   show it as text instead of running it as a formula. ``scores.parquet`` holds raw values.

@@ -444,8 +444,11 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
 def test_active_missions_2018_and_2017(data_dir):
     from relapse.missions import active_missions, load_mission_tables
 
+    from omegaconf import OmegaConf
+
+    overrides = OmegaConf.to_container(compose_config("score", []).score.mission_hosts)
     tables = load_mission_tables(data_dir)
-    r18 = active_missions(tables, 2018)
+    r18 = active_missions(tables, 2018, overrides)
     hosts = r18.hosts.set_index("gwno")
     for gw, mission in [
         (432, "MINUSMA"),
@@ -456,8 +459,8 @@ def test_active_missions_2018_and_2017(data_dir):
         (352, "UNFICYP"),
         (625, "UNAMID"),
         (41, "MINUJUSTH"),
-        (345, "UNMIK"),
         (347, "UNMIK"),
+        (600, "MINURSO"),
         (750, "UNMOGIP"),
         (770, "UNMOGIP"),
         (652, "UNDOF"),
@@ -467,10 +470,14 @@ def test_active_missions_2018_and_2017(data_dir):
         assert hosts.at[gw, "un"]
     assert "KFOR" in hosts.at[347, "missions"] and hosts.at[347, "non_un_evidence_year"] == 2016
     assert 450 not in hosts.index  # UNMIL ended March 2018
-    assert list(r18.non_state_hosts["iso3"]) == ["ESH"]
+    assert 345 not in hosts.index  # Kosovo's missions are on Kosovo only from 2008
+    assert "UNDOF" not in hosts.at[660, "missions"]
+    eupol = r18.missions.loc[(r18.missions["gwno"] == 700) & (r18.missions["mission"] == "EUPOL")]
+    assert eupol["status"].tolist() == ["not recorded since 2016"]
+    assert r18.missions.loc[r18.missions["mission"] == "UNMOGIP", "interstate"].all()
     assert r18.undated == ["UNOHCI"]  # UNFOR has no host: excluded by the un_mission_list loader
     assert r18.non_un_last_year == 2016
-    r17 = active_missions(tables, 2017).hosts.set_index("gwno")
+    r17 = active_missions(tables, 2017, overrides).hosts.set_index("gwno")
     assert "UNMIL" in r17.at[450, "missions"]
 
 
