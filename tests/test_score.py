@@ -442,9 +442,9 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
 
 
 def test_active_missions_2018_and_2017(data_dir):
-    from relapse.missions import active_missions, load_mission_tables
-
     from omegaconf import OmegaConf
+
+    from relapse.missions import active_missions, load_mission_tables
 
     overrides = OmegaConf.to_container(compose_config("score", []).score.mission_hosts)
     tables = load_mission_tables(data_dir)
