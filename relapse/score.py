@@ -25,7 +25,8 @@ Contract for consumers
 * Columns and order: :data:`COLUMNS`; checked with :func:`score_schema` before writing.
   Rows sorted by country, ISO3 and horizon. ``relapse_probability`` is rounded to 4
   decimals; risk bands are multiples of each horizon's base rate
-  (:mod:`relapse.bands`; a value equal to a cut falls in the higher band). ``top_drivers_up`` / ``top_drivers_down`` are factor
+  (:mod:`relapse.bands`; a value equal to a cut falls in the higher band).
+  ``top_drivers_up`` / ``top_drivers_down`` are factor
   families with their summed SHAP contributions (log-odds, LightGBM ``pred_contrib``) to
   the raw model score, largest first, at most three each, |value| ≥ 0.005.
 * Empty (null in parquet, blank in CSV) when not scored: probability. Empty string: risk band,
