@@ -260,7 +260,10 @@ def child_score(n_units: int, work: Path, threads: int, horizons: list[int]) -> 
     last_years = int(os.environ.get("BENCH_SCORE_LAST_YEARS", "0"))
     if last_years:
         pop = pop.loc[pop["year"] > pop["year"].max() - last_years]
-    bands = list(cfg.report.risk_bands)
+    from relapse.bands import base_rates
+
+    rates = base_rates(panel, horizons)
+    multiples = list(cfg.report.risk_band_multiples)
     start = time.perf_counter()
     n = 0
     for year, rows in pop.groupby("year", sort=True):
@@ -270,9 +273,11 @@ def child_score(n_units: int, work: Path, threads: int, horizons: list[int]) -> 
                 "iso3": rows["iso3"].astype("string").to_numpy(),
                 "country": rows["country"].astype("string").to_numpy(),
                 "missions": pd.array([""] * len(rows), dtype="string"),
+                "mission_status": pd.array([""] * len(rows), dtype="string"),
+                "interstate_mission": False,
             }
         )
-        table = score_table(panel, targets, models, int(year), "bench", bands)
+        table = score_table(panel, targets, models, int(year), "bench", rates, multiples)
         n += int((table["status"] == "scored").sum())
     wall = time.perf_counter() - start
     return {

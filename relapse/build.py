@@ -45,6 +45,8 @@ def source_keys(cfg: DictConfig) -> list[str]:
     """Every source key the build reads with this config."""
     keys = list(BASE_SOURCES)
     keys += [k for k in feats.sources_needed(cfg) if k not in keys]
+    if cfg.target.get("location", "government") == "battle" and "ucdp_brd" not in keys:
+        keys.append("ucdp_brd")
     return keys
 
 
@@ -216,6 +218,8 @@ def order_columns(panel: pd.DataFrame, cfg: DictConfig) -> pd.DataFrame:
     ]
     features = feats.feature_columns(cfg)
     history = [
+        "risk_type",
+        "years_at_peace",
         "active",
         "intensity",
         "last_active_year",

@@ -8,6 +8,7 @@ notebooks, tests and the batch job.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,9 @@ class TargetConfig:
     """What counts as conflict, as post-conflict, and as relapse."""
 
     level: str = "country"
+    # Where a conflict-year counts: "government" (UCDP's location) or "battle" (ucdp_brd's
+    # gwno_battle from 1989).
+    location: str = "government"
     horizons: list[int] = field(default_factory=lambda: [1, 2, 5])
     window_years: int = 10
     conflict_types: list[int] = field(default_factory=lambda: [3, 4])
@@ -174,9 +178,24 @@ class ReportConfig:
     top_features: int = 5
     # The top-k record: of the k highest-ranked countries each origin year, how many relapsed.
     top_k: int = 3
-    risk_bands: list[float] = field(default_factory=lambda: [0.05, 0.15, 0.30])
+    # Risk bands as multiples of each horizon's base rate (relapse.bands).
+    risk_band_multiples: list[float] = field(default_factory=lambda: [0.5, 1.5, 3.0])
     # Write the report at the end of `relapse train` (for the models just registered).
     on_train: bool = True
+
+
+@dataclass
+class MissionHost:
+    """One entry of ``score.mission_hosts`` (see ``conf/score/default.yaml``)."""
+
+    reason: str = MISSING
+    hosts: list[int] | None = None
+    from_year: int | None = None
+    earlier_hosts: list[int] = field(default_factory=list)
+    interstate: bool = False
+
+
+SCOPES: tuple[str, ...] = ("active_missions", "not_at_war", "all_post_conflict", "countries")
 
 
 @dataclass
@@ -188,6 +207,7 @@ class ScoreConfig:
     as_of: int | None = None
     model_version: str = "champion"
     lock_timeout_s: float = 600.0
+    mission_hosts: dict[str, MissionHost] = field(default_factory=dict)
 
 
 @dataclass
@@ -301,6 +321,10 @@ def validate_config(cfg: DictConfig) -> None:
         problems.append(f"target.horizons must be positive years, got {list(target.horizons)}")
     if len(set(target.horizons)) != len(target.horizons):
         problems.append(f"target.horizons has duplicates: {list(target.horizons)}")
+    if target.location not in ("government", "battle"):
+        problems.append(
+            f"target.location must be 'government' or 'battle', got {target.location!r}"
+        )
     if target.window_years < 1:
         problems.append(f"target.window_years must be at least 1, got {target.window_years}")
     bad_types = [t for t in target.conflict_types if t not in (1, 2, 3, 4)]
@@ -346,17 +370,26 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.split.validation_years < 1:
         problems.append("split.validation_years must be at least 1")
     problems.extend(_tuning_problems(cfg.split))
-    if cfg.score.scope not in ("active_missions", "all_post_conflict", "countries"):
-        problems.append(
-            "score.scope must be active_missions, all_post_conflict or countries, "
-            f"got {cfg.score.scope!r}"
-        )
+    if cfg.score.scope not in SCOPES:
+        problems.append(f"score.scope must be one of {', '.join(SCOPES)}, got {cfg.score.scope!r}")
+    problems.extend(_band_problems(list(cfg.report.risk_band_multiples)))
     if cfg.data.name not in ("snapshot", "synthetic"):
         problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
     if cfg.data.name == "synthetic":
         problems.extend(_synthetic_problems(cfg.data))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def _band_problems(multiples: list[float]) -> list[str]:
+    """Risk-band multiples: three, positive and strictly increasing."""
+    ok = len(multiples) == 3 and all(m > 0 for m in multiples)
+    if not ok or any(b <= a for a, b in itertools.pairwise(multiples)):
+        return [
+            "report.risk_band_multiples must be three increasing positive multiples of the "
+            f"base rate, got {multiples}"
+        ]
+    return []
 
 
 def _tuning_problems(split: Any) -> list[str]:

@@ -27,16 +27,25 @@ them.
 
 Explicit conventions (never silent):
 
-* **Western Sahara** (MINURSO) is not a Gleditsch–Ward state; the crosswalk lists Morocco
-  (``MAR``) as host. MINURSO is reported as a *non-state host* (``ESH``, no GW code) in
-  :attr:`MissionsResult.non_state_hosts` instead of being attributed to Morocco.
+* **Host attribution** follows UCDP, which codes the conflicts: one override table in
+  config, ``score.mission_hosts`` (``conf/score/default.yaml``), replaces the sources' hosts
+  of a mission (MINURSO → Morocco 600, as UCDP locates the Western Sahara conflict; UNDOF →
+  Israel and Syria; UNMIK, KFOR and EULEX → Serbia before 2008, Kosovo from 2008, never
+  both) and flags the missions on interstate lines (UNTSO, UNDOF, UNMOGIP, UNFICYP), whose
+  scenario is not an internal conflict. :func:`apply_host_overrides` applies it; a mission
+  matches an entry by its acronym or a name ending in it (``NATO KFOR`` matches ``KFOR``).
+* **Missions the sources stop covering**: every mission row says when it was last recorded
+  (``last_recorded_year``). A non-UN mission whose last record is before ``as_of`` is listed
+  with status ``not recorded since <year>`` (EUPOL Afghanistan, which ended in 2016, reads
+  "not recorded since 2016" in 2018), never silently as active.
+* **Strength** is the latest deployed personnel on record on or before ``as_of`` (UN:
+  ``un_personnel`` to 2015; non-UN: Bara & Hultman troops + police + observers to 2016), with
+  the year it is from; empty when no figure exists.
 * Missions whose dates are blank in the UN list (UNOHCI: marked active but with no start
   date) cannot be placed in time; they are listed in :attr:`MissionsResult.undated`. Missions
   with no single host in the crosswalk (UNFOR, also undated; UNPF; the umbrella rows UNEF,
   UNAVEM, UNOSOM) are excluded by the ``un_mission_list`` loader and recorded in its
   ``notes['missions_without_single_host']``.
-* Mullenbach's "Serbia/Kosovo" missions (KFOR, EULEX) are hosted by Serbia (GW 345) and, once
-  it is a state (2008), Kosovo (GW 347), as the UN crosswalk does for UNMIK.
 * Mullenbach codes UNAMI (Iraq) with the Philippines' COW code 840; UN-led rows are not used,
   so the error does not propagate. Mullenbach's ``mission`` (name and place) is shortened to
   its acronym here (:func:`_mullenbach_acronym`).
@@ -48,20 +57,32 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from relapse.sources import load_tables
 
-NON_STATE_HOSTS: dict[str, tuple[str, str]] = {"MINURSO": ("ESH", "Western Sahara")}
-"""UN missions whose host is not a GW state: acronym → (ISO3-like code, name)."""
-
-KOSOVO_GW = 347
-KOSOVO_FIRST_YEAR = 2008
-
-MISSION_SOURCE_KEYS: tuple[str, ...] = ("un_mission_list", "mullenbach", "bara_hultman")
+MISSION_SOURCE_KEYS: tuple[str, ...] = (
+    "un_mission_list",
+    "mullenbach",
+    "bara_hultman",
+    "un_personnel",
+)
 """Registered sources (:mod:`relapse.sources.peacekeeping`) read here (the mission list's
 loader joins and verifies ``crosswalks/un_pko_mission_to_iso3.csv`` itself)."""
+
+
+MISSION_COLUMNS: tuple[str, ...] = (
+    "mission",
+    "gwno",
+    "un",
+    "last_recorded_year",
+    "status",
+    "strength",
+    "strength_year",
+    "interstate",
+)
 
 
 @dataclass
@@ -71,9 +92,11 @@ class MissionsResult:
     hosts: pd.DataFrame
     """One row per GW host: ``gwno``, ``missions`` ('; '-joined acronyms, UN first),
     ``un``, ``non_un`` (bool), ``non_un_evidence_year`` (Int64: the year of the non-UN
-    record used; < ``as_of`` when carried forward)."""
-    non_state_hosts: pd.DataFrame = field(default_factory=pd.DataFrame)
-    """Hosts that are not GW states: ``iso3``, ``country``, ``missions``."""
+    record used; < ``as_of`` when not recorded since), ``interstate`` (bool: every mission
+    of the host is an interstate-line mission)."""
+    missions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per mission and host: :data:`MISSION_COLUMNS` (``status`` is ``active`` or
+    ``not recorded since <year>``; ``strength`` deployed personnel from ``strength_year``)."""
     undated: list[str] = field(default_factory=list)
     """UN missions with a blank start date (cannot be placed in time)."""
     non_un_last_year: int | None = None
@@ -85,8 +108,12 @@ def load_mission_tables(data_dir: Path | str, *, verify: bool = True) -> dict[st
     return load_tables(MISSION_SOURCE_KEYS, data_dir, verify=verify)
 
 
-def active_missions(tables: Mapping[str, pd.DataFrame], as_of: int) -> MissionsResult:
-    """Countries hosting a UN or non-UN mission active at the end of ``as_of``.
+def active_missions(
+    tables: Mapping[str, pd.DataFrame],
+    as_of: int,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> MissionsResult:
+    """Countries hosting a UN or non-UN mission at the end of ``as_of``.
 
     Parameters
     ----------
@@ -94,6 +121,9 @@ def active_missions(tables: Mapping[str, pd.DataFrame], as_of: int) -> MissionsR
         Output of :func:`load_mission_tables`.
     as_of
         The year; UN missions must be active on 31 December of it.
+    overrides
+        ``score.mission_hosts``: acronym → ``hosts``, ``from_year``, ``earlier_hosts``,
+        ``interstate``, ``reason`` (see :func:`apply_host_overrides`).
 
     Returns
     -------
@@ -106,25 +136,128 @@ def active_missions(tables: Mapping[str, pd.DataFrame], as_of: int) -> MissionsR
     live = un.loc[
         un["start_date"].notna() & (un["start_date"] <= end_of_year) & open_end, ["mission", "gwno"]
     ]
-    special = live["mission"].isin(list(NON_STATE_HOSTS))
-    non_state = pd.DataFrame(
-        [
-            {"iso3": NON_STATE_HOSTS[m][0], "country": NON_STATE_HOSTS[m][1], "missions": m}
-            for m in sorted(live.loc[special, "mission"].unique())
-        ],
-        columns=["iso3", "country", "missions"],
-    )
-    live = live.loc[~special]
-    un_rows = live[["gwno", "mission"]].assign(un=True, evidence_year=pd.NA)
-
+    un_rows = live[["gwno", "mission"]].assign(un=True, evidence_year=as_of)
     non_un, last_year = _non_un_missions(tables, as_of)
     rows = pd.concat([un_rows, non_un], ignore_index=True)
-    rows["gwno"] = rows["gwno"].astype("int64")
+    rows = apply_host_overrides(rows, as_of, overrides or {})
+    missions = _mission_table(rows, tables, as_of)
+    return MissionsResult(
+        hosts=_host_table(missions),
+        missions=missions,
+        undated=undated,
+        non_un_last_year=last_year,
+    )
+
+
+def override_for(mission: str, overrides: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """The override entry of ``mission`` (its acronym, or a name ending in ' ' + acronym)."""
+    for key in sorted(overrides):
+        if mission == key or mission.endswith(f" {key}"):
+            return key, overrides[key]
+    return None
+
+
+def apply_host_overrides(
+    rows: pd.DataFrame, as_of: int, overrides: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Replace the hosts of overridden missions and flag interstate-line missions.
+
+    ``rows`` has ``gwno``, ``mission``, ``un``, ``evidence_year`` (one row per mission and
+    host). An entry with ``hosts`` replaces the mission's host rows by those GW codes (by
+    ``earlier_hosts`` when ``as_of`` is before ``from_year``); an entry without keeps them.
+    Adds ``interstate`` (bool). Duplicate mission × host rows are dropped.
+    """
     out = []
-    for gwno, g in rows.groupby("gwno", sort=True):
+    for mission, g in rows.groupby("mission", sort=True):
+        found = override_for(str(mission), overrides)
+        entry = found[1] if found else {}
+        hosts = entry.get("hosts")
+        start = entry.get("from_year")
+        if hosts is not None and start is not None and as_of < int(start):
+            hosts = entry.get("earlier_hosts") or []
+        if hosts is not None:
+            first = g.iloc[0]
+            g = pd.DataFrame(
+                {
+                    "gwno": [int(h) for h in hosts],
+                    "mission": mission,
+                    "un": first["un"],
+                    "evidence_year": g["evidence_year"].max(),
+                }
+            )
+        out.append(g.assign(interstate=bool(entry.get("interstate", False))))
+    if not out:
+        return rows.assign(interstate=False)
+    merged = pd.concat(out, ignore_index=True).astype({"gwno": "int64"})
+    return merged.drop_duplicates(["mission", "gwno"], ignore_index=True)
+
+
+def _mission_table(
+    rows: pd.DataFrame, tables: Mapping[str, pd.DataFrame], as_of: int
+) -> pd.DataFrame:
+    """One row per mission and host with status and strength (:data:`MISSION_COLUMNS`)."""
+    rows = rows.rename(columns={"evidence_year": "last_recorded_year"})
+    rows["last_recorded_year"] = rows["last_recorded_year"].astype("Int64")
+    recorded = rows["last_recorded_year"] >= as_of
+    rows["status"] = [
+        "active" if ok else f"not recorded since {int(y)}"
+        for ok, y in zip(recorded, rows["last_recorded_year"], strict=True)
+    ]
+    strength = _strengths(tables, as_of)
+    rows = rows.merge(strength, on=["mission", "gwno"], how="left")
+    rows = _merge_aliases(rows)
+    rows = rows.astype(
+        {"strength": "Int64", "strength_year": "Int64", "un": bool, "interstate": bool}
+    )
+    rows = rows[list(MISSION_COLUMNS)]
+    return rows.sort_values(["gwno", "mission"], ignore_index=True)
+
+
+def _merge_aliases(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per host for a mission named twice (KFOR and NATO KFOR): the longer name,
+    with the latest strength on record of either."""
+    parts = []
+    for _, g in rows.groupby("gwno", sort=True):
+        kept = _dedupe(sorted(set(g["mission"])))
+        alias = {
+            n: next((m for m in kept if re.search(rf"\b{re.escape(n)}\b", m, re.I)), n)
+            for n in g["mission"]
+        }
+        g = g.assign(mission=g["mission"].map(alias))
+        g = g.sort_values(["strength_year", "mission"], na_position="first")
+        parts.append(g.drop_duplicates("mission", keep="last"))
+    return pd.concat(parts, ignore_index=True) if parts else rows
+
+
+def _strengths(tables: Mapping[str, pd.DataFrame], as_of: int) -> pd.DataFrame:
+    """Latest deployed personnel per mission and host on or before ``as_of``, and its year."""
+    parts = []
+    un = tables.get("un_personnel")
+    if un is not None and len(un):
+        parts.append(un.loc[un["year"] <= as_of].assign(strength=un["total"]))
+    bh = tables.get("bara_hultman")
+    if bh is not None and len(bh):
+        sel = bh.loc[(bh["year"] <= as_of) & bh["org"].isin([2, 3]) & bh["mission"].notna()]
+        people = sel[["troops", "police", "observers"]].sum(axis=1, min_count=1)
+        parts.append(sel.assign(mission=sel["mission"].str.strip(), strength=people))
+    cols = ["mission", "gwno", "year", "month", "strength"]
+    if not parts:
+        return pd.DataFrame(columns=["mission", "gwno", "strength", "strength_year"])
+    data = pd.concat([p[cols] for p in parts], ignore_index=True).dropna(subset=["strength"])
+    last = data.sort_values(["year", "month"]).drop_duplicates(["mission", "gwno"], keep="last")
+    last = last.rename(columns={"year": "strength_year"})
+    last["gwno"] = last["gwno"].astype("int64")
+    last["strength"] = last["strength"].round().astype("Int64")
+    return last[["mission", "gwno", "strength", "strength_year"]]
+
+
+def _host_table(missions: pd.DataFrame) -> pd.DataFrame:
+    """One row per host from the mission table (the batch job's scope)."""
+    out = []
+    for gwno, g in missions.groupby("gwno", sort=True):
         un_names = sorted(set(g.loc[g["un"], "mission"]))
         other = _dedupe(sorted(set(g.loc[~g["un"], "mission"])))
-        years = g.loc[~g["un"], "evidence_year"].dropna()
+        years = g.loc[~g["un"], "last_recorded_year"].dropna()
         out.append(
             {
                 "gwno": int(gwno),
@@ -132,16 +265,19 @@ def active_missions(tables: Mapping[str, pd.DataFrame], as_of: int) -> MissionsR
                 "un": bool(un_names),
                 "non_un": bool(other),
                 "non_un_evidence_year": int(years.max()) if len(years) else pd.NA,
+                "interstate": bool(g["interstate"].all()),
             }
         )
-    hosts_out = pd.DataFrame(
-        out, columns=["gwno", "missions", "un", "non_un", "non_un_evidence_year"]
-    )
-    hosts_out = hosts_out.astype(
-        {"gwno": "int64", "un": bool, "non_un": bool, "non_un_evidence_year": "Int64"}
-    )
-    return MissionsResult(
-        hosts=hosts_out, non_state_hosts=non_state, undated=undated, non_un_last_year=last_year
+    cols = ["gwno", "missions", "un", "non_un", "non_un_evidence_year", "interstate"]
+    hosts = pd.DataFrame(out, columns=cols)
+    return hosts.astype(
+        {
+            "gwno": "int64",
+            "un": bool,
+            "non_un": bool,
+            "non_un_evidence_year": "Int64",
+            "interstate": bool,
+        }
     )
 
 
@@ -163,13 +299,8 @@ def _non_un_missions(
                 {
                     "gwno": sel["gwno"].to_numpy(),
                     "mission": sel["mission"].map(_mullenbach_acronym).to_numpy(),
-                    "state": sel["state"].to_numpy(),
                 }
             )
-            kosovo = part.loc[
-                part["state"].str.contains("Kosovo", case=False) & (as_of >= KOSOVO_FIRST_YEAR)
-            ].assign(gwno=KOSOVO_GW)
-            part = pd.concat([part, kosovo], ignore_index=True).drop(columns="state")
             frames.append(part.assign(evidence_year=last))
     bh = tables.get("bara_hultman")
     if bh is not None and len(bh):
@@ -186,15 +317,8 @@ def _non_un_missions(
                 {
                     "gwno": sel["gwno"].to_numpy(),
                     "mission": sel["mission"].str.strip().to_numpy(),
-                    "location": sel["location"].to_numpy(),
                 }
             )
-            kosovo = part.loc[
-                part["location"].str.contains("Serbia", case=False)
-                & part["mission"].isin(["KFOR", "EULEX"])
-                & (as_of >= KOSOVO_FIRST_YEAR)
-            ].assign(gwno=KOSOVO_GW)
-            part = pd.concat([part, kosovo], ignore_index=True).drop(columns="location")
             frames.append(part.assign(evidence_year=last_year))
     if not frames:
         return pd.DataFrame(columns=["gwno", "mission", "un", "evidence_year"]), None

@@ -8,10 +8,20 @@ Definitions follow ``shared/docs/DOMAIN.md`` (UCDP conventions, all configurable
   country locations count for each country;
 * a country-year is in the **post-conflict population** when it is not active and its last
   active year is at most ``target.window_years`` years earlier;
-* ``relapse_h{h}`` is 1 when the country has an active year in t+1 … t+h (country level) or
-  when one of the conflicts of its last active spell is active again (conflict level), 0
-  otherwise, and **missing** when t + h is past the last year of the data or the state leaves
-  the system before t + h: such rows are scored but never trained or evaluated on.
+* every country-year that is not active has a ``risk_type``: ``relapse`` (in the post-
+  conflict population), ``renewed`` (in conflict at some time since the data begin, but
+  longer ago than the window: renewed conflict after a long peace) or ``onset`` (no active
+  year since the data begin, or since independence); NA on active rows. ``years_at_peace``
+  counts the years since the last active year, or for ``onset`` rows the years since the
+  state's first year in the spine (independence, or ``target.first_year``), that year
+  counting as 0;
+* ``relapse_h{h}`` is defined on every non-active country-year (NA on active ones): 1 when
+  the country has an active year in t+1 … t+h (country level) or when one of the conflicts
+  of its last active spell is active again (conflict level; NA on ``onset`` rows, which have
+  no conflict to recur), 0 otherwise, and **missing** when t + h is past the last year of the
+  data or the state leaves the system before t + h: such rows are scored but never trained or
+  evaluated on. Training and evaluation select ``in_population`` rows, so the post-conflict
+  population and its labels keep their meaning.
 """
 
 from __future__ import annotations
@@ -166,6 +176,81 @@ def conflict_history(
     return ConflictHistory(active=active, last_year=last_year)
 
 
+BATTLE_FIRST_YEAR = 1989
+"""The first year of UCDP's battle-death file (``gwno_battle``)."""
+
+LOCATIONS: tuple[str, ...] = ("government", "battle")
+"""``target.location``: UCDP's location (the government's country) or where the battles were."""
+
+
+def battle_locations(
+    acd: pd.DataFrame, brd: pd.DataFrame | None, location: str = "government"
+) -> pd.DataFrame:
+    """The ACD's conflict-year rows placed in the countries ``target.location`` says.
+
+    ``government`` returns ``acd`` unchanged (UCDP's ``gwno_loc``, one row per location).
+    ``battle`` keeps ``gwno_loc`` before :data:`BATTLE_FIRST_YEAR` and from then on places each
+    conflict-year in the countries of its dyads' ``gwno_battle`` (the ``ucdp_brd`` file), with
+    the ACD's intensity and type of that conflict-year. A conflict-year without a
+    battle-death row keeps the ACD's location (never dropped).
+
+    Raises
+    ------
+    DataError
+        ``battle`` without the battle-death table.
+    """
+    if location == "government":
+        return acd
+    if brd is None:
+        raise DataError("target.location=battle needs the ucdp_brd source (battle locations)")
+    from relapse.sources.conflict import expand_gw_list
+
+    keys = pd.MultiIndex.from_frame(brd[["conflict_id", "year"]])
+    covered = pd.MultiIndex.from_frame(acd[["conflict_id", "year"]]).isin(keys)
+    before = acd.loc[(acd["year"] < BATTLE_FIRST_YEAR) | ~covered]
+    where = expand_gw_list(
+        brd.loc[brd["year"] >= BATTLE_FIRST_YEAR, ["conflict_id", "year", "gwno_battle"]],
+        "gwno_battle",
+        "ucdp_brd",
+    )[["conflict_id", "year", "gwno"]].drop_duplicates()
+    facts = acd.drop(columns=["gwno"]).drop_duplicates(["conflict_id", "year"])
+    after = where.merge(facts, on=["conflict_id", "year"], how="inner", validate="many_to_one")
+    out = pd.concat([before, after[list(before.columns)]], ignore_index=True)
+    return out.astype({"gwno": "int64", "year": "int64"}).sort_values(
+        ["conflict_id", "year", "gwno"], ignore_index=True
+    )
+
+
+def location_changes(
+    acd: pd.DataFrame, brd: pd.DataFrame, spine: pd.DataFrame, cfg_target: DictConfig, year: int
+) -> pd.DataFrame:
+    """Countries whose post-conflict status in ``year`` differs between the two locations.
+
+    Returns
+    -------
+    DataFrame
+        ``gwno``, ``country``, ``government`` and ``battle``: each the country's state in
+        ``year`` under that choice (``active``, ``post-conflict`` or ``at peace``), only rows
+        where they differ.
+    """
+    states = {}
+    for location in LOCATIONS:
+        placed = battle_locations(acd, brd, location)
+        history = conflict_history(placed, list(cfg_target.conflict_types))
+        timeline = country_timeline(spine, history)
+        timeline = timeline.loc[timeline["year"] == year].set_index("gwno")
+        pop = population_mask(timeline, int(cfg_target.window_years))
+        states[location] = pd.Series(
+            np.where(timeline["active"], "active", np.where(pop, "post-conflict", "at peace")),
+            index=timeline.index,
+        )
+    both = pd.DataFrame(states)
+    names = spine.drop_duplicates("gwno", keep="last").set_index("gwno")["country"]
+    both = both.loc[both["government"] != both["battle"]].reset_index()
+    both.insert(1, "country", both["gwno"].map(names).astype("string"))
+    return both.sort_values("country", ignore_index=True)
+
+
 def country_timeline(spine: pd.DataFrame, history: ConflictHistory) -> pd.DataFrame:
     """The spine with per-country conflict history up to and including each year.
 
@@ -274,6 +359,30 @@ def population_mask(timeline: pd.DataFrame, window_years: int) -> pd.Series:
     return mask.fillna(False).astype(bool)
 
 
+RISK_TYPES: tuple[str, ...] = ("relapse", "renewed", "onset")
+"""``risk_type`` values of non-active country-years (see the module docs)."""
+
+
+def risk_types(timeline: pd.DataFrame, in_population: pd.Series) -> pd.Series:
+    """``relapse`` / ``renewed`` / ``onset`` per non-active row, NA on active rows."""
+    ever = timeline["last_active_year"].notna().to_numpy()
+    kind = np.where(in_population.to_numpy(), "relapse", np.where(ever, "renewed", "onset"))
+    out = pd.Series(kind, index=timeline.index, dtype="string")
+    return out.where(~timeline["active"].to_numpy(dtype=bool), pd.NA)
+
+
+def years_at_peace(timeline: pd.DataFrame) -> pd.Series:
+    """Years since the last active year, or since the state's first spine year if none.
+
+    NA on active rows. For ``onset`` rows the first year is independence (the first year of
+    the state in the Gleditsch–Ward list) or the panel's first year for older states.
+    """
+    first = timeline.groupby("gwno")["year"].transform("min")
+    since_first = (timeline["year"] - first).astype("Int64")
+    peace = timeline["years_since_conflict"].astype("Int64").fillna(since_first)
+    return peace.where(~timeline["active"].to_numpy(dtype=bool), pd.NA)
+
+
 def relapse_labels(
     timeline: pd.DataFrame,
     history: ConflictHistory,
@@ -284,7 +393,9 @@ def relapse_labels(
     """``relapse_h{h}`` for each horizon (nullable Int8), aligned with ``timeline``.
 
     Missing when t + h > the last year of the data, when the state is not in the system for
-    every year t+1 … t+h, or when the row is outside the population (if given).
+    every year t+1 … t+h, on active rows, at conflict level on rows without an earlier
+    conflict, or when the row is outside ``in_population`` (if given: the labels of the
+    population only).
     """
     active_ids = {
         (int(r.gwno), int(r.year)): set(r.conflict_ids)
@@ -311,8 +422,10 @@ def relapse_labels(
                 hit = any(key in active_ids for key in future)
             else:
                 ids = set(spell_ids[i])
+                known[i] = bool(ids)
                 hit = any(ids & active_ids.get(key, set()) for key in future)
             values[i] = int(hit)
+        known &= ~timeline["active"].to_numpy(dtype=bool)
         if in_population is not None:
             known &= in_population.to_numpy()
         out[f"relapse_h{h}"] = pd.Series(values, index=timeline.index, dtype="Int8").where(
@@ -337,7 +450,9 @@ def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.
         Composed config; uses ``target``.
     """
     target = cfg.target
-    acd = tables["ucdp_acd"]
+    acd = battle_locations(
+        tables["ucdp_acd"], tables.get("ucdp_brd"), str(target.get("location", "government"))
+    )
     history = conflict_history(acd, list(target.conflict_types))
     spine = build_spine(
         tables["gw_states"], int(target.first_year), history.last_year, tables["country_codes"]
@@ -346,9 +461,9 @@ def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.
     timeline = country_timeline(spine, history)
     timeline.attrs["outside_state_system"] = outside
     timeline["in_population"] = population_mask(timeline, int(target.window_years))
-    labels = relapse_labels(
-        timeline, history, list(target.horizons), str(target.level), timeline["in_population"]
-    )
+    timeline["risk_type"] = risk_types(timeline, timeline["in_population"])
+    timeline["years_at_peace"] = years_at_peace(timeline)
+    labels = relapse_labels(timeline, history, list(target.horizons), str(target.level))
     panel = pd.concat([timeline, labels], axis=1)
     panel.attrs["outside_state_system"] = outside
     return panel

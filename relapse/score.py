@@ -10,28 +10,28 @@ For year ``score.as_of`` (default: the last year of the data) and each horizon o
 Row status
 ----------
 ``scored``
-    In the post-conflict population at ``as_of``: probability, risk band and drivers given.
+    Not at war in ``as_of``: probability, risk band and drivers given; ``risk_type`` says
+    relapse (post-conflict), renewed (conflict long ago) or onset, with ``years_at_peace``.
 ``active_conflict``
     The country had an active internal conflict-year in ``as_of`` (e.g. Mali, DR Congo,
     South Sudan in 2018): it is listed, never dropped, but has no relapse probability.
-``outside_population``
-    Not active and no active year within ``target.window_years`` (never in conflict, or at
-    peace for longer): the model was not trained for such rows, so no probability.
 ``missing_data``
     The row cannot be built: the host is not a Gleditsch–Ward state in the panel's spine in
-    ``as_of`` (Western Sahara for MINURSO; a state that did not exist that year). Missing
+    ``as_of`` (a state that did not exist that year). Missing
     *feature values* are not missing data: LightGBM handles NaN, and such rows are scored.
 
 Contract for consumers
 ----------------------
 * Columns and order: :data:`COLUMNS`; checked with :func:`score_schema` before writing.
   Rows sorted by country, ISO3 and horizon. ``relapse_probability`` is rounded to 4
-  decimals; risk bands come from ``report.risk_bands`` (thresholds; a value equal to a
-  threshold falls in the higher band). ``top_drivers_up`` / ``top_drivers_down`` are factor
+  decimals; risk bands are multiples of each horizon's base rate
+  (:mod:`relapse.bands`; a value equal to a cut falls in the higher band).
+  ``top_drivers_up`` / ``top_drivers_down`` are factor
   families with their summed SHAP contributions (log-odds, LightGBM ``pred_contrib``) to
   the raw model score, largest first, at most three each, |value| ≥ 0.005.
 * Empty (null in parquet, blank in CSV) when not scored: probability. Empty string: risk band,
-  drivers, missions when there are none. ``gwno`` is null only for non-state hosts.
+  drivers, missions when there are none. ``gwno`` is never null for mission hosts
+  (``score.mission_hosts`` attributes every mission to GW states).
 * **CSV injection**: in ``scores.csv`` every text cell starting with ``=``, ``+``, ``-``,
   ``@``, tab or carriage return gets a leading apostrophe (``'``), so spreadsheet programs
   show it as text instead of running it as a formula. ``scores.parquet`` holds raw values.
@@ -60,9 +60,9 @@ Contract for consumers
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -75,11 +75,12 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from relapse import bands
 from relapse.errors import ConfigError, DataError, ModelError, writing
 
 EXPERIMENT = "relapse-scoring"
-STATUSES: tuple[str, ...] = ("scored", "active_conflict", "outside_population", "missing_data")
-BAND_LABELS: tuple[str, ...] = ("low", "moderate", "high", "very high")
+STATUSES: tuple[str, ...] = ("scored", "active_conflict", "missing_data")
+BAND_LABELS: tuple[str, ...] = bands.BAND_LABELS
 COLUMNS: tuple[str, ...] = (
     "gwno",
     "iso3",
@@ -95,6 +96,24 @@ COLUMNS: tuple[str, ...] = (
     "model_name",
     "model_version",
     "data_vintage",
+    # Added by issue 14 (after the original columns; none renamed).
+    "risk_type",
+    "years_at_peace",
+    "base_rate",
+    "rank",
+    "previous_probability",
+    "change_since_last",
+    "driver_up_family",
+    "driver_up_contribution",
+    "driver_down_family",
+    "driver_down_contribution",
+    "conflicts",
+    "conflict_ids",
+    "episode_start_year",
+    "intensity",
+    "battle_deaths",
+    "mission_status",
+    "interstate_mission",
 )
 TEXT_COLUMNS: tuple[str, ...] = (
     "iso3",
@@ -107,6 +126,26 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "model_name",
     "model_version",
     "data_vintage",
+    "risk_type",
+    "driver_up_family",
+    "driver_down_family",
+    "conflicts",
+    "conflict_ids",
+    "mission_status",
+)
+INT_COLUMNS: tuple[str, ...] = (
+    "years_at_peace",
+    "rank",
+    "episode_start_year",
+    "intensity",
+    "battle_deaths",
+)
+FLOAT_COLUMNS: tuple[str, ...] = (
+    "base_rate",
+    "previous_probability",
+    "change_since_last",
+    "driver_up_contribution",
+    "driver_down_contribution",
 )
 FILES: tuple[str, ...] = ("scores.parquet", "scores.csv", "brief.md", "brief.html")
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -149,6 +188,14 @@ class ScoreResult:
     data_vintage: str
     models: dict[int, tuple[str, str]]
     notes: list[str] = field(default_factory=list)
+    missions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """:attr:`relapse.missions.MissionsResult.missions` (the brief's mission table)."""
+    skill: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Per horizon: the champion's backtest verdict beside the history baseline."""
+    base_rates: dict[int, float] = field(default_factory=dict)
+    multiples: list[float] = field(default_factory=lambda: list(bands.DEFAULT_MULTIPLES))
+    previous: pd.DataFrame | None = None
+    """The previous year's scores, if present (entries and exits)."""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -217,7 +264,9 @@ def score(
 
 
 def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) -> ScoreResult:
-    """Everything but writing: models, panel, scope, probabilities, drivers."""
+    """Everything but writing: models, panel, scope, probabilities, drivers, conflict facts."""
+    from omegaconf import OmegaConf
+
     from relapse.build import build_panel
     from relapse.features import feature_columns
     from relapse.missions import active_missions, load_mission_tables
@@ -234,14 +283,23 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
         check_features(model, features, h)
     as_of = resolve_as_of(cfg, panel)
     data_dir = Path(cfg.paths.data_dir)
+    overrides = cast(dict, OmegaConf.to_container(cfg.score.mission_hosts, resolve=True))
     missions = active_missions(
-        load_mission_tables(data_dir, verify=bool(cfg.data.verify_checksums)), as_of
+        load_mission_tables(data_dir, verify=bool(cfg.data.verify_checksums)), as_of, overrides
     )
     # Mission sources are registered sources, so the panel's vintage already covers them.
     vintage = built.data_vintage
     targets = select_scope(cfg, panel, as_of, missions)
-    table = score_table(panel, targets, models, as_of, vintage, list(cfg.report.risk_bands))
-    notes = mission_notes(missions, as_of)
+    conflict = load_conflict_tables(cfg)
+    facts = conflict_facts(panel, conflict, cfg, as_of)
+    previous, prev_note = previous_scores(Path(cfg.paths.scores_dir), as_of)
+    rates = bands.base_rates(panel, horizons)
+    multiples = [float(m) for m in cfg.report.risk_band_multiples]
+    table = score_table(
+        panel, targets, models, as_of, vintage, rates, multiples, facts=facts, previous=previous
+    )
+    notes = mission_notes(missions, as_of) + ([prev_note] if prev_note else [])
+    notes.append(location_note(cfg, panel, conflict, as_of))
     return ScoreResult(
         table=table,
         out_dir=Path(),
@@ -250,7 +308,138 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
         data_vintage=vintage,
         models={h: (str(m.name), str(m.version)) for h, m in models.items()},
         notes=notes,
+        missions=missions.missions,
+        skill={h: skill_verdict(getattr(m, "metrics", None) or {}, h) for h, m in models.items()},
+        base_rates=rates,
+        multiples=multiples,
+        previous=previous,
     )
+
+
+def load_conflict_tables(cfg: DictConfig) -> dict[str, pd.DataFrame]:
+    """The ACD and battle-death tables (validated loaders), cut like the panel's sources."""
+    from relapse.sources import load_tables
+
+    return load_tables(
+        ["ucdp_acd", "ucdp_brd"],
+        cfg.paths.data_dir,
+        verify=bool(cfg.data.verify_checksums),
+        vintage_year=cfg.data.vintage_year,
+    )
+
+
+def conflict_facts(
+    panel: pd.DataFrame, conflict: Mapping[str, pd.DataFrame], cfg: DictConfig, as_of: int
+) -> pd.DataFrame:
+    """Per country at war in ``as_of``: its conflicts by UCDP name, episode start, intensity and
+    battle deaths that year.
+
+    Conflicts are placed as ``target.location`` says (:func:`relapse.panel.battle_locations`)
+    and named ``location: territory (side A vs side B)``, or ``location: government (…)`` for
+    conflicts over the government. Battle deaths are UCDP's best estimate summed over the
+    dyads of those conflicts in ``as_of`` (all their locations). Returns ``gwno``,
+    ``conflicts``, ``conflict_ids``, ``episode_start_year``, ``intensity``, ``battle_deaths``.
+    """
+    from relapse.panel import battle_locations
+
+    acd = battle_locations(conflict["ucdp_acd"], conflict["ucdp_brd"], str(cfg.target.location))
+    rows = acd.loc[(acd["year"] == as_of) & acd["type_of_conflict"].isin(cfg.target.conflict_types)]
+    brd = conflict["ucdp_brd"]
+    deaths = brd.loc[brd["year"] == as_of].groupby("conflict_id")["bd_best"].sum()
+    year = panel.loc[panel["year"] == as_of].set_index("gwno")
+    out = []
+    for gwno, g in rows.groupby("gwno", sort=True):
+        g = g.drop_duplicates("conflict_id").sort_values("conflict_id")
+        names = [
+            f"{r.location}: {_incompatibility(r.territory_name)} ({r.side_a} vs {r.side_b})"
+            for r in g.itertuples(index=False)
+        ]
+        ids = [int(c) for c in g["conflict_id"]]
+        known = [c for c in ids if c in deaths.index]
+        start = year["spell_start"].get(int(gwno)) if "spell_start" in year else pd.NA
+        out.append(
+            {
+                "gwno": int(gwno),
+                "conflicts": "; ".join(names),
+                "conflict_ids": "; ".join(map(str, ids)),
+                "episode_start_year": start,
+                "intensity": int(g["intensity_level"].max()),
+                "battle_deaths": int(deaths.loc[known].sum()) if known else pd.NA,
+            }
+        )
+    cols = ["gwno", "conflicts", "conflict_ids", "episode_start_year", "intensity", "battle_deaths"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def _incompatibility(territory: Any) -> str:
+    """The territory fought over, or 'government' for conflicts over the government."""
+    return territory if isinstance(territory, str) and territory else "government"
+
+
+def previous_scores(scores_dir: Path, as_of: int) -> tuple[pd.DataFrame | None, str]:
+    """The previous year's scores (``as_of=<year-1>/scores.parquet``) if present, and a note."""
+    path = scores_dir / f"as_of={as_of - 1}" / "scores.parquet"
+    if not path.is_file():
+        return None, f"No scores for {as_of - 1} in {scores_dir}: no change since last year."
+    try:
+        prev = pd.read_parquet(
+            path, columns=["gwno", "country", "horizon_years", "status", "relapse_probability"]
+        )
+    except Exception as exc:  # a damaged earlier file must not stop this year's scores
+        return None, f"The {as_of - 1} scores could not be read ({type(exc).__name__}): no change."
+    return prev, ""
+
+
+def location_note(
+    cfg: DictConfig, panel: pd.DataFrame, conflict: Mapping[str, pd.DataFrame], as_of: int
+) -> str:
+    """Which conflict location is used and which countries the other choice would change."""
+    from relapse.panel import location_changes
+
+    spine = panel[["gwno", "year", "iso3", "country"]]
+    changes = location_changes(conflict["ucdp_acd"], conflict["ucdp_brd"], spine, cfg.target, as_of)
+    used = str(cfg.target.location)
+    other = "battle" if used == "government" else "government"
+    listed = "; ".join(
+        f"{r.country}: {getattr(r, used)} (with {other}: {getattr(r, other)})"
+        for r in changes.itertuples(index=False)
+    )
+    return (
+        f"Conflicts are placed by target.location={used} ("
+        + (
+            "UCDP's location, the government's country"
+            if used == "government"
+            else "where the battles were, UCDP battle-death file from 1989"
+        )
+        + f"). With target.location={other}, {len(changes)} countr"
+        + ("y" if len(changes) == 1 else "ies")
+        + f" would have another status in {as_of}"
+        + (f": {listed}." if listed else ".")
+    )
+
+
+def skill_verdict(metrics: Mapping[str, float], h: int) -> dict[str, Any]:
+    """The champion's backtest skill beside the history baseline (average precision)."""
+    ap = metrics.get(f"backtest_average_precision_h{h}")
+    base = metrics.get(f"baseline_history_average_precision_h{h}")
+    if ap is None or base is None:
+        return {"available": False, "text": "not available (no backtest metrics on the run)"}
+    lo = metrics.get(f"backtest_average_precision_h{h}_lo")
+    hi = metrics.get(f"backtest_average_precision_h{h}_hi")
+    if lo is not None and lo > base:
+        verdict = "beats the conflict-history baseline"
+    elif hi is not None and hi < base:
+        verdict = "is worse than the conflict-history baseline"
+    elif ap < base:
+        verdict = "does not beat the conflict-history baseline"
+    else:
+        verdict = "is level with the conflict-history baseline (within the interval)"
+    interval = f" [{lo:.3f}–{hi:.3f}]" if lo is not None and hi is not None else ""
+    return {
+        "available": True,
+        "beats": verdict.startswith("beats"),
+        "text": f"{verdict}: average precision {ap:.3f}{interval} vs {base:.3f}",
+    }
 
 
 def _registered_loader() -> ModelLoader:
@@ -330,33 +519,48 @@ def resolve_countries(codes: Sequence[Any], panel: pd.DataFrame) -> list[int]:
 
 
 def select_scope(cfg: DictConfig, panel: pd.DataFrame, as_of: int, missions: Any) -> pd.DataFrame:
-    """The countries to list: ``gwno`` (Int64), ``iso3``, ``country``, ``missions``."""
+    """The countries to list: ``gwno`` (Int64), ``iso3``, ``country``, ``missions``,
+    ``mission_status`` and ``interstate_mission``."""
     scope = str(cfg.score.scope)
-    hosts = missions.hosts.set_index("gwno")["missions"]
+    hosts = missions.hosts.set_index("gwno")
     names = panel.sort_values("year").drop_duplicates("gwno", keep="last").set_index("gwno")
+    year = panel.loc[panel["year"] == as_of]
     if scope == "active_missions":
         gws = sorted(int(g) for g in hosts.index)
+    elif scope == "not_at_war":
+        gws = sorted(int(g) for g in year.loc[~year["active"].astype(bool), "gwno"])
     elif scope == "all_post_conflict":
-        year = panel.loc[(panel["year"] == as_of) & panel["in_population"]]
-        gws = sorted(int(g) for g in year["gwno"])
+        gws = sorted(int(g) for g in year.loc[year["in_population"], "gwno"])
     elif scope == "countries":
         if not cfg.score.countries:
             raise ConfigError("score.scope=countries needs score.countries (ISO3 or GW codes)")
         gws = resolve_countries(list(cfg.score.countries), panel)
     else:  # validate_config already refuses other values
         raise ConfigError(f"unknown score.scope {scope!r}")
+    table = missions.missions
     rows = pd.DataFrame(
         {
             "gwno": pd.array(gws, dtype="Int64"),
             "iso3": [names["iso3"].get(g) for g in gws],
             "country": [names["country"].get(g) for g in gws],
-            "missions": [hosts.get(g, "") for g in gws],
+            "missions": [hosts["missions"].get(g, "") for g in gws],
+            "mission_status": [_mission_status(table, g) for g in gws],
+            "interstate_mission": [bool(hosts["interstate"].get(g, False)) for g in gws],
         }
     )
-    if scope == "active_missions" and len(missions.non_state_hosts):
-        extra = missions.non_state_hosts.assign(gwno=pd.NA)[list(rows.columns)]
-        rows = pd.concat([rows, extra.astype({"gwno": "Int64"})], ignore_index=True)
-    return rows.astype({"iso3": "string", "country": "string", "missions": "string"})
+    return rows.astype(
+        {"iso3": "string", "country": "string", "missions": "string", "mission_status": "string"}
+    )
+
+
+def _mission_status(missions: pd.DataFrame, gwno: int) -> str:
+    """'EUPOL, RSM: not recorded since 2016' for a host's missions not active on record."""
+    if missions.empty:
+        return ""
+    own = missions.loc[(missions["gwno"] == gwno) & (missions["status"] != "active")]
+    return "; ".join(
+        f"{', '.join(g['mission'])}: {status}" for status, g in own.groupby("status", sort=True)
+    )
 
 
 def score_table(
@@ -365,9 +569,18 @@ def score_table(
     models: Mapping[int, ScoringModel],
     as_of: int,
     vintage: str,
-    risk_bands: Sequence[float],
+    rates: Mapping[int, float],
+    multiples: Sequence[float] = bands.DEFAULT_MULTIPLES,
+    *,
+    facts: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per target country × horizon, in the output contract's columns and order."""
+    """One row per target country × horizon, in the output contract's columns and order.
+
+    Every country not at war in ``as_of`` is scored (``risk_type`` says whether it is
+    post-conflict, renewed-conflict or onset risk); countries at war carry ``facts``
+    (:func:`conflict_facts`); ``previous`` (last year's scores) gives the change.
+    """
     year = panel.loc[panel["year"] == as_of].drop_duplicates("gwno").set_index("gwno")
     status = []
     for g in targets["gwno"]:
@@ -375,11 +588,10 @@ def score_table(
             status.append("missing_data")
         elif bool(year.at[int(g), "active"]):
             status.append("active_conflict")
-        elif not bool(year.at[int(g), "in_population"]):
-            status.append("outside_population")
         else:
             status.append("scored")
     base = targets.assign(status=status)
+    base = _with_panel_facts(base, year, facts)
     scored_gw = [int(g) for g, s in zip(base["gwno"], status, strict=True) if s == "scored"]
     parts = []
     for h, model in sorted(models.items()):
@@ -393,18 +605,33 @@ def score_table(
             model_name=str(model.name),
             model_version=str(model.version),
             data_vintage=vintage,
+            base_rate=float(rates[int(h)]),
+            driver_up_family="",
+            driver_up_contribution=np.nan,
+            driver_down_family="",
+            driver_down_contribution=np.nan,
         )
         if scored_gw:
             X = year.loc[scored_gw, list(model.feature_names)].astype("float64")
             proba = np.round(_positive_proba(model.predict_proba(X)), PROBABILITY_DECIMALS)
-            up, down = family_drivers(model, X)
+            drivers = family_drivers(model, X)
             mask = part["status"] == "scored"
             part.loc[mask, "relapse_probability"] = proba
-            part.loc[mask, "risk_band"] = [risk_band(p, risk_bands) for p in proba]
-            part.loc[mask, "top_drivers_up"] = up
-            part.loc[mask, "top_drivers_down"] = down
+            part.loc[mask, "risk_band"] = [bands.band(p, rates[int(h)], multiples) for p in proba]
+            part.loc[mask, "top_drivers_up"] = drivers.up
+            part.loc[mask, "top_drivers_down"] = drivers.down
+            for col in ("driver_up_family", "driver_up_contribution"):
+                part.loc[mask, col] = drivers.top_up[col.removeprefix("driver_up_")].to_numpy()
+            for col in ("driver_down_family", "driver_down_contribution"):
+                part.loc[mask, col] = drivers.top_down[col.removeprefix("driver_down_")].to_numpy()
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)
+    table["rank"] = (
+        table.groupby("horizon_years")["relapse_probability"]
+        .rank(method="min", ascending=False)
+        .astype("Int64")
+    )
+    table = _with_change(table, previous)
     table = table.sort_values(
         ["country", "iso3", "horizon_years"], ignore_index=True, kind="mergesort"
     )
@@ -414,10 +641,52 @@ def score_table(
             "as_of_year": "int64",
             "horizon_years": "int64",
             "relapse_probability": "float64",
+            "interstate_mission": bool,
             **{c: "string" for c in TEXT_COLUMNS},
+            **{c: "Int64" for c in INT_COLUMNS},
+            **{c: "float64" for c in FLOAT_COLUMNS},
         }
     )
     return score_schema().validate(table)
+
+
+def _with_panel_facts(
+    base: pd.DataFrame, year: pd.DataFrame, facts: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Add ``risk_type`` and ``years_at_peace`` (not at war) and the conflict facts (at war)."""
+    gw = [None if pd.isna(g) else int(g) for g in base["gwno"]]
+    known = [g is not None and g in year.index for g in gw]
+    base = base.assign(
+        risk_type=[year.at[g, "risk_type"] if k else pd.NA for g, k in zip(gw, known, strict=True)],
+        years_at_peace=[
+            year.at[g, "years_at_peace"] if k else pd.NA for g, k in zip(gw, known, strict=True)
+        ],
+    )
+    base["risk_type"] = base["risk_type"].astype("string").fillna("")
+    cols = ["conflicts", "conflict_ids", "episode_start_year", "intensity", "battle_deaths"]
+    if facts is None or facts.empty:
+        facts = pd.DataFrame(columns=["gwno", *cols])
+    at_war = base["status"] == "active_conflict"
+    merged = base.merge(facts.astype({"gwno": "Int64"}), on="gwno", how="left")
+    for col in cols:
+        merged[col] = merged[col].where(at_war.to_numpy(), pd.NA)
+    for col in ("conflicts", "conflict_ids"):
+        merged[col] = merged[col].astype("string").fillna("")
+    return merged
+
+
+def _with_change(table: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``previous_probability`` and ``change_since_last`` from last year's scores."""
+    if previous is None or previous.empty:
+        return table.assign(previous_probability=np.nan, change_since_last=np.nan)
+    prev = previous.dropna(subset=["gwno"])[["gwno", "horizon_years", "relapse_probability"]]
+    prev = prev.rename(columns={"relapse_probability": "previous_probability"})
+    prev = prev.astype({"gwno": "Int64", "horizon_years": "int64"})
+    out = table.merge(prev, on=["gwno", "horizon_years"], how="left")
+    out["change_since_last"] = (out["relapse_probability"] - out["previous_probability"]).round(
+        PROBABILITY_DECIMALS
+    )
+    return out
 
 
 def _positive_proba(p: Any) -> np.ndarray:
@@ -425,17 +694,18 @@ def _positive_proba(p: Any) -> np.ndarray:
     return arr[:, 1] if arr.ndim == 2 else arr
 
 
-def risk_band(p: float, thresholds: Sequence[float]) -> str:
-    """The band of probability ``p``: ``low`` below the first threshold, then upwards."""
-    if len(thresholds) != len(BAND_LABELS) - 1:
-        raise ConfigError(
-            f"report.risk_bands needs {len(BAND_LABELS) - 1} thresholds for the "
-            f"bands {list(BAND_LABELS)}, got {list(thresholds)}"
-        )
-    return BAND_LABELS[int(np.searchsorted(np.asarray(thresholds), p, side="right"))]
+@dataclass
+class Drivers:
+    """Per scored row: driver text (contract columns) and the top family each way."""
+
+    up: list[str]
+    down: list[str]
+    top_up: pd.DataFrame
+    """``family`` and ``contribution`` of the family pushing most up ('' / NaN if none)."""
+    top_down: pd.DataFrame
 
 
-def family_drivers(model: ScoringModel, X: pd.DataFrame) -> tuple[list[str], list[str]]:
+def family_drivers(model: ScoringModel, X: pd.DataFrame) -> Drivers:
     """Per row: families pushing the raw score up and down (summed SHAP log-odds)."""
     from relapse.explain import contributions
 
@@ -458,7 +728,21 @@ def family_drivers(model: ScoringModel, X: pd.DataFrame) -> tuple[list[str], lis
         "; ".join(f"{names[j]} {v:+.2f}" for j, v in zip(js, vs, strict=True) if v <= -DRIVER_MIN)
         for js, vs in zip(by_down, down_v, strict=True)
     ]
-    return up, down
+
+    def top(idx: np.ndarray, vals: np.ndarray, keep: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "family": np.where(keep, [names[j] for j in idx[:, 0]], ""),
+                "contribution": np.where(keep, np.round(vals[:, 0], 4), np.nan),
+            }
+        )
+
+    return Drivers(
+        up,
+        down,
+        top(by_up, up_v, up_v[:, 0] >= DRIVER_MIN),
+        top(by_down, down_v, down_v[:, 0] <= -DRIVER_MIN),
+    )
 
 
 @cache
@@ -469,7 +753,13 @@ def score_schema() -> Any:
     text = {c: pa.Column("string", nullable=False) for c in TEXT_COLUMNS}
     text["status"] = pa.Column("string", pa.Check.isin(list(STATUSES)))
     text["risk_band"] = pa.Column("string", pa.Check.isin(["", *BAND_LABELS]))
+    text["risk_type"] = pa.Column("string", pa.Check.isin(["", "relapse", "renewed", "onset"]))
+    ints = {c: pa.Column("Int64", pa.Check.ge(0), nullable=True) for c in INT_COLUMNS}
+    floats = {c: pa.Column("float64", nullable=True) for c in FLOAT_COLUMNS}
     columns = {
+        **ints,
+        **floats,
+        "interstate_mission": pa.Column(bool),
         "gwno": pa.Column("Int64", nullable=True),
         "as_of_year": pa.Column("int64"),
         "horizon_years": pa.Column("int64", pa.Check.ge(1)),
@@ -493,13 +783,16 @@ def mission_notes(missions: Any, as_of: int) -> list[str]:
         notes.append(
             f"Non-UN missions: the snapshot has no non-UN mission source after {last} "
             f"(Mullenbach; Bara & Hultman). Non-UN missions recorded as ongoing at the end of "
-            f"{last} are carried forward to {as_of}; missions begun or ended since are not known."
+            f"{last} are listed as 'not recorded since {last}' (mission_status), not as "
+            f"active in {as_of}: some have ended since (EUPOL Afghanistan ended in 2016), and "
+            "missions begun since are not known."
         )
-    for row in missions.non_state_hosts.itertuples(index=False):
+    table = missions.missions
+    if len(table) and table["interstate"].any():
+        names = sorted(set(table.loc[table["interstate"], "mission"]))
         notes.append(
-            f"{row.missions} is hosted by {row.country} ({row.iso3}), which is not a "
-            "Gleditsch–Ward state: listed with status missing_data, not attributed "
-            "to another country."
+            f"{', '.join(names)} watch interstate lines: the scenario they guard against is "
+            "not the internal conflict this model forecasts (interstate_mission)."
         )
     if missions.undated:
         notes.append(
@@ -538,47 +831,165 @@ def escape_csv_injection(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _brief_rows(result: ScoreResult) -> list[list[str]]:
-    rows = []
-    for r in result.table.itertuples(index=False):
-        p = r.relapse_probability
-        rows.append(
-            [
-                str(r.country),
-                str(r.iso3 if pd.notna(r.iso3) else ""),
-                str(r.horizon_years),
-                "" if pd.isna(p) else f"{p:.1%}",
-                str(r.risk_band),
-                str(r.status).replace("_", " "),
-                str(r.top_drivers_up),
-                str(r.top_drivers_down),
-                str(r.missions),
-            ]
+MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|#~{}])")
+"""Markdown syntax characters escaped in data-derived brief text (links, images, HTML)."""
+
+
+def md_text(value: Any) -> str:
+    """Data-derived text safe for a Markdown table cell: no live link, image or HTML.
+
+    Every character that can open Markdown syntax (``[ ] ( ) ! < > | ` * _ # ~ { }`` and
+    the backslash) is backslash-escaped, ``://`` is broken so no autolink forms, and line
+    breaks become spaces: ``[x](javascript:…)`` and ``![t](http://…)`` stay literal text.
+    """
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    text = MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
+    return text.replace("://", ":\\/\\/")
+
+
+def _pct(p: Any) -> str:
+    return "" if p is None or pd.isna(p) else f"{100 * float(p):.1f}%"
+
+
+def _driver_words(family: Any, value: Any, up: bool) -> str:
+    """'Conflict history (strongly raises risk)' from a family and its contribution."""
+    from relapse.report import words
+
+    if not isinstance(family, str) or not family or pd.isna(value):
+        return ""
+    verb = "raises risk" if up else "lowers risk"
+    return f"{words.family_label(family)} ({words.strength(float(value))} {verb})"
+
+
+def _change_words(row: Any) -> str:
+    if pd.isna(row.change_since_last):
+        return "new" if pd.notna(row.relapse_probability) else ""
+    d = 100 * float(row.change_since_last)
+    return "no change" if abs(d) < 0.05 else f"{d:+.1f} pts"
+
+
+def brief_context(result: ScoreResult) -> dict[str, Any]:
+    """Everything the brief templates show (plain strings, computed once for both formats)."""
+    t = result.table
+    horizons = sorted(result.models)
+    scored = t.loc[t["status"] == "scored"].sort_values(
+        ["horizon_years", "rank", "country"], kind="mergesort"
+    )
+    rows = [
+        {
+            "rank": str(r.rank),
+            "country": str(r.country),
+            "iso3": "" if pd.isna(r.iso3) else str(r.iso3),
+            "horizon": f"{r.horizon_years}",
+            "probability": _pct(r.relapse_probability),
+            "band": str(r.risk_band),
+            "change": _change_words(r),
+            "risk_type": {
+                "relapse": "relapse (post-conflict)",
+                "renewed": "renewed conflict after long peace",
+                "onset": "onset (never in conflict)",
+            }.get(str(r.risk_type), str(r.risk_type)),
+            "peace": "" if pd.isna(r.years_at_peace) else str(r.years_at_peace),
+            "up": _driver_words(r.driver_up_family, r.driver_up_contribution, True),
+            "down": _driver_words(r.driver_down_family, r.driver_down_contribution, False),
+            "missions": str(r.missions),
+        }
+        for r in scored.itertuples(index=False)
+    ]
+    first = t.loc[t["horizon_years"] == horizons[0]]
+    war = [
+        {
+            "country": str(r.country),
+            "conflicts": str(r.conflicts),
+            "since": "" if pd.isna(r.episode_start_year) else str(r.episode_start_year),
+            "intensity": {1: "minor (25–999 deaths)", 2: "war (1,000+ deaths)"}.get(
+                None if pd.isna(r.intensity) else int(r.intensity), ""
+            ),
+            "deaths": "" if pd.isna(r.battle_deaths) else f"{int(r.battle_deaths):,}",
+            "missions": str(r.missions),
+        }
+        for r in first.loc[first["status"] == "active_conflict"].itertuples(index=False)
+    ]
+    missing = [str(r.country) for r in first.loc[first["status"] == "missing_data"].itertuples()]
+    return {
+        "as_of": result.as_of,
+        "horizons": horizons,
+        "intro": _brief_intro(result),
+        "skill": [
+            {"horizon": h, "text": result.skill.get(h, {}).get("text", "not available")}
+            for h in horizons
+        ],
+        "bands": bands.legend(result.base_rates, result.multiples) if result.base_rates else [],
+        "rows": rows,
+        "war": war,
+        "missing": missing,
+        "missions": _mission_rows(result),
+        "entries": _entries_exits(result)[0],
+        "exits": _entries_exits(result)[1],
+        "has_previous": result.previous is not None,
+    }
+
+
+def _mission_rows(result: ScoreResult) -> list[dict[str, str]]:
+    names = result.table.dropna(subset=["gwno"]).drop_duplicates("gwno")
+    host = dict(zip(names["gwno"].astype(int), names["country"].astype(str), strict=True))
+    out = []
+    for r in result.missions.itertuples(index=False) if len(result.missions) else []:
+        strength = "" if pd.isna(r.strength) else f"{int(r.strength):,} ({int(r.strength_year)})"
+        out.append(
+            {
+                "mission": str(r.mission),
+                "host": host.get(int(r.gwno), f"GW {int(r.gwno)}"),
+                "strength": strength or "not recorded",
+                "status": str(r.status) + (" · interstate line" if r.interstate else ""),
+            }
         )
-    return rows
+    return out
 
 
-BRIEF_HEADER = [
-    "Country",
-    "ISO3",
-    "Horizon (years)",
-    "Relapse probability",
-    "Risk band",
-    "Status",
-    "Families pushing risk up",
-    "Families pushing risk down",
-    "Missions",
-]
+def _entries_exits(result: ScoreResult) -> tuple[list[str], list[str]]:
+    """Countries listed this year but not last year, and the reverse (first horizon)."""
+    if result.previous is None:
+        return [], []
+    now = set(result.table["country"].astype(str))
+    before = set(result.previous["country"].astype(str))
+    return sorted(now - before), sorted(before - now)
+
+
+def _templates(autoescape: bool = False) -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parent / "report" / "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=autoescape,
+    )
+
+
+def render_brief_md(result: ScoreResult) -> str:
+    """The brief in Markdown (``brief.md.j2``); data-derived text through :func:`md_text`."""
+    env = _templates()
+    env.filters["md"] = md_text
+    return env.get_template("brief.md.j2").render(**brief_context(result))
+
+
+def render_brief_html(result: ScoreResult) -> str:
+    """The brief as a standalone HTML page (``brief.html.j2``, every value escaped)."""
+    env = _templates(autoescape=True)
+    return env.get_template("brief.html.j2").render(**brief_context(result))
 
 
 def _brief_intro(result: ScoreResult) -> list[str]:
     counts = result.counts
     horizons = sorted(result.models)
     lines = [
-        f"Forecast of post-conflict relapse as of the end of {result.as_of}: the probability "
-        "that a country at peace after an internal armed conflict has an active internal "
-        f"conflict-year (UCDP, 25+ battle deaths) within the next {', '.join(map(str, horizons))}"
-        " years.",
+        f"Forecast as of the end of {result.as_of}: the probability that a country not at war "
+        "has an active internal armed conflict-year (UCDP, 25+ battle deaths) within the next "
+        f"{', '.join(map(str, horizons))} years: relapse for post-conflict countries, renewed "
+        "conflict after a long peace, or onset where there has been none since the data begin.",
         "These are associations learned from past cases, not causal effects: a family that "
         "pushes risk up or down is associated with higher or lower risk in similar past "
         "cases, and changing it is not shown to change the risk.",
@@ -591,58 +1002,8 @@ def _brief_intro(result: ScoreResult) -> list[str]:
         f"Rows: {sum(counts.values())} ("
         + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
         + ").",
-        "Status: scored = in the post-conflict population; active conflict = fighting in "
-        f"{result.as_of}, no relapse probability; outside population = not within the "
-        "post-conflict window; missing data = not a state in the data that year. Drivers are "
-        "summed SHAP contributions per factor family on the log-odds scale.",
     ]
     return lines + result.notes
-
-
-def render_brief_md(result: ScoreResult) -> str:
-    """The short brief in Markdown (every row listed)."""
-
-    def cell(text: str) -> str:
-        # Markdown renderers pass raw HTML through: escape the tag brackets, so a hostile name
-        # stays text (a bare "&" cannot open a tag, and stays readable as "Bara & Hultman").
-        text = text.replace("<", "&lt;").replace(">", "&gt;")
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    out = [f"# Relapse risk brief — as of {result.as_of}", ""]
-    out += [f"- {cell(line)}" for line in _brief_intro(result)]
-    out += ["", "| " + " | ".join(BRIEF_HEADER) + " |", "|" + "---|" * len(BRIEF_HEADER)]
-    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in _brief_rows(result)]
-    return "\n".join(out) + "\n"
-
-
-def render_brief_html(result: ScoreResult) -> str:
-    """The short brief as a standalone HTML page (every value escaped)."""
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>Relapse risk brief — as of {result.as_of}</title>",
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>Relapse risk brief — as of {result.as_of}</h1>",
-        "<ul>",
-    ]
-    out += [f"<li>{e(line)}</li>" for line in _brief_intro(result)]
-    out += [
-        "</ul>",
-        "<table>",
-        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in BRIEF_HEADER) + "</tr></thead>",
-        "<tbody>",
-    ]
-    out += [
-        "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in _brief_rows(result)
-    ]
-    out += ["</tbody>", "</table>", "</body>", "</html>"]
-    return "\n".join(out) + "\n"
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -678,35 +1039,78 @@ def write_outputs(files: Mapping[str, bytes], scores_dir: Path, as_of: int) -> P
 
 
 def _switch_outputs(files: Mapping[str, bytes], scores_dir: Path, final: Path, as_of: int) -> None:
-    """The body of :func:`write_outputs`."""
+    """The body of :func:`write_outputs`.
+
+    A directory of the run's name that does not hold exactly ``files`` (a file edited in
+    place, deleted or added) is rebuilt: the link first points at a fresh complete copy, the
+    damaged directory is replaced, then the link points back at the run's name.
+    """
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
     target_name = f".as_of={as_of}.{digest.hexdigest()[:16]}"
     target = scores_dir / target_name
-    if not target.is_dir():
-        tmp = Path(tempfile.mkdtemp(dir=scores_dir, prefix=f".as_of={as_of}.tmp-"))
-        try:
-            for name in sorted(files):
-                with writing(final / name):
-                    _write_file(tmp / name, files[name])
-            _fsync_dir(tmp)
-            os.rename(tmp, target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    if not (final.is_symlink() and os.readlink(final) == target_name):
-        if final.exists() and not final.is_symlink():
-            # A plain directory left by hand or an older version: keep it aside, never delete.
-            os.rename(final, scores_dir / f".as_of={as_of}.previous-dir")
-        link = scores_dir / f".as_of={as_of}.link-{os.getpid()}"
-        link.unlink(missing_ok=True)
-        os.symlink(target_name, link)
-        os.replace(link, final)
-        _fsync_dir(scores_dir)
+    if not _holds_exactly(target, files):
+        tmp = _write_tmp(files, scores_dir, final, as_of)
+        if target.exists() or target.is_symlink():
+            _point(final, tmp.name, scores_dir, as_of)
+            _remove(target)
+        os.rename(tmp, target)
+    _point(final, target_name, scores_dir, as_of)
     for stale in scores_dir.glob(f".as_of={as_of}.*"):
         if stale.name != target_name and not stale.name.endswith(".previous-dir"):
-            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink()
+            _remove(stale)
+
+
+def _holds_exactly(directory: Path, files: Mapping[str, bytes]) -> bool:
+    """Whether ``directory`` is a real directory with exactly ``files``, byte for byte."""
+    if directory.is_symlink() or not directory.is_dir():
+        return False
+    present = sorted(p.name for p in directory.iterdir())
+    if present != sorted(files):
+        return False
+    return all(
+        (directory / n).is_file()
+        and not (directory / n).is_symlink()
+        and (directory / n).read_bytes() == files[n]
+        for n in files
+    )
+
+
+def _write_tmp(files: Mapping[str, bytes], scores_dir: Path, final: Path, as_of: int) -> Path:
+    """A new hidden directory holding ``files`` (fsynced); removed again on failure."""
+    tmp = Path(tempfile.mkdtemp(dir=scores_dir, prefix=f".as_of={as_of}.tmp-"))
+    try:
+        for name in sorted(files):
+            with writing(final / name):
+                _write_file(tmp / name, files[name])
+        _fsync_dir(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def _point(final: Path, target_name: str, scores_dir: Path, as_of: int) -> None:
+    """Switch the ``as_of=<year>`` link to ``target_name`` with one ``os.replace``."""
+    if final.is_symlink() and os.readlink(final) == target_name:
+        return
+    if final.exists() and not final.is_symlink():
+        # A plain directory left by hand or an older version: keep it aside, never delete.
+        os.rename(final, scores_dir / f".as_of={as_of}.previous-dir")
+    link = scores_dir / f".as_of={as_of}.link-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    os.symlink(target_name, link)
+    os.replace(link, final)
+    _fsync_dir(scores_dir)
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, link or directory tree."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 # -------------------------------------------------------------------------------- tracking

@@ -114,10 +114,27 @@ def test_country_level_labels_counted_by_hand(key, expected) -> None:
     assert got == expected
 
 
-def test_labels_missing_outside_population() -> None:
+def test_labels_missing_on_active_rows_defined_on_every_non_active_row() -> None:
     panel = _panel()
-    outside = panel.loc[~panel["in_population"], ["relapse_h1", "relapse_h2"]]
-    assert outside.isna().all().all()
+    active = panel.loc[panel["active"], ["relapse_h1", "relapse_h2"]]
+    assert active.isna().all().all()
+    # Alphaland 2000 has never been in conflict (onset): conflict 1 begins in 2001.
+    assert panel.loc[(100, 2000), "risk_type"] == "onset"
+    assert tuple(int(v) for v in panel.loc[(100, 2000), ["relapse_h1", "relapse_h2"]]) == (1, 1)
+    assert panel.loc[(100, 2000), "years_at_peace"] == 0
+
+
+def test_risk_type_and_years_at_peace() -> None:
+    panel = _panel()
+    assert panel.loc[panel["active"], "risk_type"].isna().all()
+    assert panel.loc[panel["active"], "years_at_peace"].isna().all()
+    pop = panel["in_population"]
+    assert (panel.loc[pop, "risk_type"] == "relapse").all()
+    assert (panel.loc[pop, "years_at_peace"] == panel.loc[pop, "years_since_conflict"]).all()
+    never = ~panel["active"] & panel["last_active_year"].isna()
+    assert (panel.loc[never, "risk_type"] == "onset").all()
+    renewed = ~panel["active"] & ~pop & panel["last_active_year"].notna()
+    assert (panel.loc[renewed, "risk_type"] == "renewed").all()
 
 
 def test_censoring_no_label_past_last_year() -> None:
@@ -171,3 +188,51 @@ def test_multi_country_conflict_counts_in_each_location() -> None:
     history = conflict_history(_acd(), [3, 4])
     active = set(zip(history.active["gwno"], history.active["year"], strict=True))
     assert {(200, 2003), (300, 2003)} <= active
+
+
+def _brd() -> pd.DataFrame:
+    """Battle-death dyad-years: conflict 8 is fought by Alphaland's government in Betaland."""
+    return pd.DataFrame(
+        {
+            "conflict_id": [8, 8],
+            "dyad_id": [80, 80],
+            "year": [2007, 2008],
+            "gwno_loc": ["100", "100"],
+            "gwno_battle": ["200", "200,300"],
+        }
+    )
+
+
+def _acd_with_battle_abroad() -> pd.DataFrame:
+    extra = pd.DataFrame(
+        [(8, 2007, 100, 4, 1), (8, 2008, 100, 4, 1)],
+        columns=["conflict_id", "year", "gwno", "type_of_conflict", "intensity_level"],
+    )
+    return pd.concat([_acd(), extra], ignore_index=True)
+
+
+def test_battle_location_moves_conflict_years_to_where_the_battles_were() -> None:
+    from relapse.panel import battle_locations
+
+    placed = battle_locations(_acd_with_battle_abroad(), _brd(), "battle")
+    eight = placed.loc[placed["conflict_id"] == 8, ["year", "gwno"]]
+    assert sorted(map(tuple, eight.to_numpy().tolist())) == [(2007, 200), (2008, 200), (2008, 300)]
+    # Conflict-years without battle-death rows keep the ACD's location, never dropped.
+    others = placed.loc[placed["conflict_id"] != 8].sort_values(["conflict_id", "year", "gwno"])
+    expected = _acd().sort_values(["conflict_id", "year", "gwno"])
+    assert others[["conflict_id", "year", "gwno"]].to_numpy().tolist() == (
+        expected[["conflict_id", "year", "gwno"]].to_numpy().tolist()
+    )
+
+
+def test_location_choice_changes_population_and_is_listed() -> None:
+    from relapse.panel import build_spine, location_changes
+
+    cfg = compose_config("build", ["target.first_year=2000", "target.horizons=[1,2]"])
+    spine = build_spine(_states(), 2000, 2012, _codes())
+    changes = location_changes(_acd_with_battle_abroad(), _brd(), spine, cfg.target, 2008)
+    by_gw = changes.set_index("gwno")
+    # Government location: Alphaland active in 2008; battle location: Betaland and Gammaland.
+    assert by_gw.loc[100, "government"] == "active"
+    assert by_gw.loc[100, "battle"] != "active"
+    assert by_gw.loc[300, "battle"] == "active"

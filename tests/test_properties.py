@@ -89,7 +89,8 @@ def _naive(h: dict, panel: pd.DataFrame) -> pd.DataFrame:
         row = {"gwno": g, "year": t, "in_population": in_pop}
         for k in HORIZONS:
             future = [(g, t + j) for j in range(1, k + 1)]
-            known = in_pop and t + k <= last and all(f in present for f in future)
+            at_peace = (g, t) not in active
+            known = at_peace and t + k <= last and all(f in present for f in future)
             row[f"relapse_h{k}"] = int(any(f in active for f in future)) if known else None
         rows.append(row)
     return pd.DataFrame(rows).set_index(["gwno", "year"])
@@ -119,8 +120,8 @@ def test_labels_are_monotone_and_population_is_at_peace(h: dict) -> None:
     pop = panel.loc[panel["in_population"]]
     assert not pop["active"].any()
     assert pop["years_since_conflict"].between(1, h["window"]).all()
-    outside = panel.loc[~panel["in_population"], [f"relapse_h{k}" for k in HORIZONS]]
-    assert outside.isna().all().all()
+    at_war = panel.loc[panel["active"], [f"relapse_h{k}" for k in HORIZONS]]
+    assert at_war.isna().all().all()
     for short, long in itertools.pairwise(HORIZONS):
         a, b = panel[f"relapse_h{short}"], panel[f"relapse_h{long}"]
         known = a.notna() & b.notna()

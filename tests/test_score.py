@@ -23,9 +23,9 @@ from relapse.errors import ConfigError, ModelError, OutputError
 from relapse.score import (
     COLUMNS,
     ScoreLockError,
+    md_text,
     render_brief_html,
     render_files,
-    risk_band,
     score,
 )
 
@@ -142,20 +142,33 @@ def test_active_missions_2018_lists_hosts_with_statuses(tmp_path, processed_dir,
     assert len(active) == 9 and active["relapse_probability"].isna().all()
     assert (active["risk_band"] == "").all() and (active["top_drivers_up"] == "").all()
     assert "MINUSMA" in by_iso.at["MLI", "missions"]
-    for iso in ("LBN", "CYP", "HTI", "IND", "PAK", "SYR", "ISR", "SDN", "XKX", "SRB"):
+    for iso in ("LBN", "CYP", "HTI", "IND", "PAK", "SYR", "ISR", "SDN", "XKX"):
         assert iso in by_iso.index, iso
-    # Western Sahara: not a GW state, listed explicitly, never attributed to Morocco.
-    esh = t.loc[t["iso3"] == "ESH"]
-    assert len(esh) == 3 and (esh["status"] == "missing_data").all() and esh["gwno"].isna().all()
-    assert "MAR" not in by_iso.index
-    assert any("Western Sahara" in n for n in result.notes)
+    # MINURSO: Western Sahara is not a GW state; UCDP locates the conflict in Morocco.
+    assert "MINURSO" in by_iso.at["MAR", "missions"] and "ESH" not in by_iso.index
+    # UNDOF on Israel and Syria, not Lebanon; Kosovo missions on Kosovo only in 2018.
+    assert "UNDOF" in by_iso.at["ISR", "missions"] and "UNDOF" in by_iso.at["SYR", "missions"]
+    assert "UNDOF" not in by_iso.at["LBN", "missions"]
+    assert "SRB" not in by_iso.index and "KFOR" in by_iso.at["XKX", "missions"]
+    assert by_iso.at["IND", "interstate_mission"] and not by_iso.at["MLI", "interstate_mission"]
+    assert "not recorded since 2016" in by_iso.at["AFG", "mission_status"]
 
 
-def test_outside_population_rows_have_no_probability(tmp_path, processed_dir, models):
+def test_every_host_not_at_war_has_probabilities_at_all_horizons(tmp_path, processed_dir, models):
     t = run(tmp_path, processed_dir, models).table
+    at_peace = t.loc[t["status"] != "active_conflict"]
+    assert (at_peace["status"] == "scored").all()
+    assert at_peace.groupby("gwno")["relapse_probability"].count().eq(3).all()
+    assert set(at_peace["risk_type"]) <= {"relapse", "renewed", "onset"}
+    assert at_peace["years_at_peace"].notna().all()
     cyprus = t.loc[t["iso3"] == "CYP"]
-    assert (cyprus["status"] == "outside_population").all()
-    assert cyprus["relapse_probability"].isna().all()
+    # UCDP codes no internal conflict in Cyprus (1974 was interstate): onset risk.
+    assert (cyprus["risk_type"] == "onset").all() and cyprus["relapse_probability"].notna().all()
+    war = t.loc[t["status"] == "active_conflict"]
+    assert (war["conflicts"] != "").all() and war["episode_start_year"].notna().all()
+    assert war["intensity"].isin([1, 2]).all() and war["relapse_probability"].isna().all()
+    mali = war.loc[war["iso3"] == "MLI"].iloc[0]
+    assert "Mali" in mali["conflicts"] and mali["battle_deaths"] > 0
     scored = t.loc[t["status"] == "scored"]
     assert len(scored) and scored["relapse_probability"].between(0, 1).all()
     assert (scored["risk_band"] != "").all()
@@ -227,23 +240,82 @@ def test_schema_and_column_order(tmp_path, processed_dir, models):
     for text in (html, md):
         assert "not causal" in text and result.data_vintage in text
         assert "relapse-h5 version 3" in text
-    assert md.count("\n| ") == len(parquet) + 1  # header + every row
+    scored = int((parquet["status"] == "scored").sum())
+    war = int((parquet["status"] == "active_conflict").sum()) // 3
+    missions = len(result.missions)
+    assert md.count("\n| ") == (scored + 1) + (war + 1) + (missions + 1)
 
 
 @pytest.mark.parametrize(
-    ("p", "band"),
+    ("multiple", "band"),
     [
         (0.0, "low"),
-        (0.0499, "low"),
-        (0.05, "moderate"),
-        (0.15, "high"),
-        (0.2999, "high"),
-        (0.30, "very high"),
-        (1.0, "very high"),
+        (0.499, "low"),
+        (0.5, "moderate"),
+        (1.499, "moderate"),
+        (1.5, "high"),
+        (2.999, "high"),
+        (3.0, "very high"),
     ],
 )
-def test_risk_band(p, band):
-    assert risk_band(p, [0.05, 0.15, 0.30]) == band
+@pytest.mark.parametrize("base_rate", [0.099, 0.161, 0.286])
+def test_risk_band_is_relative_to_the_base_rate(multiple, band, base_rate):
+    from relapse import bands
+
+    # A value equal to a cut (multiple x base rate) falls in the higher band.
+    assert bands.band(multiple * base_rate, base_rate) == band
+
+
+def test_bands_agree_between_scores_brief_and_base_rate(tmp_path, processed_dir, models):
+    from relapse import bands
+
+    result = run(tmp_path, processed_dir, models, "score.scope=not_at_war")
+    t = result.table.loc[result.table["status"] == "scored"]
+    expected = [
+        bands.band(p, result.base_rates[h])
+        for p, h in zip(t["relapse_probability"], t["horizon_years"], strict=True)
+    ]
+    assert list(t["risk_band"]) == expected
+    # At five years no forecast below the base rate is "high".
+    five = t.loc[t["horizon_years"] == 5]
+    assert not (
+        (five["relapse_probability"] < five["base_rate"]) & (five["risk_band"] == "high")
+    ).any()
+    md = (result.out_dir / "brief.md").read_text()
+    for r in t.head(20).itertuples():
+        assert f"| {r.relapse_probability * 100:.1f}% | {r.risk_band} |" in md
+
+
+def test_not_at_war_scope_scores_every_country_at_peace(tmp_path, processed_dir, models):
+    from relapse.build import build_panel
+
+    result = run(tmp_path, processed_dir, models, "score.scope=not_at_war")
+    panel = build_panel(make_cfg(tmp_path, processed_dir)).panel
+    peace = panel.loc[(panel["year"] == 2018) & ~panel["active"]]
+    assert set(result.table["gwno"].astype(int)) == set(peace["gwno"])
+    assert (result.table["status"] == "scored").all()
+    assert {"relapse", "renewed", "onset"} == set(result.table["risk_type"])
+
+
+def test_rerun_restores_edited_and_deleted_outputs(tmp_path, processed_dir, models):
+    out = run(tmp_path, processed_dir, models).out_dir
+    first = file_hashes(out)
+    with open(out / "scores.csv", "a") as fh:
+        fh.write("tampered\n")
+    (out / "brief.md").unlink()
+    (out / "extra.txt").write_text("left by hand")
+    assert file_hashes(run(tmp_path, processed_dir, models).out_dir) == first
+
+
+@pytest.mark.parametrize(
+    "name", ["[x](javascript:alert(1))", "![t](http://evil.example/p.png)", "<img src=x>"]
+)
+def test_brief_markdown_neutralises_links_and_images(name):
+    import re
+
+    text = md_text(name)
+    assert not re.search(r"(?<!\\)[\[\]()<>!]", text)
+    assert "://" not in text
 
 
 def test_rerun_is_byte_identical(tmp_path, processed_dir, models):
@@ -348,7 +420,8 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
     result = run(tmp_path, processed_dir, models)
     t = result.table.copy()
     t.loc[0, "country"] = '=HYPERLINK("http://x","click")'
-    t.loc[1, "country"] = "<script>alert(1)</script>"
+    # Every horizon of one country (the brief lists hosts at war once, at the first horizon).
+    t.loc[t["gwno"] == t.loc[6, "gwno"], "country"] = "<script>alert(1)</script>"
     t.loc[2, "missions"] = "+SUM(A1)"
     t.loc[3, "missions"] = "@cmd"
     t.loc[4, "iso3"] = "-1+1"
@@ -359,20 +432,23 @@ def test_csv_injection_and_html_escaping(tmp_path, processed_dir, models):
     assert csv.loc[2, "missions"] == "'+SUM(A1)"
     assert csv.loc[3, "missions"] == "'@cmd"
     assert csv.loc[4, "iso3"] == "'-1+1"
-    assert csv.loc[1, "country"] == "<script>alert(1)</script>"  # not a formula: unchanged
+    assert csv.loc[6, "country"] == "<script>alert(1)</script>"  # not a formula: unchanged
     html = render_brief_html(result)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "=HYPERLINK(&quot;http://x&quot;" in html
+    assert "=HYPERLINK(&#34;http://x&#34;" in html  # markupsafe escapes quotes as &#34;
 
 
 # ------------------------------------------------------------------------------ missions
 
 
 def test_active_missions_2018_and_2017(data_dir):
+    from omegaconf import OmegaConf
+
     from relapse.missions import active_missions, load_mission_tables
 
+    overrides = OmegaConf.to_container(compose_config("score", []).score.mission_hosts)
     tables = load_mission_tables(data_dir)
-    r18 = active_missions(tables, 2018)
+    r18 = active_missions(tables, 2018, overrides)
     hosts = r18.hosts.set_index("gwno")
     for gw, mission in [
         (432, "MINUSMA"),
@@ -383,8 +459,8 @@ def test_active_missions_2018_and_2017(data_dir):
         (352, "UNFICYP"),
         (625, "UNAMID"),
         (41, "MINUJUSTH"),
-        (345, "UNMIK"),
         (347, "UNMIK"),
+        (600, "MINURSO"),
         (750, "UNMOGIP"),
         (770, "UNMOGIP"),
         (652, "UNDOF"),
@@ -394,10 +470,14 @@ def test_active_missions_2018_and_2017(data_dir):
         assert hosts.at[gw, "un"]
     assert "KFOR" in hosts.at[347, "missions"] and hosts.at[347, "non_un_evidence_year"] == 2016
     assert 450 not in hosts.index  # UNMIL ended March 2018
-    assert list(r18.non_state_hosts["iso3"]) == ["ESH"]
+    assert 345 not in hosts.index  # Kosovo's missions are on Kosovo only from 2008
+    assert "UNDOF" not in hosts.at[660, "missions"]
+    eupol = r18.missions.loc[(r18.missions["gwno"] == 700) & (r18.missions["mission"] == "EUPOL")]
+    assert eupol["status"].tolist() == ["not recorded since 2016"]
+    assert r18.missions.loc[r18.missions["mission"] == "UNMOGIP", "interstate"].all()
     assert r18.undated == ["UNOHCI"]  # UNFOR has no host: excluded by the un_mission_list loader
     assert r18.non_un_last_year == 2016
-    r17 = active_missions(tables, 2017).hosts.set_index("gwno")
+    r17 = active_missions(tables, 2017, overrides).hosts.set_index("gwno")
     assert "UNMIL" in r17.at[450, "missions"]
 
 

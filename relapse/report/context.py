@@ -22,12 +22,13 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from relapse import explain
+from relapse import bands, explain
 from relapse.config import FAMILIES
 from relapse.errors import ConfigError, DataError
 from relapse.report import plots, words
@@ -70,7 +71,7 @@ def build_context(
         Back-test predictions: ``gwno``, ``year``, ``horizon``, ``y_true``, ``p_model``,
         ``p_history``, ``p_climatology``.
     options
-        ``cfg.report`` (``horizons``, ``countries``, ``top_features``, ``risk_bands``,
+        ``cfg.report`` (``horizons``, ``countries``, ``top_features``, ``risk_band_multiples``,
         ``model_version``); defaults when None.
     data_vintage
         Hash of the panel's input files (``BuildResult.data_vintage``).
@@ -93,7 +94,7 @@ def build_context(
     unknown = [h for h in horizons if h not in models]
     if unknown:
         raise ConfigError(f"report.horizons {unknown} have no model (models for {sorted(models)})")
-    cuts = [float(c) for c in opts["risk_bands"]]
+    multiples = [float(m) for m in opts["risk_band_multiples"]]
 
     reg = registry.set_index("name") if "name" in registry.columns else registry
     models = {h: explain.as_model(m) for h, m in models.items()}
@@ -105,6 +106,7 @@ def build_context(
     pop = panel.loc[panel["in_population"].astype(bool)].reset_index(drop=True)
     if pop.empty:
         raise DataError("the panel has no post-conflict country-years to score")
+    cuts = Banding(bands.base_rates(panel, horizons), multiples)
     as_of = int(as_of if as_of is not None else pop["year"].max())
     scored_mask = (pop["year"] == as_of).to_numpy()
     wanted, not_scored = _select_countries(panel, pop.loc[scored_mask], opts["countries"], as_of)
@@ -183,7 +185,7 @@ def build_context(
         "generated": _dt.date.today().isoformat(),
         "horizons": horizons,
         "horizon_labels": {h: words.horizon_label(h) for h in horizons},
-        "bands": words.band_legend(cuts),
+        "bands": bands.legend(cuts.rates, cuts.multiples),
         "summary": _summary(latest, horizons, cuts, as_of),
         "headline": headline,
         "not_scored": not_scored,
@@ -211,12 +213,29 @@ def build_context(
 # --------------------------------------------------------------------------------- pieces
 
 
+@dataclass(frozen=True)
+class Banding:
+    """Per-horizon base rates and the band multiples (:mod:`relapse.bands`)."""
+
+    rates: dict[int, float]
+    multiples: list[float]
+
+    def cuts(self, h: int) -> list[float]:
+        """The probability cuts at horizon ``h``."""
+        return bands.cuts(self.rates[h], self.multiples)
+
+    def of(self, p: float, h: int) -> tuple[int, str]:
+        """Band index and label of ``p`` at horizon ``h``."""
+        i = bands.band_index(p, self.rates[h], self.multiples)
+        return i, bands.BAND_LABELS[i]
+
+
 def _options(options: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "horizons": None,
         "countries": None,
         "top_features": 5,
-        "risk_bands": [0.05, 0.15, 0.30],
+        "risk_band_multiples": list(bands.DEFAULT_MULTIPLES),
         "model_version": "champion",
     }
     if options is None:
@@ -310,13 +329,13 @@ def _change_row(row: Any, h: int) -> dict[str, Any]:
 
 
 def _headline_table(
-    latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: list[float]
+    latest: pd.DataFrame, fam: pd.DataFrame, h: int, cuts: Banding
 ) -> dict[str, Any]:
     rows = []
     fam_h = fam.loc[fam["horizon"] == h]
     for rank, row in enumerate(latest.sort_values(f"p{h}", ascending=False).itertuples(), 1):
         p = float(getattr(row, f"p{h}"))
-        idx, band = words.band_of(p, cuts)
+        idx, band = cuts.of(p, h)
         own = fam_h.loc[fam_h["gwno"] == row.gwno].sort_values("value")
         up = own.iloc[-1] if len(own) and own["value"].iloc[-1] > 0 else None
         lo, hi = getattr(row, f"lo{h}"), getattr(row, f"hi{h}")
@@ -337,10 +356,11 @@ def _headline_table(
     return {"horizon": h, "label": words.horizon_label(h), "rows": rows, "id": f"headline-h{h}"}
 
 
-def _summary(latest: pd.DataFrame, horizons: list[int], cuts: list[float], as_of: int) -> str:
+def _summary(latest: pd.DataFrame, horizons: list[int], cuts: Banding, as_of: int) -> str:
     h = horizons[0]
     top = latest.sort_values(f"p{h}", ascending=False)
-    n_high = int((top[f"p{h}"] >= cuts[-1]).sum()) if cuts else 0
+    top_cut = cuts.cuts(h)[-1]
+    n_high = int((top[f"p{h}"] >= top_cut).sum())
     names = ", ".join(
         f"{r.country} ({words.pct(getattr(r, f'p{h}'))})" for r in top.head(3).itertuples()
     )
@@ -348,11 +368,11 @@ def _summary(latest: pd.DataFrame, horizons: list[int], cuts: list[float], as_of
         f"{len(latest)} countries were post-conflict at the end of {as_of}. "
         f"Highest risk of renewed armed conflict {words.horizon_label(h)}: {names}."
     )
-    if cuts:
-        text += (
-            f" {n_high} countr{'y is' if n_high == 1 else 'ies are'} in the highest band "
-            f"({words.pct(cuts[-1])} or more)."
-        )
+    text += (
+        f" {n_high} countr{'y is' if n_high == 1 else 'ies are'} in the highest band "
+        f"({words.pct(top_cut)} or more, {cuts.multiples[-1]:g}× the base rate of "
+        f"{words.pct(cuts.rates[h])})."
+    )
     return text
 
 
@@ -425,7 +445,7 @@ def _country_section(
     backtest: pd.DataFrame | None,
     reg: pd.DataFrame,
     horizons: list[int],
-    cuts: list[float],
+    cuts: Banding,
     top_k: int,
 ) -> dict[str, Any]:
     gw = int(row.gwno)
@@ -465,7 +485,7 @@ def _country_section(
         )
         s = shap_latest.loc[(shap_latest["gwno"] == gw) & (shap_latest["horizon"] == h)]
         c = changes.loc[(changes["gwno"] == gw) & (changes["horizon"] == h)]
-        idx, band = words.band_of(p, cuts)
+        idx, band = cuts.of(p, h)
         lo, hi = getattr(row, f"lo{h}"), getattr(row, f"hi{h}")
         per_h.append(
             {

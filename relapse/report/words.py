@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 FAMILY_LABELS: dict[str, str] = {
     "mission": "Peace operation",
@@ -14,8 +13,6 @@ FAMILY_LABELS: dict[str, str] = {
     "economy": "Economy",
     "conflict_legacy": "Conflict history",
 }
-
-BAND_NAMES: tuple[str, ...] = ("low", "moderate", "elevated", "high", "very high")
 
 METRICS: dict[str, tuple[str, bool]] = {
     # metric: (plain label, higher is better)
@@ -49,38 +46,6 @@ def family_label(family: str) -> str:
 def horizon_label(h: int) -> str:
     """``within 1 year`` / ``within 5 years``."""
     return f"within {h} year{'s' if h != 1 else ''}"
-
-
-def band_names(cuts: Sequence[float]) -> list[str]:
-    """Names of the ``len(cuts) + 1`` risk bands (low … high)."""
-    n = len(cuts) + 1
-    if n == 4:
-        return ["low", "moderate", "elevated", "high"]
-    if n <= len(BAND_NAMES):
-        return [*BAND_NAMES[: n - 1], BAND_NAMES[-1]] if n > 1 else ["low"]
-    return [f"band {i + 1}" for i in range(n)]
-
-
-def band_of(p: float, cuts: Sequence[float]) -> tuple[int, str]:
-    """Risk band index and name for probability ``p`` given ascending band cut points."""
-    idx = int(sum(p >= c for c in cuts))
-    return idx, band_names(cuts)[idx]
-
-
-def band_legend(cuts: Sequence[float]) -> list[dict[str, str | int]]:
-    """The bands with their ranges, for the legend."""
-    edges = [0.0, *cuts]
-    names = band_names(cuts)
-    return [
-        {
-            "index": i,
-            "name": names[i],
-            "range": f"{pct(edges[i])} to {pct(edges[i + 1])}"
-            if i < len(cuts)
-            else f"{pct(edges[i])} or more",
-        }
-        for i in range(len(names))
-    ]
 
 
 def pct(p: float | None, digits: int = 0) -> str:
