@@ -54,6 +54,9 @@ class DataConfig:
     n_units: int = 60
     n_years: int = 73
     first_year: int = 1946
+    # Each source's file relative to paths.data_dir, by source key (relapse.sources.SOURCES);
+    # listed in conf/data/*.yaml so a renamed file in a new release is one override away.
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
