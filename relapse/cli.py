@@ -515,6 +515,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_track_record(args: argparse.Namespace) -> int:
+    """Score the archived forecasts whose outcome the data now know; write track_record.csv."""
+    from rich.table import Table
+
+    from relapse.track_record import track_record, write_track_record
+
+    cfg = _compose("track_record", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    result = track_record(cfg)
+    path = write_track_record(result, cfg.paths.scores_dir)
+    table = Table(title="How our past forecasts did")
+    for col in ("as of", "horizon", "resolved", "relapsed", "ROC-AUC", "AP", "Brier", "top-k"):
+        table.add_column(col, justify="right")
+    table.add_column("relapsed (forecast, baseline)", overflow="fold")
+    for r in result.summary.itertuples(index=False):
+        table.add_row(
+            str(r.as_of_year),
+            f"{r.horizon_years} y",
+            str(r.resolved),
+            str(r.relapsed),
+            *(f"{v:.2f}" if v == v else "—" for v in (r.roc_auc, r.average_precision, r.brier)),
+            f"{r.top_k_hits}/{r.top_k}",
+            r.relapsed_countries or "none",
+        )
+    console = _console()
+    if result.empty:
+        console.print(f"no archived forecast in {cfg.paths.scores_dir} has a known outcome yet")
+    else:
+        console.print(table)
+    for line in result.pending:
+        console.print(f"pending: {line}", markup=False)
+    console.print(f"wrote {path}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------ parser
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
@@ -540,6 +577,12 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "report": (
         cmd_report,
         "Write the analyst report (self-contained HTML) for the champion models.",
+    ),
+    "track-record": (
+        cmd_track_record,
+        "Score every archived forecast (paths.scores_dir/as_of=YEAR) whose outcome the "
+        "current data know: ROC-AUC, AP, Brier, top-k hits and the countries that relapsed, "
+        "beside the history baseline; writes track_record.csv.",
     ),
 }
 
@@ -612,6 +655,14 @@ COMMAND_OPTIONS: dict[str, str] = {
 
 """,
     "run": "Runs: data check, build, train (with the report), score; takes all their options.\n\n",
+    "track-record": "Main options:\n"
+    + _DATA
+    + """\
+  paths.scores_dir=DIR        the archive of scores (DIR/as_of=YEAR/scores.parquet)
+  track_record.top_k=3        hits counted among the k highest forecasts
+  target.window_years=10      the outcome definitions (as for build)
+
+""",
 }
 """Per-command help: the configuration keys a user reaches for first."""
 

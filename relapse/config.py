@@ -176,6 +176,14 @@ class ScoreConfig:
 
 
 @dataclass
+class TrackRecordConfig:
+    """How ``relapse track-record`` scores the archived forecasts."""
+
+    # Hits counted among the k highest forecasts of each as_of year and horizon.
+    top_k: int = 3
+
+
+@dataclass
 class RelapseConfig:
     """The root of every composed configuration."""
 
@@ -193,6 +201,7 @@ class RelapseConfig:
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
+    track_record: TrackRecordConfig = field(default_factory=TrackRecordConfig)
     # Free-form tags of an experiment file (e.g. its name), logged to MLflow.
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -303,6 +312,8 @@ def validate_config(cfg: DictConfig) -> None:
             "score.scope must be active_missions, all_post_conflict or countries, "
             f"got {cfg.score.scope!r}"
         )
+    if cfg.track_record.top_k < 1:
+        problems.append(f"track_record.top_k must be at least 1, got {cfg.track_record.top_k}")
     if cfg.data.name not in ("snapshot", "synthetic"):
         problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
     if cfg.data.name == "synthetic":
