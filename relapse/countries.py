@@ -399,7 +399,7 @@ def check_state_codes(
     bad = gw.notna().to_numpy() & ~gw.isin(known).to_numpy()
     if bad.any():
         rows = pd.DataFrame({"unit": units.to_numpy()[bad], "code": gw.to_numpy()[bad]})
-        rows["line"] = gw.index[bad] + 2 if gw.index.is_integer() else -1
+        rows["line"] = gw.index[bad] + 2 if pd.api.types.is_integer_dtype(gw.index) else -1
         first = rows.drop_duplicates(["unit", "code"]).head(10)
         shown = "; ".join(
             f"{u} (code {c}, line {n})"

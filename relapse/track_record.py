@@ -203,8 +203,7 @@ def relapsed_countries(group: pd.DataFrame) -> str:
         ["relapse_probability", "gwno"], ascending=[False, True]
     )
     return "; ".join(
-        f"{row.country} {_pct(row.relapse_probability)} "
-        f"(baseline {_pct(row.baseline_probability)})"
+        f"{row.country} {_pct(row.relapse_probability)} (baseline {_pct(row.baseline_probability)})"
         for row in hit.itertuples(index=False)
     )
 

@@ -35,7 +35,7 @@ def _labels(last_year: int, values: dict[tuple[int, int], int | None]) -> pd.Dat
     years = range(2000, last_year + 1)
     frame = pd.DataFrame([(g, y) for g in (1, 2, 3, 4) for y in years], columns=["gwno", "year"])
     frame["relapse_h1"] = pd.array(
-        [values.get((g, y), 0) for g, y in zip(frame.gwno, frame.year)], dtype="Int8"
+        [values.get((g, y), 0) for g, y in zip(frame.gwno, frame.year, strict=True)], dtype="Int8"
     )
     return frame
 
