@@ -56,15 +56,16 @@ def data_vintage(cfg: DictConfig) -> str:
     It does not depend on which families are enabled, so the panel, the training run, the
     report and the scores of one data release carry the same vintage.
     """
-    from relapse.sources import SOURCES, get_source
+    from relapse.sources import configure_files
     from relapse.sources.base import sha256_of
 
     data_dir = Path(cfg.paths.data_dir)
+    sources = configure_files(data_dir, cfg.data.files)
     digest = hashlib.sha256()
-    for key in sorted(SOURCES):
-        path = data_dir / get_source(key).path
+    for key in sorted(sources):
+        path = data_dir / sources[key].path
         if not path.is_file():
-            raise DataError(f"{get_source(key).path}: file not found in {data_dir}")
+            raise DataError(f"{sources[key].path}: file not found in {data_dir}")
         digest.update(f"{key}:{sha256_of(path)}\n".encode())
     if cfg.data.vintage_year is not None:
         digest.update(f"vintage_year:{cfg.data.vintage_year}".encode())

@@ -53,8 +53,6 @@ def _print_cfg(cfg: Any) -> None:
 
 def cmd_data_check(args: argparse.Namespace) -> int:
     """Load and validate every source; verify checksums; print a table."""
-    from rich.table import Table
-
     from relapse.sources import check_all, ensure_data_dir
 
     cfg = _compose("data_check", args.overrides)
@@ -62,27 +60,85 @@ def cmd_data_check(args: argparse.Namespace) -> int:
         _print_cfg(cfg)
         return 0
     data_dir = ensure_data_dir(cfg)
-    results = check_all(data_dir)
-    table = Table(title=f"Raw sources in {data_dir}")
-    for col in ("file", "rows", "years", "status"):
-        table.add_column(col, overflow="fold")
-    failures = 0
-    for source, result, status in results:
-        if result is None:
-            failures += 1
-            table.add_row(source.path, "", "", f"[red]FAIL[/red] {status}")
-            continue
-        years = f"{result.first_year}–{result.last_year}" if result.first_year is not None else "—"
-        excluded = result.notes.get("excluded_non_states")
-        note = f" ({sum(excluded.values())} non-state rows excluded)" if excluded else ""
-        table.add_row(source.path, f"{result.raw_rows:,}", years, f"[green]ok[/green]{note}")
-    _console().print(table)
+    results = check_all(data_dir, verify=bool(cfg.data.verify_checksums))
+    _print_checks(results, f"Raw sources in {data_dir}")
+    failures = sum(c.failed for c in results)
+    used = sum(c.used for c in results)
     if failures:
         _console(stderr=True).print(
-            f"[red]error:[/red] {failures} of {len(results)} sources failed validation"
+            f"[red]error:[/red] {failures} of {used} sources failed validation"
         )
         return 3
-    _console().print(f"all {len(results)} sources valid")
+    unused = len(results) - used
+    note = f" ({unused} listed file(s) not used)" if unused else ""
+    _console().print(f"all {used} sources valid{note}")
+    return 0
+
+
+def _print_checks(results: Sequence[Any], title: str) -> None:
+    """The data check table, then the units each source excluded, by name."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("source", "file", "rows", "years", "status"):
+        table.add_column(col, overflow="fold")
+    excluded: list[str] = []
+    for check in results:
+        source, result = check.source, check.result
+        if result is None:
+            status = (
+                f"[red]FAIL[/red] {check.message}" if check.used else f"not used: {check.message}"
+            )
+            table.add_row(source.key, source.path, "", "", status)
+            continue
+        years = f"{result.first_year}–{result.last_year}" if result.first_year is not None else "—"
+        units = _excluded_units(result.notes)
+        note = f" ({sum(units.values()):,} rows of {len(units)} non-state units excluded)"
+        table.add_row(
+            source.key,
+            source.path,
+            f"{result.raw_rows:,}",
+            years,
+            "[green]ok[/green]" + (note if units else ""),
+        )
+        if units:
+            new = set(result.notes.get("new_excluded_units", []))
+            names = ", ".join(f"{u}{' [new]' if u in new else ''} ({n})" for u, n in units.items())
+            excluded.append(f"  {source.path}: {names}")
+    console = _console()
+    console.print(table)
+    if excluded:
+        console.print("Units excluded as not states of the GW system (rows):", markup=False)
+        for line in excluded:
+            console.print(line, markup=False)
+
+
+def _excluded_units(notes: dict[str, Any]) -> dict[str, int]:
+    """Rows excluded per unit, merged over a load's ``excluded_*`` notes."""
+    units: dict[str, int] = {}
+    for key, value in notes.items():
+        if key.startswith("excluded_") and isinstance(value, dict):
+            for unit, n in value.items():
+                units[str(unit)] = units.get(str(unit), 0) + int(n)
+    return dict(sorted(units.items()))
+
+
+def cmd_data_manifest(args: argparse.Namespace) -> int:
+    """Validate the configured files and write the data directory's MANIFEST.csv."""
+    from relapse.sources import ensure_data_dir
+    from relapse.sources.manifest import describe, write_manifest
+
+    cfg = _compose("data_check", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    result = write_manifest(ensure_data_dir(cfg), force=args.force)
+    if not result.written:
+        print(f"{result.path} is up to date ({len(result.table)} files)")
+    elif result.previous_exists:
+        print(f"replaced {result.path} ({len(result.table)} files): {describe(result)}")
+    else:
+        print(f"wrote {result.path} ({len(result.table)} files, no previous manifest)")
     return 0
 
 
@@ -463,6 +519,43 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_track_record(args: argparse.Namespace) -> int:
+    """Score the archived forecasts whose outcome the data now know; write track_record.csv."""
+    from rich.table import Table
+
+    from relapse.track_record import track_record, write_track_record
+
+    cfg = _compose("track_record", args.overrides)
+    if args.cfg:
+        _print_cfg(cfg)
+        return 0
+    result = track_record(cfg)
+    path = write_track_record(result, cfg.paths.scores_dir)
+    table = Table(title="How our past forecasts did")
+    for col in ("as of", "horizon", "resolved", "relapsed", "ROC-AUC", "AP", "Brier", "top-k"):
+        table.add_column(col, justify="right")
+    table.add_column("relapsed (forecast, baseline)", overflow="fold")
+    for r in result.summary.itertuples(index=False):
+        table.add_row(
+            str(r.as_of_year),
+            f"{r.horizon_years} y",
+            str(r.resolved),
+            str(r.relapsed),
+            *(f"{v:.2f}" if v == v else "—" for v in (r.roc_auc, r.average_precision, r.brier)),
+            f"{r.top_k_hits}/{r.top_k}",
+            r.relapsed_countries or "none",
+        )
+    console = _console()
+    if result.empty:
+        console.print(f"no archived forecast in {cfg.paths.scores_dir} has a known outcome yet")
+    else:
+        console.print(table)
+    for line in result.pending:
+        console.print(f"pending: {line}", markup=False)
+    console.print(f"wrote {path}")
+    return 0
+
+
 # ------------------------------------------------------------------------------------ parser
 
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
@@ -489,6 +582,12 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
         cmd_report,
         "Write the analyst report (self-contained HTML) for the champion models.",
     ),
+    "track-record": (
+        cmd_track_record,
+        "Score every archived forecast (paths.scores_dir/as_of=YEAR) whose outcome the "
+        "current data know: ROC-AUC, AP, Brier, top-k hits and the countries that relapsed, "
+        "beside the history baseline; writes track_record.csv.",
+    ),
 }
 
 
@@ -510,7 +609,13 @@ _MODEL = """\
   mlflow.tracking_uri=URL          tracking server (default $MLFLOW_TRACKING_URI, else mlflow.db)
 """
 COMMAND_OPTIONS: dict[str, str] = {
-    "check": "Main options:\n" + _DATA + "\n",
+    "check": "Main options:\n"
+    + _DATA
+    + "  data.files.SOURCE=PATH      a source's file, relative to paths.data_dir\n"
+    + "  data.verify_checksums=false check a release that has no manifest yet\n\n",
+    "manifest": "Main options:\n"
+    + _DATA
+    + "  data.files.SOURCE=PATH      a source's file, relative to paths.data_dir\n\n",
     "build": "Main options:\n" + _DATA + _PANEL + "\n",
     "features": "Main options:\n" + _DATA + _PANEL + "\n",
     "train": "Main options:\n"
@@ -554,6 +659,14 @@ COMMAND_OPTIONS: dict[str, str] = {
 
 """,
     "run": "Runs: data check, build, train (with the report), score; takes all their options.\n\n",
+    "track-record": "Main options:\n"
+    + _DATA
+    + """\
+  paths.scores_dir=DIR        the archive of scores (DIR/as_of=YEAR/scores.parquet)
+  track_record.top_k=3        hits counted among the k highest forecasts
+  target.window_years=10      the outcome definitions (as for build)
+
+""",
 }
 """Per-command help: the configuration keys a user reaches for first."""
 
@@ -598,9 +711,21 @@ def make_parser() -> argparse.ArgumentParser:
     add(
         "check",
         cmd_data_check,
-        "Load and validate every source, verify SHA-256 against MANIFEST.csv, print a table. "
-        "Exit 0 only when every source is valid (3 otherwise).",
+        "Load and validate every source, verify SHA-256 against MANIFEST.csv, print a table "
+        "with each source's configured file (data.files.<source>) and the units excluded as "
+        "not states. Exit 0 only when every source is valid (3 otherwise).",
         parent=data_sub,
+    )
+    manifest = add(
+        "manifest",
+        cmd_data_manifest,
+        "Validate every configured file (without the checksum check) and write the data "
+        "directory's MANIFEST.csv; says what changed against the old one. Exit 3, nothing "
+        "written, if a file fails or a different manifest exists (use --force).",
+        parent=data_sub,
+    )
+    manifest.add_argument(
+        "--force", action="store_true", help="replace an existing manifest that differs"
     )
     for name, (func, help_) in COMMANDS.items():
         p = add(name, func, help_)

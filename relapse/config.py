@@ -60,6 +60,9 @@ class DataConfig:
     n_units: int = 60
     n_years: int = 73
     first_year: int = 1946
+    # Each source's file relative to paths.data_dir, by source key (relapse.sources.SOURCES);
+    # listed in conf/data/*.yaml so a renamed file in a new release is one override away.
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -211,6 +214,14 @@ class ScoreConfig:
 
 
 @dataclass
+class TrackRecordConfig:
+    """How ``relapse track-record`` scores the archived forecasts."""
+
+    # Hits counted among the k highest forecasts of each as_of year and horizon.
+    top_k: int = 3
+
+
+@dataclass
 class RelapseConfig:
     """The root of every composed configuration."""
 
@@ -228,6 +239,7 @@ class RelapseConfig:
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
+    track_record: TrackRecordConfig = field(default_factory=TrackRecordConfig)
     # Free-form tags of an experiment file (e.g. its name), logged to MLflow.
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -373,6 +385,8 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.score.scope not in SCOPES:
         problems.append(f"score.scope must be one of {', '.join(SCOPES)}, got {cfg.score.scope!r}")
     problems.extend(_band_problems(list(cfg.report.risk_band_multiples)))
+    if cfg.track_record.top_k < 1:
+        problems.append(f"track_record.top_k must be at least 1, got {cfg.track_record.top_k}")
     if cfg.data.name not in ("snapshot", "synthetic"):
         problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
     if cfg.data.name == "synthetic":

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from relapse.errors import DataError
@@ -235,23 +236,62 @@ MICROSTATES_COW: frozenset[int] = frozenset(
 )
 """COW codes of the same microstates: excluded on purpose, and counted."""
 
+GW_MICROSTATES: frozenset[int] = frozenset(
+    # Dominica 54, Grenada 55, St Lucia 56, St Vincent 57, Antigua 58, St Kitts 60, Monaco 221,
+    # Liechtenstein 223, Andorra 232, San Marino 331, Abkhazia 396, South Ossetia 397,
+    # Sao Tome 403, Seychelles 591, Vanuatu 935, Kiribati 970, Nauru 971, Tonga 972,
+    # Tuvalu 973, Marshall Is. 983, Palau 986, Micronesia 987, Samoa 990.
+    {54, 55, 56, 57, 58, 60, 221, 223, 232, 331, 396, 397, 403, 591, 935}
+    | {970, 971, 972, 973, 983, 986, 987, 990}
+)
+"""GW codes of Gleditsch & Ward's separate list of microstates (not in ``gw_states.csv``).
+Sources that speak GW codes (Freedom House, V-Dem) use them; they are valid codes of the
+state system, so rows carrying them are not errors (they never join the spine)."""
+
+
+def _file(key: str, default: str, data_dir: str) -> str:
+    """The configured file of a crosswalk source (``data.files``), relative to ``data_dir``."""
+    from relapse.sources.base import file_of
+
+    return file_of(key, default, data_dir)
+
 
 @cache
-def _crosswalk(data_dir: str) -> pd.DataFrame:
-    path = Path(data_dir) / CROSSWALK
+def _read_crosswalk(data_dir: str, name: str) -> pd.DataFrame:
+    path = Path(data_dir) / name
     if not path.is_file():
-        raise DataError(f"{CROSSWALK}: file not found in {data_dir}")
+        raise DataError(f"{name}: file not found in {data_dir}")
     xw = pd.read_csv(path)
     missing = {"country_text_id", "GWn", "cown"} - set(xw.columns)
     if missing:
-        raise DataError(f"{CROSSWALK}: missing column(s) {sorted(missing)}")
+        raise DataError(f"{name}: missing column(s) {sorted(missing)}")
     return xw
 
 
+def _gw_states(data_dir: str) -> pd.DataFrame:
+    return _read_gw_states(data_dir, _file("gw_states", GW_STATES, data_dir))
+
+
 @cache
+def _read_gw_states(data_dir: str, name: str) -> pd.DataFrame:
+    path = Path(data_dir) / name
+    if not path.is_file():
+        raise DataError(f"{name}: file not found in {data_dir}")
+    states = pd.read_csv(path)
+    missing = {"gwcode", "statename"} - set(states.columns)
+    if missing:
+        raise DataError(f"{name}: missing column(s) {sorted(missing)}")
+    return states
+
+
 def iso3_table(data_dir: str) -> dict[str, int]:
     """ISO3 → GW for every code of the crosswalk, with the traps applied."""
-    xw = _crosswalk(data_dir).dropna(subset=["GWn"])
+    return _iso3_table(data_dir, _file("country_codes", CROSSWALK, data_dir))
+
+
+@cache
+def _iso3_table(data_dir: str, name: str) -> dict[str, int]:
+    xw = _read_crosswalk(data_dir, name).dropna(subset=["GWn"])
     table: dict[str, int] = {}
     for iso3, group in xw.groupby("country_text_id"):
         codes = sorted({int(c) for c in group["GWn"]})
@@ -262,18 +302,23 @@ def iso3_table(data_dir: str) -> dict[str, int]:
     return {k: GW_TO_GW_TRAPS.get(v, v) for k, v in table.items()}
 
 
-@cache
 def cow_table(data_dir: str) -> dict[int, int]:
     """COW → GW: shared codes of the GW state list, then the crosswalk, then the traps.
 
     COW and GW numbers coincide for most states; the crosswalk and the trap table hold the
     exceptions. A COW code in none of the three is unmapped (and reported).
     """
-    gw_path = Path(data_dir) / GW_STATES
-    if not gw_path.is_file():
-        raise DataError(f"{GW_STATES}: file not found in {data_dir}")
-    table: dict[int, int] = {int(c): int(c) for c in pd.read_csv(gw_path)["gwcode"]}
-    xw = _crosswalk(data_dir).dropna(subset=["GWn", "cown"])
+    return _cow_table(
+        data_dir,
+        _file("gw_states", GW_STATES, data_dir),
+        _file("country_codes", CROSSWALK, data_dir),
+    )
+
+
+@cache
+def _cow_table(data_dir: str, states: str, crosswalk: str) -> dict[int, int]:
+    table: dict[int, int] = {int(c): int(c) for c in _read_gw_states(data_dir, states)["gwcode"]}
+    xw = _read_crosswalk(data_dir, crosswalk).dropna(subset=["GWn", "cown"])
     for cow, group in xw.groupby("cown"):
         codes = sorted({int(c) for c in group["GWn"]})
         table[int(cow)] = codes[-1]
@@ -336,6 +381,78 @@ def name_to_iso3(names: Iterable[str]) -> pd.Series:
     return pd.Series([converted.get(n) for n in names], dtype="string")
 
 
+def state_codes(data_dir: str | Path) -> frozenset[int]:
+    """Every code of the GW state system: ``gw_states.csv`` (as configured) and microstates."""
+    states = _gw_states(str(data_dir))
+    return frozenset(int(c) for c in states["gwcode"]) | GW_MICROSTATES
+
+
+def check_state_codes(
+    gw: pd.Series, units: pd.Series, data_dir: str | Path, *, source: str, column: str
+) -> None:
+    """Raise :class:`DataError` for GW codes (after the conventions) outside the state system.
+
+    A release that adds a state (a split) must come with a state list that has it: the
+    message names the file, the unit, its code and the first CSV line (header = line 1).
+    """
+    known = state_codes(data_dir)
+    bad = gw.notna().to_numpy() & ~gw.isin(known).to_numpy()
+    if bad.any():
+        rows = pd.DataFrame({"unit": units.to_numpy()[bad], "code": gw.to_numpy()[bad]})
+        rows["line"] = gw.index[bad] + 2 if pd.api.types.is_integer_dtype(gw.index) else -1
+        first = rows.drop_duplicates(["unit", "code"]).head(10)
+        shown = "; ".join(
+            f"{u} (code {c}, line {n})"
+            for u, c, n in zip(first["unit"], first["code"], first["line"], strict=True)
+        )
+        raise DataError(
+            f"{source}: {len(first)} unit(s) in column {column!r} claim a code that is not in "
+            f"the state-system list ({_file('gw_states', GW_STATES, str(data_dir))} and the "
+            f"GW microstates): {shown}"
+        )
+
+
+def exclude_uncoded_units(
+    df: pd.DataFrame, code: str, unit: str, data_dir: str | Path, *, source: str
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop the rows of units without a country code that are not states; name them.
+
+    A unit without a code in ``code`` is a territory, a region or an aggregate (Freedom
+    House's disputed territories, a new one in a later release included) and is excluded and
+    counted by name. Two cases are errors instead, since a state would silently leave the
+    panel: the unit has a code in other rows (its code vanished), or it is named like a state
+    of the state list.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The coded rows, and the number of rows excluded per unit name.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the unit, the first CSV line and the reason.
+    """
+    missing = df[code].isna()
+    uncoded = df.loc[missing, unit].astype(str)
+    coded = set(df.loc[~missing, unit].astype(str))
+    states = set(_gw_states(str(data_dir))["statename"].astype(str))
+    for name, reason in (
+        (coded, "has a country code in other rows (its code vanished)"),
+        (states, "is named like a state of the state list but has no code"),
+    ):
+        hit = uncoded.isin(name)
+        if hit.any():
+            first = uncoded[hit].index[0]
+            line = f"line {first + 2}" if isinstance(first, int | np.integer) else "a row"
+            raise DataError(
+                f"{source}: unit {uncoded[hit].iloc[0]!r} ({line}) {reason}: column {code!r} "
+                f"is empty in {int(hit.sum())} row(s) of {uncoded[hit].nunique()} unit(s)"
+            )
+    excluded = uncoded.value_counts().sort_index()
+    return df.loc[~missing].copy(), {str(k): int(v) for k, v in excluded.items()}
+
+
 def map_country_codes(
     df: pd.DataFrame,
     column: str,
@@ -386,6 +503,8 @@ def map_country_codes(
         gw = cow_to_gw(df[column], data_dir)
     elif scheme == "gw":
         gw = normalise_gw(df[column])
+        gw.index = df.index
+        check_state_codes(gw, df[column], data_dir, source=source, column=column)
     else:
         raise ValueError(f"unknown country-code scheme {scheme!r}")
     gw.index = df.index

@@ -1656,7 +1656,7 @@ def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
         One CSV-ready DataFrame for every source of :data:`relapse.sources.SOURCES`, with the
         raw columns of its schema.
     """
-    from relapse.sources import SOURCES
+    from relapse.sources import SOURCES, resolve_files
 
     data = cfg.data
     world = simulate_world(
@@ -1711,7 +1711,8 @@ def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
     missing = sorted(set(SOURCES) - set(by_key))
     if missing:
         raise DataError(f"synthetic data: no generator for source(s) {missing}")
-    return {SOURCES[key].path: by_key[key] for key in SOURCES}
+    files = resolve_files(cfg.data.get("files", {}))
+    return {files[key]: by_key[key] for key in SOURCES}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1748,11 +1749,12 @@ def write_dataset(cfg: Any, directory: Path | str) -> Path:
     Path
         ``directory``.
     """
-    from relapse.sources import SOURCES
+    from relapse.sources import SOURCES, resolve_files
 
     directory = Path(directory)
     tables = simulate(cfg)
-    year_columns = {s.path: _raw_year_column(s) for s in SOURCES.values()}
+    files = resolve_files(cfg.data.get("files", {}))
+    year_columns = {files[k]: _raw_year_column(s) for k, s in SOURCES.items()}
     manifest = []
     for path, table in tables.items():
         data = to_csv_bytes(table)
@@ -1799,7 +1801,7 @@ def _marker(cfg: Any) -> dict[str, Any]:
 
 def is_complete(directory: Path, cfg: Any) -> bool:
     """Whether ``directory`` holds this config's data set (marker, manifest and every file)."""
-    from relapse.sources import SOURCES
+    from relapse.sources import resolve_files
 
     marker = directory / MARKER
     if not marker.is_file() or not (directory / "MANIFEST.csv").is_file():
@@ -1809,7 +1811,8 @@ def is_complete(directory: Path, cfg: Any) -> bool:
             return False
     except ValueError:
         return False
-    return all((directory / s.path).is_file() for s in SOURCES.values())
+    files = resolve_files(cfg.data.get("files", {}))
+    return all((directory / path).is_file() for path in files.values())
 
 
 def ensure_dataset(cfg: Any) -> Path:

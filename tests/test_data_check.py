@@ -150,3 +150,11 @@ def test_a_joined_source_is_verified_too(data_copy) -> None:
         load_source(SOURCES["un_mission_list"], data_copy, verify=True)
     # Without verification (synthetic data) the join still works.
     assert len(load_source(SOURCES["un_mission_list"], data_copy, verify=False).table)
+
+
+@pytest.mark.parametrize("data", ["snapshot", "synthetic"])
+def test_configured_files_default_to_the_loaders_paths(data) -> None:
+    from relapse.config import compose_config
+
+    cfg = compose_config("data_check", [f"data={data}"])
+    assert dict(cfg.data.files) == {k: s.path for k, s in SOURCES.items()}

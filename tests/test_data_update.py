@@ -107,3 +107,53 @@ def test_new_release_is_trained_promoted_by_rule_and_scored(tmp_path, data_dir, 
     # The previous release's scores are kept, byte for byte, in the same place.
     assert hashes(scores_2017) == before
     assert scores_2017.resolve() == target_2017
+
+
+def test_a_release_with_a_renamed_file_and_no_manifest(data_copy, data_dir, tmp_path, capsys):
+    """The README's steps for a new release: check, write the manifest, check again, build."""
+    from conftest import materialise
+
+    renamed = "conflict/ucdp_prio_acd_v26_1.csv"
+    (data_copy / "conflict/ucdp_prio_acd_v25_1.csv").rename(data_copy / renamed)
+    (data_copy / "MANIFEST.csv").unlink()
+    release = [f"paths.data_dir={data_copy}", f"data.files.ucdp_acd={renamed}"]
+
+    assert main(["data", "check", *release]) == 3
+    assert "MANIFEST.csv: not found" in capsys.readouterr().err
+    assert main(["data", "check", *release, "data.verify_checksums=false"]) == 0
+    assert main(["data", "manifest", *release]) == 0
+    assert "no previous manifest" in capsys.readouterr().out
+    written = pd.read_csv(data_copy / "MANIFEST.csv").set_index("file")
+    shipped = pd.read_csv(data_dir / "MANIFEST.csv").set_index("file")
+    shipped = shipped.rename(index={"conflict/ucdp_prio_acd_v25_1.csv": renamed})
+    columns = ["sha256", "rows", "columns"]
+    pd.testing.assert_frame_equal(written.loc[shipped.index, columns], shipped[columns])
+    assert main(["data", "check", *release]) == 0
+    out = tmp_path / "processed"
+    assert main(["build", *release, f"paths.processed_dir={out}"]) == 0
+
+    # Rerun: nothing changed. A changed file: refused without --force, named with it.
+    assert main(["data", "manifest", *release]) == 0
+    assert "is up to date" in capsys.readouterr().out
+    before = (data_copy / "MANIFEST.csv").read_bytes()
+    fh = materialise(data_copy / "governance/freedom_house.csv")
+    # The new release rates one more territory (no GW code): excluded, the file still valid.
+    fh.write_text(fh.read_text() + "Newlandia,2018,4,4,PF,8,6,Newlandia,,,0\n")
+    assert main(["data", "manifest", *release]) == 3
+    assert "1 changed (governance/freedom_house.csv)" in capsys.readouterr().err
+    assert (data_copy / "MANIFEST.csv").read_bytes() == before
+    assert main(["data", "manifest", *release, "--force"]) == 0
+    assert "1 changed (governance/freedom_house.csv)" in capsys.readouterr().out
+
+
+def test_the_manifest_is_refused_when_a_file_fails(data_copy, capsys):
+    from conftest import materialise
+
+    acd = materialise(data_copy / "conflict/ucdp_prio_acd_v25_1.csv")
+    acd.write_text(acd.read_text().replace("type_of_conflict", "conflict_type", 1))
+    (data_copy / "MANIFEST.csv").unlink()
+    assert main(["data", "manifest", f"paths.data_dir={data_copy}"]) == 3
+    err = capsys.readouterr().err
+    assert "1 file(s) failed validation" in err
+    assert "conflict/ucdp_prio_acd_v25_1.csv: missing column(s) ['type_of_conflict']" in err
+    assert not (data_copy / "MANIFEST.csv").exists()

@@ -248,7 +248,7 @@ BAD_INPUTS = [
     ("elections", _set("iso3c", "QQQ"), r"cannot be mapped.*QQQ"),
     ("wgi", _set("Code", "QQQ"), r"cannot be mapped.*QQQ"),
     ("aiddata_ssr", _set("iso2c", "QQ"), r"cannot be mapped.*QQ"),
-    ("vdem_indices", _set("GWn", ""), r"not listed as non-states"),
+    ("vdem_indices", _set("GWn", ""), r"country code in other rows \(its code vanished\)"),
     ("vdem_infant_cso", _set("ccode", "9999"), r"ccode"),
     ("police_reform", _set("Year", "2150"), r"'Year'.*2150"),
     ("wgi", _set("Year", "2150"), r"'Year'.*2150"),

@@ -3,19 +3,32 @@
 ``SOURCES`` maps a short key (used in config and code) to its :class:`Source`. Use
 :func:`load` for one table, :func:`load_tables` for several with one manifest read, and
 :func:`check_all` for ``relapse data check``.
+
+Which file a source reads is configuration (``data.files.<key>``, listed in
+``conf/data/*.yaml``): :func:`configure_files` records it for the data directory (commands
+do so through :func:`ensure_data_dir`), and every load from that directory uses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 
-from relapse.errors import DataError
+from relapse.errors import ConfigError, DataError
 from relapse.sources import conflict, crosswalks, economic, governance, peacekeeping
-from relapse.sources.base import LoadResult, Source, load_source, read_manifest
+from relapse.sources.base import (
+    MANIFEST,
+    LoadResult,
+    Source,
+    load_source,
+    located,
+    read_manifest,
+    set_files,
+)
 
 SOURCES: dict[str, Source] = {
     s.key: s
@@ -61,14 +74,54 @@ def load_tables(
     }
 
 
+def resolve_files(files: Mapping[str, str]) -> dict[str, str]:
+    """The file of every source: ``files`` (``data.files``) where given, else its default.
+
+    Raises
+    ------
+    ConfigError
+        For a key that is not a source, a path that is absolute or leaves the data directory,
+        or one file configured for two sources.
+    """
+    problems = [f"data.files.{k}: no such source" for k in files if k not in SOURCES]
+    for key, path in files.items():
+        pure = PurePosixPath(str(path))
+        if not str(path) or pure.is_absolute() or ".." in pure.parts:
+            problems.append(f"data.files.{key}={path!r} must be a path inside the data directory")
+    chosen = {k: str(files.get(k, s.path)) for k, s in SOURCES.items()}
+    shared = pd.Series(chosen).loc[lambda s: s.duplicated(keep=False)]
+    for path, keys in shared.groupby(shared).groups.items():
+        problems.append(f"data.files: {path!r} is configured for several sources {list(keys)}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return chosen
+
+
+def configure_files(data_dir: Path | str, files: Mapping[str, str]) -> dict[str, Source]:
+    """Record ``data.files`` for ``data_dir``; return every source at its configured file.
+
+    Every later load from ``data_dir`` reads these files (see :func:`resolve_files` for the
+    checks, which raise :class:`~relapse.errors.ConfigError`).
+    """
+    set_files(data_dir, resolve_files(files))
+    return sources_in(data_dir)
+
+
+def sources_in(data_dir: Path | str) -> dict[str, Source]:
+    """Every registered source at the file configured for ``data_dir``."""
+    return {key: located(source, data_dir) for key, source in SOURCES.items()}
+
+
 def ensure_data_dir(cfg: Any) -> Path:
     """The configured raw data directory, generated first when ``data.name`` is synthetic.
 
     Every command that reads raw data calls this once before reading (``relapse data check``,
-    :func:`relapse.build.build_panel`, and through it training, reports and scoring). For the
-    snapshot it only returns ``paths.data_dir``; for ``data=synthetic`` it writes the simulated
-    data set there unless it is already complete (:func:`relapse.synthetic.ensure_dataset`).
+    :func:`relapse.build.build_panel`, and through it training, reports and scoring). It
+    records ``data.files`` for the directory (:func:`configure_files`). For the snapshot it
+    then returns ``paths.data_dir``; for ``data=synthetic`` it writes the simulated data set
+    there unless it is already complete (:func:`relapse.synthetic.ensure_dataset`).
     """
+    configure_files(cfg.paths.data_dir, cfg.data.files)
     if str(cfg.data.name) == "synthetic":
         from relapse.synthetic import ensure_dataset
 
@@ -76,22 +129,43 @@ def ensure_data_dir(cfg: Any) -> Path:
     return Path(cfg.paths.data_dir)
 
 
-def check_all(data_dir: Path | str) -> list[tuple[Source, LoadResult | None, str]]:
-    """Load every source; return (source, result or None, status message) per source."""
+@dataclass
+class CheckResult:
+    """One line of ``relapse data check``: a source (or a manifest file) and its outcome."""
+
+    source: Source
+    result: LoadResult | None
+    message: str
+    used: bool = True
+
+    @property
+    def failed(self) -> bool:
+        """A used source that did not load (a file nobody reads never fails)."""
+        return self.used and self.result is None
+
+
+def check_all(data_dir: Path | str, *, verify: bool = True) -> list[CheckResult]:
+    """Load every source from its configured file; one :class:`CheckResult` per source.
+
+    Files listed in ``MANIFEST.csv`` that no source reads are reported as not used (a
+    release may ship more than the loaders need); they are not failures.
+    """
     data_dir = Path(data_dir)
-    manifest = read_manifest(data_dir)
-    results: list[tuple[Source, LoadResult | None, str]] = []
-    for source in SOURCES.values():
+    manifest = read_manifest(data_dir) if verify else None
+    results: list[CheckResult] = []
+    sources = sources_in(data_dir)
+    for source in sources.values():
         try:
-            result = load_source(source, data_dir, manifest=manifest, verify=True)
+            result = load_source(source, data_dir, manifest=manifest, verify=verify)
         except DataError as exc:
-            results.append((source, None, str(exc)))
+            results.append(CheckResult(source, None, str(exc)))
         else:
-            results.append((source, result, "ok"))
-    listed = set(manifest.index)
-    known = {s.path for s in SOURCES.values()}
-    for path in sorted(listed - known):
-        results.append((_unknown(path), None, f"{path}: listed in MANIFEST.csv but has no loader"))
+            results.append(CheckResult(source, result, "ok"))
+    listed = set(manifest.index) if manifest is not None else set()
+    for path in sorted(listed - {s.path for s in sources.values()}):
+        results.append(
+            CheckResult(_unknown(path), None, f"listed in {MANIFEST}, no loader reads it", False)
+        )
     return results
 
 
@@ -99,9 +173,9 @@ def _unknown(path: str) -> Source:
     import pandera.pandas as pa
 
     return Source(
-        key="?",
+        key="—",
         path=path,
-        title="(no loader)",
+        title="(not used)",
         raw_schema=pa.DataFrameSchema({}),
         tidy=lambda df, ctx: df,
     )
@@ -109,11 +183,15 @@ def _unknown(path: str) -> Source:
 
 __all__ = [
     "SOURCES",
+    "CheckResult",
     "LoadResult",
     "Source",
     "check_all",
+    "configure_files",
     "ensure_data_dir",
     "get_source",
     "load",
     "load_tables",
+    "resolve_files",
+    "sources_in",
 ]

@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,10 @@ class LoadContext:
     manifest: pd.DataFrame | None = None
 
     def load(self, source: Source) -> pd.DataFrame:
-        """Another source this one joins, read under the same checks (checksum included)."""
+        """Another source this one joins, read under the same checks (checksum included).
+
+        The joined source is read from its configured file (:func:`located`).
+        """
         return load_source(source, self.data_dir, manifest=self.manifest, verify=self.verify).table
 
 
@@ -60,7 +63,8 @@ class Source:
     key
         Short name used in config (``features.source_lags``) and code.
     path
-        File path relative to the data directory, as in ``MANIFEST.csv``.
+        Default file path relative to the data directory, as in ``MANIFEST.csv``;
+        ``data.files.<key>`` configures another (:func:`located`).
     title
         Producer and dataset, for tables and reports.
     raw_schema
@@ -95,6 +99,7 @@ class LoadResult:
     source: Source
     table: pd.DataFrame
     raw_rows: int
+    raw_columns: int
     first_year: int | None
     last_year: int | None
     sha256: str
@@ -102,6 +107,30 @@ class LoadResult:
 
 
 _DIGESTS: dict[tuple[str, int, int, int], str] = {}
+
+_FILES: dict[Path, dict[str, str]] = {}
+"""Configured file per source key, per resolved data directory (see :func:`set_files`)."""
+
+
+def set_files(data_dir: Path | str, files: Mapping[str, str]) -> None:
+    """Record which file each source key reads in ``data_dir`` (``data.files`` of the config).
+
+    Every load from that directory (:func:`load_source`, joins through
+    :meth:`LoadContext.load`, the country crosswalks) then uses these paths; keys not given
+    keep their loader's default path.
+    """
+    _FILES[Path(data_dir).resolve()] = {str(k): str(v) for k, v in files.items()}
+
+
+def file_of(key: str, default: str, data_dir: Path | str) -> str:
+    """The file source ``key`` reads in ``data_dir``: configured, else ``default``."""
+    return _FILES.get(Path(data_dir).resolve(), {}).get(key, default)
+
+
+def located(source: Source, data_dir: Path | str) -> Source:
+    """``source`` with the path configured for ``data_dir`` (see :func:`set_files`)."""
+    path = file_of(source.key, source.path, data_dir)
+    return source if path == source.path else replace(source, path=path)
 
 
 def sha256_of(path: Path) -> str:
@@ -127,7 +156,11 @@ def read_manifest(data_dir: Path) -> pd.DataFrame:
     if not data_dir.is_dir():
         raise DataError(f"data directory {data_dir} does not exist (set RELAPSE_DATA_DIR)")
     if not path.is_file():
-        raise DataError(f"{MANIFEST}: not found in {data_dir}")
+        raise DataError(
+            f"{MANIFEST}: not found in {data_dir} (a new release: check it with "
+            "`relapse data check data.verify_checksums=false`, then write one with "
+            "`relapse data manifest`)"
+        )
     manifest = pd.read_csv(path, dtype={"file": "string", "sha256": "string"})
     missing = {"file", "sha256", "rows"} - set(manifest.columns)
     if missing:
@@ -165,6 +198,7 @@ def load_source(
         malformed, missing column, wrong type, duplicate keys, future years, unmapped codes.
     """
     data_dir = Path(data_dir)
+    source = located(source, data_dir)
     path = data_dir / source.path
     if not path.is_file():
         raise DataError(f"{source.path}: file not found in {data_dir}")
@@ -185,7 +219,9 @@ def load_source(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            raw = pd.read_csv(path, low_memory=False, **dict(source.read_kwargs))
+            # utf-8-sig: a byte-order mark some tools write must not stick to the first header.
+            kwargs = {"encoding": "utf-8-sig", **dict(source.read_kwargs)}
+            raw = pd.read_csv(path, low_memory=False, **kwargs)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{source.path}: malformed CSV ({_one_line(exc)})") from exc
     if expected_rows is not None and len(raw) != expected_rows:
@@ -193,6 +229,7 @@ def load_source(
             f"{source.path}: {len(raw)} rows but {MANIFEST} lists {expected_rows} (truncated?)"
         )
     raw.columns = [str(c).strip() for c in raw.columns]
+    raw_columns = raw.shape[1]
     missing = [c for c in source.raw_schema.columns if c not in raw.columns]
     if missing:
         raise DataError(f"{source.path}: missing column(s) {missing}")
@@ -211,6 +248,7 @@ def load_source(
         source=source,
         table=table.reset_index(drop=True),
         raw_rows=len(raw),
+        raw_columns=raw_columns,
         first_year=first,
         last_year=last,
         sha256=digest,

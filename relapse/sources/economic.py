@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from relapse.countries import map_country_codes
-from relapse.errors import DataError
+from relapse.countries import exclude_uncoded_units, map_country_codes
 from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
 
 _YEAR = pa.Column(int, pa.Check.in_range(1800, 2100), coerce=True)
@@ -221,14 +220,15 @@ def _gapminder_column(name: str) -> pa.Column:
 def _tidy_gapminder(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df = raw.rename(columns={**GAPMINDER_COLUMNS, "name": "country"})
     no_iso = df["iso3"].isna()
-    unknown = sorted(set(df.loc[no_iso, "geo"]) - set(GAPMINDER_HISTORICAL_GEO))
-    if unknown:
-        raise DataError(f"{ctx.path}: entities without iso3 and no GW mapping: {unknown}")
     historical = df.loc[no_iso].copy()
     historical["gwno"] = historical["geo"].map(GAPMINDER_HISTORICAL_GEO)
-    non_state = historical["gwno"].isna()
-    _count(ctx, "excluded_non_state", historical.loc[non_state, "geo"])
-    historical = historical.loc[~non_state]
+    # Entities without an ISO3 code and no GW mapping (historical regions, a unit a later
+    # release adds) are excluded by name; a state losing its code is an error there.
+    historical, excluded = exclude_uncoded_units(
+        historical, "gwno", "geo", ctx.data_dir, source=ctx.path
+    )
+    _merge_counts(ctx, "excluded_non_state", excluded)
+    ctx.notes["new_excluded_units"] = sorted(set(excluded) - set(GAPMINDER_HISTORICAL_GEO))
     historical["gwno"] = historical["gwno"].astype("int64")
     modern = map_iso3(df.loc[~no_iso], "iso3", ctx)
     # Gapminder back-casts today's states to their present borders with every indicator; the

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from relapse.countries import map_country_codes, normalise_gw
+from relapse.countries import (
+    check_state_codes,
+    exclude_uncoded_units,
+    map_country_codes,
+    normalise_gw,
+)
 from relapse.errors import DataError
 from relapse.sources.base import (
     COUNTRY_CODE_MAX,
@@ -38,19 +43,23 @@ def _share(nullable: bool = True) -> pa.Column:
 def _exclude_non_states(
     df: pd.DataFrame, code: str, name: str, non_states: frozenset[str], ctx: LoadContext
 ) -> pd.DataFrame:
-    """Drop rows without a country code whose unit is a known non-state; error on others."""
-    missing = df[code].isna()
-    known = df[name].isin(non_states)
-    unknown = df.loc[missing & ~known, name]
-    if len(unknown):
-        shown = ", ".join(sorted(unknown.astype(str).unique())[:10])
-        raise DataError(
-            f"{ctx.path}: {unknown.nunique()} unit(s) without a country code in column "
-            f"{code!r} that are not listed as non-states: {shown}"
-        )
-    excluded = df.loc[missing, name].value_counts()
-    ctx.notes["excluded_non_states"] = {str(k): int(v) for k, v in excluded.items()}
-    return df.loc[~missing].copy()
+    """Drop (and name) units without a country code; flag those not in the known list.
+
+    The rule is :func:`relapse.countries.exclude_uncoded_units`: a territory a later release
+    adds is excluded like the known ones and listed under ``new_excluded_units``.
+    """
+    kept, excluded = exclude_uncoded_units(df, code, name, ctx.data_dir, source=ctx.path)
+    ctx.notes["excluded_non_states"] = excluded
+    ctx.notes["new_excluded_units"] = sorted(set(excluded) - non_states)
+    return kept
+
+
+def _gw_codes(df: pd.DataFrame, unit: str, ctx: LoadContext) -> np.ndarray:
+    """The ``GWn`` column as int64 GW codes (Serbia 340 → 345), checked against the states."""
+    gw = normalise_gw(df["GWn"].astype("int64"))
+    gw.index = df.index
+    check_state_codes(gw, df[unit], ctx.data_dir, source=ctx.path, column="GWn")
+    return gw.astype("int64").to_numpy()
 
 
 def _resolve_transition_years(df: pd.DataFrame, unit: str, ctx: LoadContext) -> pd.DataFrame:
@@ -124,7 +133,7 @@ VDEM_INDICES: tuple[str, ...] = (
 
 def _tidy_vdem_indices(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df = _exclude_non_states(raw, "GWn", "country_text_id", VDEM_NON_STATES, ctx)
-    df["gwno"] = normalise_gw(df["GWn"].astype("int64")).astype("int64").to_numpy()
+    df["gwno"] = _gw_codes(df, "country_text_id", ctx)
     # V-Dem gives Czechoslovakia the Czech Republic's GW 316; GW (and V-Dem's own COW codes)
     # have Czechoslovakia as 315 until 1992.
     czechoslovakia = (df["country_text_id"] == "CZE") & (df["year"] <= 1992)
@@ -275,7 +284,7 @@ POLITY_COMPONENTS: tuple[str, ...] = ("democ", "autoc", "xconst", "parcomp")
 
 def _tidy_polity(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df = raw.rename(columns={"polity_annual_country": "country"}).copy()
-    df["gwno"] = normalise_gw(df["GWn"]).astype("int64").to_numpy()
+    df["gwno"] = _gw_codes(df, "country", ctx)
     df = _resolve_transition_years(df, "scode", ctx)
     special = df["polity"].isin(list(POLITY_SPECIAL))
     df["polity_special"] = df["polity"].where(special).astype("Int64")
@@ -384,7 +393,7 @@ FH_NON_STATES: frozenset[str] = frozenset(
 
 def _tidy_freedom_house(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     df = _exclude_non_states(raw, "GWn", "fh_country", FH_NON_STATES, ctx)
-    df["gwno"] = normalise_gw(df["GWn"].astype("int64")).astype("int64").to_numpy()
+    df["gwno"] = _gw_codes(df, "fh_country", ctx)
     df["status"] = df["status"].astype("string")
     columns = ["gwno", "year", "fh_country", "pr", "cl", "status", "fh_total"]
     return df[columns].sort_values(["gwno", "year"], ignore_index=True)
