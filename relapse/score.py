@@ -114,6 +114,7 @@ COLUMNS: tuple[str, ...] = (
     "battle_deaths",
     "mission_status",
     "interstate_mission",
+    "baseline_probability",
 )
 TEXT_COLUMNS: tuple[str, ...] = (
     "iso3",
@@ -141,6 +142,7 @@ INT_COLUMNS: tuple[str, ...] = (
     "battle_deaths",
 )
 FLOAT_COLUMNS: tuple[str, ...] = (
+    "baseline_probability",
     "base_rate",
     "previous_probability",
     "change_since_last",
@@ -171,6 +173,8 @@ class ScoringModel(Protocol):
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray: ...
 
     def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def baseline_proba(self, X: pd.DataFrame) -> np.ndarray: ...
 
 
 ModelLoader = Callable[[DictConfig, int, str], ScoringModel]
@@ -610,6 +614,7 @@ def score_table(
             driver_up_contribution=np.nan,
             driver_down_family="",
             driver_down_contribution=np.nan,
+            baseline_probability=np.nan,
         )
         if scored_gw:
             X = year.loc[scored_gw, list(model.feature_names)].astype("float64")
@@ -617,6 +622,9 @@ def score_table(
             drivers = family_drivers(model, X)
             mask = part["status"] == "scored"
             part.loc[mask, "relapse_probability"] = proba
+            part.loc[mask, "baseline_probability"] = np.round(
+                model.baseline_proba(X), PROBABILITY_DECIMALS
+            )
             part.loc[mask, "risk_band"] = [bands.band(p, rates[int(h)], multiples) for p in proba]
             part.loc[mask, "top_drivers_up"] = drivers.up
             part.loc[mask, "top_drivers_down"] = drivers.down

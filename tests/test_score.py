@@ -54,6 +54,15 @@ class StandInModel:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return self.booster.predict(X[self.feature_names])
 
+    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        from relapse.explain import BoosterModel
+
+        return BoosterModel(self.booster).contributions(X)
+
+    def baseline_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """A stand-in baseline: the probability halved (only its plumbing is tested here)."""
+        return self.predict_proba(X) / 2
+
 
 @pytest.fixture(scope="module")
 def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
