@@ -27,9 +27,11 @@ import pandas as pd
 
 from relapse.model import (
     HISTORY_FEATURES,
+    NOT_AT_WAR_HISTORY,
     ClimatologyClassifier,
     HazardModel,
     Recalibration,
+    RoutedModel,
     cumulative_probabilities,
     history_baseline,
     interval_rows,
@@ -57,14 +59,18 @@ class BacktestResult:
     interval_scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Uncalibrated out-of-sample log-odds of each interval (``z_h{end}``) per origin row:
     what the final model's recalibration is fitted on."""
+    not_at_war: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Forecasts for every country-year not at war of the evaluation origins (``risk_type``,
+    ``p_model`` from the routed model, ``p_climatology`` the base rate of its training rows);
+    empty when ``model.not_at_war`` is off."""
 
 
-def build_hazard_model(cfg: Any) -> HazardModel:
-    """The relapse model described by the ``model`` config group and ``target.horizons``."""
+def build_hazard_model(cfg: Any, history: Sequence[str] = HISTORY_FEATURES) -> HazardModel:
+    """A hazard model described by the ``model`` config group and ``target.horizons``."""
     params = dict(cfg.model.params)
     return HazardModel(
         horizons=tuple(int(h) for h in cfg.target.horizons),
-        history_features=HISTORY_FEATURES,
+        history_features=tuple(history),
         params=params,
         num_boost_round=int(cfg.model.num_boost_round),
         early_stopping_rounds=int(cfg.model.early_stopping_rounds),
@@ -76,6 +82,25 @@ def build_hazard_model(cfg: Any) -> HazardModel:
 def population(panel: pd.DataFrame) -> pd.DataFrame:
     """The post-conflict population rows, in panel order."""
     return panel.loc[panel["in_population"].astype(bool).to_numpy()]
+
+
+def not_at_war(panel: pd.DataFrame) -> pd.DataFrame:
+    """Every country-year not in active conflict (post-conflict, long peace, never), in order."""
+    return panel.loc[panel["risk_type"].notna().to_numpy()]
+
+
+def fit_not_at_war(rows: pd.DataFrame, origin: int, features: Sequence[str], cfg: Any) -> Any:
+    """The not-at-war hazard model on every non-active row whose outcome is known at ``T``."""
+    horizons = [int(h) for h in cfg.target.horizons]
+    train = rows.loc[rows["year"] < origin]
+    return build_hazard_model(cfg, NOT_AT_WAR_HISTORY).fit(
+        train[list(features)], label_frame(train, horizons), train["year"], origin
+    )
+
+
+def routed(relapse: HazardModel, other: HazardModel | None, cfg: Any) -> RoutedModel:
+    """The model that serves every country not at war (:class:`relapse.model.RoutedModel`)."""
+    return RoutedModel(relapse=relapse, not_at_war=other, window_years=int(cfg.target.window_years))
 
 
 def label_frame(rows: pd.DataFrame, horizons: Sequence[int]) -> pd.DataFrame:
@@ -194,12 +219,16 @@ def backtest(
     method = str(cfg.model.calibration)
     start = min(first, int(cfg.split.calibration_first_origin)) if method != "none" else first
     years = set(pop["year"].astype(int))
-    scores, folds = [], []
+    scores, folds, others = [], [], []
+    rows = not_at_war(panel) if cfg.model.not_at_war else None
     for origin in range(start, min(cap, last - horizons[0]) + 1):
         if origin not in years:
             continue
         model, z = fit_origin(pop, origin, features, cfg)
         scores.append(z)
+        if rows is not None and first <= origin:
+            other = fit_not_at_war(rows, origin, features, cfg)
+            others.append(_not_at_war_rows(rows, routed(model, other, cfg), origin, cap, last))
         folds.append(
             {
                 "origin": origin,
@@ -214,8 +243,41 @@ def backtest(
     interval_scores = pd.concat(scores, ignore_index=True)
     predictions = _evaluation_rows(pop, interval_scores, horizons, first, cap, last, method, cfg)
     return BacktestResult(
-        predictions=predictions, folds=pd.DataFrame(folds), interval_scores=interval_scores
+        predictions=predictions,
+        folds=pd.DataFrame(folds),
+        interval_scores=interval_scores,
+        not_at_war=pd.concat(others, ignore_index=True) if others else pd.DataFrame(),
     )
+
+
+def _not_at_war_rows(
+    rows: pd.DataFrame, model: RoutedModel, origin: int, cap: int, last: int
+) -> pd.DataFrame:
+    """The routed model's forecasts for every non-active row of ``T`` with a known outcome."""
+    test = rows.loc[rows["year"] == origin]
+    p = model.predict_horizons(test[list(model.feature_names_in_)])
+    parts = []
+    for j, h in enumerate(model.horizons_):
+        if origin > min(cap, last - h):
+            continue
+        label = test[label_column(h)]
+        known = label.notna().to_numpy()
+        train = rows.loc[(rows["year"] + h <= origin), label_column(h)].dropna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "gwno": test["gwno"].to_numpy()[known],
+                    "year": origin,
+                    "horizon": h,
+                    "risk_type": test["risk_type"].astype(str).to_numpy()[known],
+                    "y_true": label.to_numpy()[known].astype("int64"),
+                    "p_model": p[known, j],
+                    "p_history": np.nan,
+                    "p_climatology": float(train.mean()) if len(train) else np.nan,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _evaluation_rows(

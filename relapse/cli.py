@@ -368,7 +368,7 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
         for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier", "Brier skill"):
             out.add_column(col, justify="left" if col == "model" else "right")
         for model, label in (
-            ("model", "LightGBM"),
+            ("model", "relapse model"),
             ("history", "history baseline (logit)"),
             ("climatology", "climatology"),
         ):
@@ -381,30 +381,7 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
                 cell(h, model, "brier_skill"),
             )
         console.print(out)
-        verdict = []
-        for metric, name in (
-            ("roc_auc", "ROC-AUC"),
-            ("average_precision", "average precision"),
-            ("brier", "Brier score"),
-        ):
-            mv = metric_value(table, h, "model", metric)
-            hv = metric_value(table, h, "history", metric)
-            if hv != hv:
-                continue
-            # Same rule as the report: better ranking, Brier score no worse.
-            better = mv <= hv if metric == "brier" else mv > hv
-            if not better:
-                verdict.append(name)
-        if verdict:
-            console.print(
-                f"[yellow]h={h}: the model does NOT beat the conflict-history "
-                f"baseline on {', '.join(verdict)}.[/yellow]"
-            )
-        else:
-            console.print(
-                f"h={h}: the model beats the conflict-history baseline on ROC-AUC, "
-                "average precision and Brier (point estimates; see the intervals)."
-            )
+        _print_comparison(console, result, h)
         version = result.versions.get(h)
         state = "promoted to champion" if result.promoted.get(h) else "candidate only"
         check = result.promotion.get(h)
@@ -420,12 +397,83 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
             reasons = {"no champion": "there was no champion yet", "forced": "promote=true"}
             state += f" ({reasons.get(check.basis, check.basis)})"
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
+    _print_not_at_war(console, result)
     console.print(
         f"MLflow run {result.run_id} at {result.tracking_uri} "
         f"(data vintage {result.data_vintage}); {result.seconds:.0f} s"
     )
     if result.report_path is not None:
         console.print(f"analyst report: {result.report_path}")
+
+
+def _print_comparison(console: Any, result: Any, h: int) -> None:
+    """Model − baseline with paired intervals, calibration, top-k, and the verdict."""
+    from rich.table import Table
+
+    from relapse.evaluate import verdict_from_comparison
+
+    comp = result.comparison.loc[result.comparison["horizon"] == h]
+    out = Table(title=f"h={h}: model − history baseline, same rows (paired 95% intervals)")
+    for col in ("metric", "model", "baseline", "difference", "interval", "reading"):
+        out.add_column(col, justify="left" if col in ("metric", "reading") else "right")
+    names = {
+        "roc_auc": "ROC-AUC",
+        "average_precision": "average precision",
+        "brier": "Brier",
+        "ece": "calibration error (ECE, 10 deciles)",
+    }
+    for row in comp.itertuples():
+        out.add_row(
+            names.get(row.metric, row.metric),
+            f"{row.model:.3f}",
+            f"{row.baseline:.3f}",
+            f"{row.difference:+.3f}",
+            f"[{row.lo:+.3f}, {row.hi:+.3f}]",
+            str(row.verdict),
+        )
+    top = result.top_k.loc[result.top_k["horizon"] == h]
+    if len(top):
+        k = int(result.top_k_size)
+        out.add_row(
+            f"top-{k} hits ({len(top)} origin years)",
+            str(int(top["hits_model"].sum())),
+            str(int(top["hits_history"].sum())),
+            f"{int(top['hits_model'].sum() - top['hits_history'].sum()):+d}",
+            "",
+            f"of {int(top['relapsed'].clip(upper=k).sum())} possible",
+        )
+    console.print(out)
+    verdict = verdict_from_comparison(result.comparison, h)
+    colour = {"beats": "green", "is worse than": "red"}.get(verdict["verdict"], "yellow")
+    console.print(f"[{colour}]h={h}: {verdict['text']}.[/{colour}]")
+
+
+def _print_not_at_war(console: Any, result: Any) -> None:
+    """Skill on every country-year not at war (post-conflict, long peace, never in conflict)."""
+    table = result.not_at_war_metrics
+    if table is None or table.empty:
+        return
+    from relapse.evaluate import metric_value
+
+    for h in sorted(table["horizon"].unique()):
+        h = int(h)
+
+        def fmt(model: str, metric: str, t: Any = table, hh: int = h) -> str:
+            row = t.loc[(t["horizon"] == hh) & (t["model"] == model) & (t["metric"] == metric)]
+            if row.empty:
+                return "—"
+            r = row.iloc[0]
+            return f"{r['value']:.3f}" + (
+                f" [{r['lo']:.3f}–{r['hi']:.3f}]" if r["lo"] == r["lo"] else ""
+            )
+
+        console.print(
+            f"every country not at war, h={h}: {int(metric_value(table, h, 'model', 'n'))} rows, "
+            f"base rate {metric_value(table, h, 'model', 'base_rate'):.1%}; ROC-AUC "
+            f"{fmt('model', 'roc_auc')} (climatology {fmt('climatology', 'roc_auc')}), "
+            f"average precision {fmt('model', 'average_precision')}, Brier "
+            f"{fmt('model', 'brier')} (climatology {fmt('climatology', 'brier')})"
+        )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -148,9 +148,12 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
     num_boost_round: int = 500
     early_stopping_rounds: int = 50
-    # none | logistic: recalibrate each interval's log-odds on earlier origins' out-of-sample
-    # forecasts (relapse.backtest).
+    # none | intercept | logistic: recalibrate each interval's log-odds on earlier origins'
+    # out-of-sample forecasts (relapse.backtest).
     calibration: str = "none"
+    # Also fit the not-at-war model (every non-active country-year) for the countries beyond
+    # the post-conflict window or never in conflict (relapse.model.RoutedModel).
+    not_at_war: bool = True
 
 
 @dataclass

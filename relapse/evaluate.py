@@ -10,8 +10,9 @@ are comparable.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -277,6 +278,111 @@ def compare(
             )
     columns = ["horizon", "metric", "model", "baseline", "difference", "lo", "hi", "verdict"]
     return pd.DataFrame(rows, columns=columns)
+
+
+VERDICT_METRICS: dict[str, str] = {
+    "roc_auc": "ROC-AUC",
+    "average_precision": "average precision",
+    "brier": "Brier score",
+}
+"""The metrics the skill verdict reads, with their names in text."""
+
+
+def skill_verdict(differences: Mapping[str, tuple[float, float, float]]) -> dict[str, Any]:
+    """The one rule for "does the model beat the conflict-history baseline?".
+
+    ``differences`` maps a metric of :data:`VERDICT_METRICS` to (model − baseline, lo, hi),
+    the paired country-block bootstrap interval of :func:`compare`. A metric is *better* or
+    *worse* only when its whole interval is (higher is better for the areas, lower for
+    Brier). The model **beats** the baseline when a ranking area is better and nothing is
+    worse, **is worse than** it when anything is worse, and otherwise **matches** it: a gain
+    inside its interval is a tie. Used by ``relapse train``, the report and the brief.
+
+    Returns
+    -------
+    dict
+        ``verdict`` (``beats``, ``matches``, ``is worse than``, or ``not available``),
+        ``per_metric`` (metric → ``better``/``worse``/``matches``) and ``text``.
+    """
+    per_metric: dict[str, str] = {}
+    parts = []
+    for metric, name in VERDICT_METRICS.items():
+        if metric not in differences:
+            continue
+        d, lo, hi = (float(v) for v in differences[metric])
+        if math.isnan(d):
+            continue
+        lower_better = metric == "brier"
+        word = "matches"
+        if not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0):
+            word = "better" if (lo > 0) != lower_better else "worse"
+        per_metric[metric] = word
+        interval = "" if math.isnan(lo) else f" [{lo:+.3f}, {hi:+.3f}]"
+        parts.append(f"{name} {d:+.3f}{interval}")
+    if not per_metric:
+        return {"verdict": "not available", "per_metric": {}, "text": "not available"}
+    if "worse" in per_metric.values():
+        verdict = "is worse than"
+    elif per_metric.get("roc_auc") == "better" or per_metric.get("average_precision") == "better":
+        verdict = "beats"
+    else:
+        verdict = "matches"
+    text = (
+        f"the model {verdict} the conflict-history baseline (model − baseline, paired 95% "
+        f"country-bootstrap intervals: {'; '.join(parts)})"
+    )
+    return {"verdict": verdict, "per_metric": per_metric, "text": text}
+
+
+DIFFERENCE = "difference_history"
+"""Model name of the metrics-table rows holding model − history baseline differences."""
+
+
+def difference_rows(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`compare` table as metrics-table rows (``model`` = :data:`DIFFERENCE`)."""
+    return pd.DataFrame(
+        {
+            "horizon": comparison["horizon"].astype(int),
+            "model": DIFFERENCE,
+            "metric": comparison["metric"],
+            "value": comparison["difference"],
+            "lo": comparison["lo"],
+            "hi": comparison["hi"],
+        }
+    )
+
+
+def verdict_from_metrics(table: pd.DataFrame, horizon: int) -> dict[str, Any]:
+    """:func:`skill_verdict` from the :data:`DIFFERENCE` rows of a metrics table."""
+    rows = table.loc[(table["horizon"] == horizon) & (table["model"] == DIFFERENCE)]
+    rows = rows.loc[rows["metric"].isin(list(VERDICT_METRICS))]
+    return skill_verdict({r.metric: (r.value, r.lo, r.hi) for r in rows.itertuples()})
+
+
+def verdict_from_comparison(comparison: pd.DataFrame, horizon: int) -> dict[str, Any]:
+    """:func:`skill_verdict` of one horizon of a :func:`compare` table."""
+    rows = comparison.loc[comparison["horizon"] == horizon]
+    return skill_verdict(
+        {
+            r.metric: (r.difference, r.lo, r.hi)
+            for r in rows.itertuples()
+            if r.metric in VERDICT_METRICS
+        }
+    )
+
+
+def verdict_from_run_metrics(metrics: Mapping[str, float], horizon: int) -> dict[str, Any]:
+    """:func:`skill_verdict` from a training run's logged ``diff_history_*`` metrics."""
+    diffs = {}
+    for metric in VERDICT_METRICS:
+        key = f"diff_history_{metric}_h{int(horizon)}"
+        if key in metrics:
+            diffs[metric] = (
+                metrics[key],
+                metrics.get(key + "_lo", math.nan),
+                metrics.get(key + "_hi", math.nan),
+            )
+    return skill_verdict(diffs)
 
 
 def top_k_record(predictions: pd.DataFrame, k: int = 3) -> pd.DataFrame:

@@ -7,16 +7,17 @@ report, the explanations — asks it for probabilities and contributions; nobody
 boosters. A forecast serves one horizon (``Forecast.horizon``) of a model that forecasts all
 of them, so the probabilities of one model's horizons are consistent by construction.
 
-On disk a model is a directory (:func:`save_model`, :func:`load_model`): ``model.json``
-(horizons, features in order, each interval's logit parameters, recalibration and booster
-file) and one LightGBM text file per interval. Loading never unpickles anything; every number
+On disk a model is a directory (:func:`save_model`, :func:`load_model`): ``forecast.json``
+(the post-conflict window that routes rows) and one sub-directory per routed hazard model
+(``relapse``, ``not_at_war``), each with ``model.json`` (horizons, features in order, each
+interval's logit parameters, recalibration and booster file) and one LightGBM text file per
+interval. Loading never unpickles anything; every number
 is validated and each booster's feature order must match the model's.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 MODEL_JSON = "model.json"
+FORECAST_JSON = "forecast.json"
 FORMAT = "relapse-hazard/1"
+ROUTES: tuple[str, ...] = ("relapse", "not_at_war")
 
 
 @dataclass
@@ -96,20 +99,64 @@ class Forecast:
         This is the baseline the model starts from (each interval's logit, without trees or
         recalibration): the like-for-like reference stored beside every published forecast.
         """
-        frame = self._frame(X)
-        k = self.horizons.index(self.horizon) + 1
-        z = np.column_stack(
-            [c.logit_.decision_function(frame) for c in list(self.model.components_.values())[:k]]
-        )
-        from scipy.special import expit
-
-        return 1.0 - np.prod(1.0 - expit(z), axis=1)
+        return np.asarray(self.model.baseline_proba(self._frame(X), self.horizon))
 
 
 # ------------------------------------------------------------------------------ files
 
 
 def save_model(model: Any, directory: Path | str) -> list[Path]:
+    """Write a fitted :class:`~relapse.model.RoutedModel` to ``directory``; return the files."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    routes = {"relapse": model.relapse, "not_at_war": model.not_at_war}
+    files = []
+    for name, part in routes.items():
+        if part is not None:
+            files += save_hazard(part, directory / name)
+    path = directory / FORECAST_JSON
+    spec = {
+        "format": FORMAT,
+        "window_years": int(model.window_years),
+        "routes": [n for n, part in routes.items() if part is not None],
+    }
+    path.write_text(json.dumps(spec, indent=2))
+    return [*files, path]
+
+
+def load_model(directory: Path | str) -> Any:
+    """Rebuild a :class:`~relapse.model.RoutedModel` written by :func:`save_model`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_hazard`, or if ``forecast.json`` is malformed or the routed models do
+        not share features and horizons.
+    """
+    from relapse.model import RoutedModel
+
+    directory = Path(directory)
+    try:
+        spec = json.loads((directory / FORECAST_JSON).read_text(), parse_constant=_reject_constant)
+        window = int(spec["window_years"])
+        routes = [str(r) for r in spec["routes"]]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{FORECAST_JSON}: unreadable ({exc})") from exc
+    if spec.get("format") != FORMAT or routes[:1] != ["relapse"] or not set(routes) <= set(ROUTES):
+        raise ValueError(f"{FORECAST_JSON}: not a {FORMAT} model")
+    if window < 1:
+        raise ValueError(f"{FORECAST_JSON}: window_years must be positive")
+    relapse = load_hazard(directory / "relapse")
+    other = load_hazard(directory / "not_at_war") if "not_at_war" in routes else None
+    if other is not None and (
+        list(other.feature_names_in_) != list(relapse.feature_names_in_)
+        or other.horizons_ != relapse.horizons_
+    ):
+        raise ValueError("the routed models do not share features and horizons")
+    return RoutedModel(relapse=relapse, not_at_war=other, window_years=window)
+
+
+def save_hazard(model: Any, directory: Path | str) -> list[Path]:
     """Write a fitted :class:`~relapse.model.HazardModel` to ``directory``; return the files."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -140,8 +187,8 @@ def save_model(model: Any, directory: Path | str) -> list[Path]:
     return files
 
 
-def load_model(directory: Path | str) -> Any:
-    """Rebuild a :class:`~relapse.model.HazardModel` written by :func:`save_model`.
+def load_hazard(directory: Path | str) -> Any:
+    """Rebuild a :class:`~relapse.model.HazardModel` written by :func:`save_hazard`.
 
     Raises
     ------
@@ -197,11 +244,3 @@ def load_model(directory: Path | str) -> Any:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{MODEL_JSON}: {name} is not a finite number")
-
-
-def finite(value: Any) -> bool:
-    """True for a finite real number."""
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

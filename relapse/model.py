@@ -540,6 +540,14 @@ class HazardModel(ClassifierMixin, BaseEstimator):
         p = self.predict_proba(X, horizon)
         return np.log(p) - np.log1p(-p)
 
+    def baseline_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
+        """The history logits alone (no trees, no recalibration), composed like the model."""
+        k = self._index(horizon) + 1
+        z = np.column_stack(
+            [c.logit_.decision_function(X) for c in list(self.components_.values())[:k]]
+        )
+        return 1.0 - np.prod(1.0 - expit(z), axis=1)
+
 
 def cumulative_probabilities(z: np.ndarray, recalibration: Sequence[Recalibration]) -> np.ndarray:
     """P(relapse within each horizon) from interval log-odds ``z`` (one column per interval).
@@ -558,3 +566,99 @@ def _cumulative_logodds(z: np.ndarray) -> np.ndarray:
     """Log-odds of ``1 - prod(1 - expit(z_j))`` over the columns of ``z``."""
     p = 1.0 - np.prod(1.0 - expit(z), axis=1)
     return np.log(p) - np.log1p(-p)
+
+
+NOT_AT_WAR_HISTORY: tuple[str, ...] = (*HISTORY_FEATURES, "leg_never_in_conflict")
+"""Logit inputs of the not-at-war model: the history features and the never-in-conflict flag."""
+
+
+def in_window(X: pd.DataFrame, window_years: int) -> np.ndarray:
+    """Rows inside the post-conflict window: 1 to ``window_years`` years at peace."""
+    years = X["leg_years_at_peace"].to_numpy(dtype="float64", na_value=np.nan)
+    return (years >= 1) & (years <= window_years)
+
+
+@dataclass
+class RoutedModel:
+    """The relapse model for post-conflict rows and the not-at-war model for every other row.
+
+    Rows inside the post-conflict window (:func:`in_window`) are forecast by ``relapse`` (a
+    :class:`HazardModel` trained on post-conflict country-years); rows beyond it or never in
+    conflict by ``not_at_war`` (trained on every country-year not at war), so each model
+    scores the kind of country-years it was trained on. Without ``not_at_war`` every row goes
+    to ``relapse``. Both share one feature list and horizons.
+    """
+
+    relapse: HazardModel
+    not_at_war: HazardModel | None = None
+    window_years: int = 10
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The shared feature list."""
+        return self.relapse.feature_names_in_
+
+    @property
+    def horizons_(self) -> tuple[int, ...]:
+        """The shared horizons."""
+        return tuple(self.relapse.horizons_)
+
+    @property
+    def recalibration_(self) -> dict[int, Recalibration]:
+        """The relapse model's interval recalibrations."""
+        return self.relapse.recalibration_
+
+    def routes(self, X: pd.DataFrame) -> np.ndarray:
+        """True for rows the relapse model forecasts."""
+        if self.not_at_war is None:
+            return np.ones(len(X), dtype=bool)
+        return in_window(X, self.window_years)
+
+    def _apply(self, X: pd.DataFrame, method: str, *args: Any) -> Any:
+        inside = self.routes(X)
+        first = getattr(self.relapse, method)(X.loc[inside], *args) if inside.any() else None
+        rest = (
+            getattr(self.not_at_war, method)(X.loc[~inside], *args)
+            if (~inside).any() and self.not_at_war is not None
+            else None
+        )
+        return inside, first, rest
+
+    def _merge(self, inside: np.ndarray, first: Any, rest: Any, width: int | None) -> np.ndarray:
+        shape = (len(inside),) if width is None else (len(inside), width)
+        out = np.empty(shape, dtype="float64")
+        if first is not None:
+            out[inside] = first
+        if rest is not None:
+            out[~inside] = rest
+        return out
+
+    def predict_horizons(self, X: pd.DataFrame) -> np.ndarray:
+        """Cumulative probabilities of every horizon, non-decreasing in each row."""
+        inside, a, b = self._apply(X, "predict_horizons")
+        return self._merge(inside, a, b, len(self.horizons_))
+
+    def predict_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
+        """Probability of relapse (or renewed conflict, or onset) within ``horizon``."""
+        inside, a, b = self._apply(X, "predict_proba", horizon)
+        return self._merge(inside, a, b, None)
+
+    def decision_function(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
+        """Log-odds of :meth:`predict_proba`."""
+        p = self.predict_proba(X, horizon)
+        return np.log(p) - np.log1p(-p)
+
+    def baseline_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
+        """The routed models' history-logit parts alone."""
+        inside, a, b = self._apply(X, "baseline_proba", horizon)
+        return self._merge(inside, a, b, None)
+
+    def contributions(self, X: pd.DataFrame, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact contributions to the log-odds and the base value of each row's model."""
+        inside = self.routes(X)
+        values = np.empty((len(X), len(self.feature_names_in_)), dtype="float64")
+        base = np.empty(len(X), dtype="float64")
+        for mask, model in ((inside, self.relapse), (~inside, self.not_at_war)):
+            if mask.any() and model is not None:
+                values[mask], base[mask] = model.contributions(X.loc[mask], horizon)
+        return values, base

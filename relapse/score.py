@@ -423,27 +423,17 @@ def location_note(
 
 
 def skill_verdict(metrics: Mapping[str, float], h: int) -> dict[str, Any]:
-    """The champion's backtest skill beside the history baseline (average precision)."""
-    ap = metrics.get(f"backtest_average_precision_h{h}")
-    base = metrics.get(f"baseline_history_average_precision_h{h}")
-    if ap is None or base is None:
+    """The champion's backtest skill beside the history baseline, by the one verdict rule.
+
+    Reads the champion run's logged model − baseline differences and their paired intervals
+    (:func:`relapse.evaluate.verdict_from_run_metrics`).
+    """
+    from relapse.evaluate import verdict_from_run_metrics
+
+    verdict = verdict_from_run_metrics(metrics, h)
+    if verdict["verdict"] == "not available":
         return {"available": False, "text": "not available (no backtest metrics on the run)"}
-    lo = metrics.get(f"backtest_average_precision_h{h}_lo")
-    hi = metrics.get(f"backtest_average_precision_h{h}_hi")
-    if lo is not None and lo > base:
-        verdict = "beats the conflict-history baseline"
-    elif hi is not None and hi < base:
-        verdict = "is worse than the conflict-history baseline"
-    elif ap < base:
-        verdict = "does not beat the conflict-history baseline"
-    else:
-        verdict = "is level with the conflict-history baseline (within the interval)"
-    interval = f" [{lo:.3f}–{hi:.3f}]" if lo is not None and hi is not None else ""
-    return {
-        "available": True,
-        "beats": verdict.startswith("beats"),
-        "text": f"{verdict}: average precision {ap:.3f}{interval} vs {base:.3f}",
-    }
+    return {"available": True, "beats": verdict["verdict"] == "beats", "text": verdict["text"]}
 
 
 def _registered_loader() -> ModelLoader:

@@ -453,7 +453,11 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Fo
                 ) from exc
         run = client.get_run(str(mv.run_id))
     suffix = f"_h{int(horizon)}"
-    metrics = {k: float(v) for k, v in run.data.metrics.items() if k.endswith(suffix)}
+    metrics = {
+        k: float(v)
+        for k, v in run.data.metrics.items()
+        if k.endswith(suffix) or k.endswith((suffix + "_lo", suffix + "_hi"))
+    }
     if int(horizon) not in model.horizons_:
         raise ModelError(f"{name} v{mv.version} does not forecast {horizon}-year relapse")
     return Forecast(

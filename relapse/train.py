@@ -29,7 +29,14 @@ from omegaconf import DictConfig
 
 from relapse import features as feats
 from relapse.backtest import backtest, population
-from relapse.evaluate import compare, evaluate, metric_value, plot_reliability, top_k_record
+from relapse.evaluate import (
+    compare,
+    difference_rows,
+    evaluate,
+    metric_value,
+    plot_reliability,
+    top_k_record,
+)
 from relapse.forecast import save_model
 from relapse.model import HISTORY_FEATURES
 
@@ -51,6 +58,9 @@ class TrainResult:
     """Model − history baseline with paired intervals (:func:`relapse.evaluate.compare`)."""
     top_k: pd.DataFrame = field(default_factory=pd.DataFrame)
     """The top-k record per horizon and origin (:func:`relapse.evaluate.top_k_record`)."""
+    top_k_size: int = 3
+    not_at_war_metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Skill on every country-year not at war (routed model vs climatology)."""
     tracking_uri: str = ""
     seconds: float = 0.0
     report_path: Path | None = None
@@ -130,8 +140,16 @@ def training_panel(cfg: DictConfig) -> Any:
 
 
 def fit_final(panel: pd.DataFrame, features: list[str], cfg: DictConfig, result: Any) -> Any:
-    """The final relapse model (every horizon) and its recalibration (see module docs)."""
-    from relapse.backtest import build_hazard_model, final_recalibration, label_frame, population
+    """The final model (every horizon, routed; see module docs) with its recalibration."""
+    from relapse.backtest import (
+        build_hazard_model,
+        final_recalibration,
+        fit_not_at_war,
+        label_frame,
+        not_at_war,
+        population,
+        routed,
+    )
 
     horizons = [int(h) for h in cfg.target.horizons]
     pop = population(panel)
@@ -139,7 +157,13 @@ def fit_final(panel: pd.DataFrame, features: list[str], cfg: DictConfig, result:
     model = build_hazard_model(cfg).fit(
         pop[features], label_frame(pop, horizons), pop["year"], last_year
     )
-    return model.set_recalibration(final_recalibration(result, cfg, last_year))
+    model.set_recalibration(final_recalibration(result, cfg, last_year))
+    other = (
+        fit_not_at_war(not_at_war(panel), last_year, features, cfg)
+        if cfg.model.not_at_war
+        else None
+    )
+    return routed(model, other, cfg)
 
 
 def curated_params(cfg: DictConfig, features: list[str]) -> dict[str, Any]:
@@ -228,7 +252,18 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     comparison = compare(
         predictions, bootstrap_samples=int(cfg.split.bootstrap_samples), seed=int(cfg.seed)
     )
+    metrics = pd.concat([metrics, difference_rows(comparison)], ignore_index=True)
     top_k = top_k_record(predictions, k=int(cfg.report.top_k))
+    not_at_war_metrics = (
+        evaluate(
+            result.not_at_war,
+            bootstrap_samples=int(cfg.split.bootstrap_samples),
+            seed=int(cfg.seed),
+            models=("model", "climatology"),
+        )
+        if len(result.not_at_war)
+        else pd.DataFrame()
+    )
     say("backtest evaluated")
 
     final = fit_final(panel, features, cfg, result)
@@ -267,9 +302,19 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         tracking.log_frame(comparison, "comparison")
         tracking.log_frame(top_k, "top_k_record")
         tracking.log_frame(result.interval_scores, "backtest_interval_scores", ("parquet",))
-        for end, comp in final.components_.items():
+        for end, comp in final.relapse.components_.items():
             mlflow.log_metric(f"final_best_iteration_h{end}", comp.best_iteration_)
-            mlflow.log_metric(f"final_n_train_h{end}", final.n_train_[end])
+            mlflow.log_metric(f"final_n_train_h{end}", final.relapse.n_train_[end])
+        if len(result.not_at_war):
+            tracking.log_frame(not_at_war_metrics, "metrics_not_at_war")
+            tracking.log_frame(result.not_at_war, "backtest_not_at_war", ("parquet",))
+            mlflow.log_metrics(
+                {
+                    f"not_at_war_{r.metric}_h{int(r.horizon)}": float(r.value)
+                    for r in not_at_war_metrics.itertuples()
+                    if r.model == "model" and pd.notna(r.value)
+                }
+            )
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = Path(tmp) / "model"
             save_model(final, model_dir)
@@ -319,6 +364,8 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         model=final,
         comparison=comparison,
         top_k=top_k,
+        top_k_size=int(cfg.report.top_k),
+        not_at_war_metrics=not_at_war_metrics,
         tracking_uri=uri,
         seconds=time.perf_counter() - start,
         report_path=report_path,

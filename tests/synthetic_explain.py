@@ -175,6 +175,18 @@ def metrics(bt: pd.DataFrame, model_wins: bool = True) -> pd.DataFrame:
                         "hi": v + 0.02,
                     }
                 )
+        for metric in ("average_precision", "roc_auc", "brier"):
+            sign = 1.0 if (metric != "brier") == model_wins else -1.0
+            rows.append(
+                {
+                    "horizon": h,
+                    "model": "difference_history",
+                    "metric": metric,
+                    "value": 0.05 * sign,
+                    "lo": 0.01 * sign,
+                    "hi": 0.09 * sign,
+                }
+            )
         rows.append(
             {
                 "horizon": h,

@@ -112,7 +112,7 @@ def test_verdict_says_plainly_when_model_does_not_beat_history(frame, boosters, 
         options={"countries": COUNTRIES[:2]},
     )
     html = render_report(ctx)
-    assert "does NOT beat the simple history baseline" in html
+    assert "does NOT beat the conflict-history baseline" in html
 
 
 def test_training_metrics_table_naming_model_is_understood(frame, boosters, backtest):

@@ -55,6 +55,9 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     has_history = tl["last_active_year"].notna()
     out = tl[["gwno", "year"]].copy()
     out["leg_years_at_peace"] = tl["years_since_conflict"].astype("Float64").astype(float)
+    # No conflict-year since the data begin (1946) up to t: the "onset" rows of the scope of
+    # every country not at war. The timeline begins with the spine, so this is knowable at t.
+    out["leg_never_in_conflict"] = (~has_history).astype(float)
     out["leg_past_episodes"] = tl["n_spells"].astype(float).where(has_history, 0.0)
     out["leg_last_episode_years"] = tl["spell_length"].astype(float).where(has_history)
     out["leg_last_episode_war"] = (tl["spell_max_intensity"] == 2).astype(float).where(has_history)

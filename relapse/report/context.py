@@ -577,7 +577,9 @@ def _skill(
         m = metrics.loc[metrics["horizon"] == h]
         base_rate = _base_rate(m, backtest, h)
         models = [x for x in ("lightgbm", "history", "climatology") if x in set(m["model"])]
-        models += [x for x in dict.fromkeys(m["model"]) if x not in models]
+        models += [
+            x for x in dict.fromkeys(m["model"]) if x not in models and x != "difference_history"
+        ]
         rows = []
         for metric, (label, _) in words.METRICS.items():
             cells = []
@@ -598,7 +600,7 @@ def _skill(
                 ],
                 "rows": rows,
                 "base_rate": words.pct(base_rate, 1),
-                "verdict": _verdict(m, base_rate),
+                "verdict": _verdict(m.assign(horizon=h), base_rate),
             }
         )
     return {
@@ -638,49 +640,31 @@ def _value(m: pd.DataFrame, model: str, metric: str) -> tuple[float, float, floa
 
 
 def _verdict(m: pd.DataFrame, base_rate: float) -> dict[str, Any]:
-    ap, ap_lo, _ = _value(m, "lightgbm", "average_precision")
-    hist_ap, _, hist_hi = _value(m, "history", "average_precision")
-    brier, _, _ = _value(m, "lightgbm", "brier")
-    hist_brier, _, _ = _value(m, "history", "brier")
-    auc, _, _ = _value(m, "lightgbm", "roc_auc")
-    hist_auc, _, _ = _value(m, "history", "roc_auc")
-    if np.isnan(ap) or np.isnan(hist_ap):
+    """The skill verdict by the one rule (:func:`relapse.evaluate.skill_verdict`)."""
+    from relapse.evaluate import DIFFERENCE, verdict_from_metrics
+
+    rows = m.loc[m["model"] == DIFFERENCE]
+    if rows.empty:
         return {
             "beats": None,
-            "text": "The comparison with the history baseline is not available for this horizon.",
+            "text": "The comparison with the history baseline (paired differences) is not "
+            "available for this horizon.",
         }
-    # The rule of the command line's summary: better ranking (precision-recall area and
-    # ROC area) and a Brier score no worse than the baseline's.
-    better_ap = ap > hist_ap
-    has_auc = not (np.isnan(auc) or np.isnan(hist_auc))
-    better_auc = not has_auc or auc > hist_auc
-    has_brier = not (np.isnan(brier) or np.isnan(hist_brier))
-    better_brier = not has_brier or brier <= hist_brier
-    detail = (
-        f"precision–recall area {ap:.3f} against {hist_ap:.3f} "
-        f"({'better' if better_ap else 'worse'})"
-    )
-    if has_auc:
-        detail += f"; ROC area {auc:.3f} against {hist_auc:.3f} "
-        detail += f"({'better' if better_auc else 'worse'})"
-    if has_brier:
-        brier_word = "better" if brier < hist_brier else "worse" if brier > hist_brier else "equal"
-        detail += f"; Brier score {brier:.3f} against {hist_brier:.3f} ({brier_word})"
+    verdict = verdict_from_metrics(m, int(rows["horizon"].iloc[0]))
+    detail = verdict["text"].split("(", 1)[1].rstrip(")") if "(" in verdict["text"] else ""
     detail += f"; base rate {words.pct(base_rate, 1)}"
-    if better_ap and better_auc and better_brier:
-        clear = not np.isnan(ap_lo) and not np.isnan(hist_hi) and ap_lo > hist_hi
-        text = f"The model beats the history baseline ({detail})."
-        if not clear:
-            text += (
-                " The margin is within the back-test's uncertainty, so the two may "
-                "not really differ."
-            )
-        return {"beats": True, "text": text}
+    if verdict["verdict"] == "beats":
+        return {"beats": True, "text": f"The model beats the conflict-history baseline ({detail})."}
+    reading = {
+        "matches": "it matches it: every difference is inside its interval, a tie",
+        "is worse than": "it is worse on at least one measure",
+    }.get(verdict["verdict"], "the comparison is not available")
     return {
         "beats": False,
-        "text": f"The model does NOT beat the simple history baseline ({detail}). "
-        "Knowing only how long a country has been at peace and its conflict "
-        "history does as well; treat the model's ranking with caution.",
+        "text": f"The model does NOT beat the conflict-history baseline: {reading} ({detail}). "
+        "Knowing only how long a country has been at peace and its conflict history does "
+        "about as well; the model starts from that baseline (its conflict-legacy family "
+        "includes it) and adds what the other families explain beyond it.",
     }
 
 
