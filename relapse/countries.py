@@ -238,14 +238,30 @@ MICROSTATES_COW: frozenset[int] = frozenset(
 
 @cache
 def _crosswalk(data_dir: str) -> pd.DataFrame:
+    """The ISO3/GW/COW crosswalk, its code columns checked to be whole numbers."""
+    from relapse.sources.base import read_csv_file
+
     path = Path(data_dir) / CROSSWALK
     if not path.is_file():
         raise DataError(f"{CROSSWALK}: file not found in {data_dir}")
-    xw = pd.read_csv(path)
+    xw = read_csv_file(path, CROSSWALK)
     missing = {"country_text_id", "GWn", "cown"} - set(xw.columns)
     if missing:
         raise DataError(f"{CROSSWALK}: missing column(s) {sorted(missing)}")
+    for column in ("GWn", "cown"):
+        xw[column] = _whole_numbers(xw[column], f"{CROSSWALK}: column {column!r}")
     return xw
+
+
+def _whole_numbers(values: pd.Series, where: str) -> pd.Series:
+    """``values`` as nullable integers; :class:`DataError` naming a value that is not one."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values[(numbers.isna() & values.notna()) | (numbers.notna() & (numbers % 1 != 0))]
+    if len(bad):
+        raise DataError(
+            f"{where}: {len(bad)} value(s) that are not whole numbers, e.g. {bad.iloc[0]!r}"
+        )
+    return numbers.astype("Int64")
 
 
 @cache
@@ -272,7 +288,13 @@ def cow_table(data_dir: str) -> dict[int, int]:
     gw_path = Path(data_dir) / GW_STATES
     if not gw_path.is_file():
         raise DataError(f"{GW_STATES}: file not found in {data_dir}")
-    table: dict[int, int] = {int(c): int(c) for c in pd.read_csv(gw_path)["gwcode"]}
+    from relapse.sources.base import read_csv_file
+
+    states = read_csv_file(gw_path, GW_STATES)
+    if "gwcode" not in states.columns:
+        raise DataError(f"{GW_STATES}: missing column(s) ['gwcode']")
+    codes = _whole_numbers(states["gwcode"], f"{GW_STATES}: column 'gwcode'").dropna()
+    table: dict[int, int] = {int(c): int(c) for c in codes}
     xw = _crosswalk(data_dir).dropna(subset=["GWn", "cown"])
     for cow, group in xw.groupby("cown"):
         codes = sorted({int(c) for c in group["GWn"]})

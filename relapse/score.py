@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.errors import ConfigError, DataError, ModelError, writing
+from relapse.errors import ConfigError, DataError, ModelError, output_dir, writing
 
 EXPERIMENT = "relapse-scoring"
 STATUSES: tuple[str, ...] = ("scored", "active_conflict", "outside_population", "missing_data")
@@ -193,8 +193,7 @@ def score(
     """
     from filelock import FileLock, Timeout
 
-    scores_dir = Path(cfg.paths.scores_dir)
-    scores_dir.mkdir(parents=True, exist_ok=True)
+    scores_dir = output_dir(cfg.paths.scores_dir)
     lock_path = scores_dir / ".lock"
     timeout = float(cfg.score.lock_timeout_s)
     lock = FileLock(str(lock_path))
@@ -217,20 +216,24 @@ def score(
 
 def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) -> ScoreResult:
     """Everything but writing: models, panel, scope, probabilities, drivers."""
-    from relapse.build import build_panel
+    from relapse.build import build_panel, data_last_year
     from relapse.features import feature_columns
     from relapse.missions import active_missions, load_mission_tables
+    from relapse.tracking import require_one_run
 
     horizons = [int(h) for h in cfg.target.horizons]
     version = str(cfg.score.model_version)
     loader = load_model or _registered_loader()
     models = {h: loader(cfg, h, version) for h in horizons}
-    built = build_panel(cfg)
-    panel = built.panel
+    require_one_run(models)
     features = feature_columns(cfg)
-    check_data_year(models, int(panel["year"].max()))
     for h, model in models.items():
         check_features(model, features, h)
+    # Refusals come before the build, so a refused run leaves the cached panel as it was.
+    check_data_year(models, data_last_year(cfg))
+    built = build_panel(cfg)
+    panel = built.panel
+    check_data_year(models, int(panel["year"].max()))
     as_of = resolve_as_of(cfg, panel)
     data_dir = Path(cfg.paths.data_dir)
     missions = active_missions(

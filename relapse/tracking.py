@@ -7,6 +7,14 @@ native text format (``model.lgb``) with a signature, plus ``features.json``,
 ``families.json`` and ``calibration.json``; :func:`load_registered` reads them back without
 unpickling anything. Promotion uses aliases (``candidate``, ``champion``), never stages.
 Every failure talking to MLflow becomes a :class:`relapse.errors.ModelError` (exit code 4).
+
+Integrity: at registration the SHA-256 of every file of the model (``model.lgb``, the
+``extra_files``, ``MLmodel`` and the environment files) is recorded in the version's
+:data:`ARTIFACT_SHA256` tag; :func:`load_registered` checks the downloaded files against it
+before LightGBM parses anything (a damaged model file can crash its C parser), takes the
+feature order from the booster itself and validates ``features.json``, ``families.json`` and
+``calibration.json``. The champions of one run are switched together (:func:`promote_run`),
+and :func:`require_one_run` refuses a set of models that mixes runs.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ PROMOTION_METRIC = "backtest_average_precision_h{h}"
 DATA_LAST_YEAR = "data_last_year"
 """Model-version tag: the last year of the data the model was trained on."""
 
+ARTIFACT_SHA256 = "artifact_sha256"
+"""Model-version tag: JSON ``{relative path: SHA-256}`` of every file of the registered model."""
+
 MODEL_FILE = "model.lgb"
 EXTRA_DIR = "extra_files"
 
@@ -58,20 +69,98 @@ def model_name(cfg: Any, horizon: int) -> str:
     return f"{cfg.mlflow.model_name_prefix}{int(horizon)}"
 
 
+class _DeadlinePassed(BaseException):
+    """Raised by the alarm inside a tracking block (a BaseException: MLflow's own
+    ``except Exception`` wrappers must not swallow it)."""
+
+
+_DEADLINE_S: list[float] = [0.0]
+"""``mlflow.deadline_s`` of the last :func:`configure` (0: no deadline)."""
+
+
 @contextlib.contextmanager
-def mlflow_errors(action: str, uri: str | None = None) -> Iterator[None]:
-    """Turn MLflow and network failures inside the block into :class:`ModelError`."""
+def _deadline(seconds: float) -> Iterator[list[bool]]:
+    """Interrupt the block after ``seconds`` (SIGALRM; main thread only, outermost block only).
+
+    Yields a one-item list that is ``[True]`` once the deadline has passed.
+    """
+    import signal
+    import threading
+
+    fired = [False]
+    armed = (
+        seconds > 0
+        and threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not armed:
+        yield fired
+        return
+
+    def alarm(_signum: int, _frame: Any) -> None:
+        fired[0] = True
+        raise _DeadlinePassed
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """Exception types of a failing store: MLflow, HTTP, the file system, SQLite/SQLAlchemy."""
+    import sqlite3
+
     import requests
     from mlflow.exceptions import MlflowException
 
+    types: list[type[BaseException]] = [
+        MlflowException,
+        requests.exceptions.RequestException,
+        OSError,
+        sqlite3.Error,
+    ]
+    with contextlib.suppress(ImportError):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        types.append(SQLAlchemyError)
+    return tuple(types)
+
+
+@contextlib.contextmanager
+def mlflow_errors(action: str, uri: str | None = None) -> Iterator[None]:
+    """Turn MLflow, store and network failures inside the block into :class:`ModelError`.
+
+    The outermost block is also bounded by ``mlflow.deadline_s`` (set by :func:`configure`):
+    however many retries MLflow makes, the block ends with a :class:`ModelError` then.
+    """
     where = f" at {uri}" if uri else ""
-    try:
-        yield
-    except ModelError:
-        raise
-    except (MlflowException, requests.exceptions.RequestException, OSError) as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"MLflow {action} failed{where}: {text[:400]}") from exc
+    seconds = _DEADLINE_S[0]
+    late = ModelError(
+        f"MLflow {action} did not finish within mlflow.deadline_s={seconds:g}s{where} "
+        "(server too slow or not answering)"
+    )
+    with _deadline(seconds) as fired:
+        try:
+            yield
+        except ModelError:
+            raise
+        except _DeadlinePassed:
+            raise late from None
+        except _store_errors() as exc:
+            if fired[0]:
+                raise late from exc
+            raise ModelError(f"MLflow {action} failed{where}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text (at most 400 characters)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:400]
 
 
 def configure(cfg: Any) -> str:
@@ -89,9 +178,11 @@ def configure(cfg: Any) -> str:
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(int(cfg.mlflow.max_retries))
     os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(int(cfg.mlflow.backoff_factor))
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    _DEADLINE_S[0] = float(cfg.mlflow.deadline_s)
     uri = tracking_uri(cfg)
     if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        with mlflow_errors("creating the embedded store's folder", uri):
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; restore the user's value so
     # that the next configure() (another config in the same process) resolves afresh.
     before = os.environ.get("MLFLOW_TRACKING_URI")
@@ -122,6 +213,28 @@ def ensure_experiment(cfg: Any) -> str:
             root.mkdir(parents=True, exist_ok=True)
             location = root.as_uri()
         return str(client.create_experiment(cfg.mlflow.experiment_name, artifact_location=location))
+
+
+@contextlib.contextmanager
+def bounded_run(experiment_id: str, uri: str, **kwargs: Any) -> Iterator[Any]:
+    """An active MLflow run whose start and end are tracking steps under :func:`mlflow_errors`
+    (each with its deadline), while the work inside is not: a long report is not a timeout.
+
+    The run ends ``FINISHED``, or ``FAILED`` when the block raises (an error ending the run
+    then does not hide the block's own error).
+    """
+    import mlflow
+
+    with mlflow_errors("starting the run", uri):
+        run = mlflow.start_run(experiment_id=experiment_id, **kwargs)
+    try:
+        yield run
+    except BaseException:
+        with contextlib.suppress(ModelError), mlflow_errors("ending the failed run", uri):
+            mlflow.end_run("FAILED")
+        raise
+    with mlflow_errors("ending the run", uri):
+        mlflow.end_run("FINISHED")
 
 
 def git_commit(start: Path | None = None) -> str:
@@ -163,13 +276,20 @@ def register_model(
 
     The model is stored in LightGBM's native text format with a signature inferred from
     ``X_example``; ``features.json`` (ordered feature names), ``families.json`` (feature →
-    family) and ``calibration.json`` go into its ``extra_files/``. The new version gets the
-    ``candidate`` alias.
+    family) and ``calibration.json`` go into its ``extra_files/``. The SHA-256 of every stored
+    file goes into the :data:`ARTIFACT_SHA256` tag (the stored model and extra files are
+    first checked against the bytes written). The new version gets the ``candidate`` alias;
+    promotion is :func:`promote_run`'s job.
 
     Returns
     -------
     str
         The registered version number.
+
+    Raises
+    ------
+    ModelError
+        A feature without a known family, or MLflow failing or storing other bytes.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -177,17 +297,20 @@ def register_model(
 
     name = model_name(cfg, horizon)
     features = list(booster.feature_name())
+    families = _checked_families({f: family_map.get(f, "unknown") for f in features}, name)
     uri = tracking_uri(cfg)
+    written = {MODEL_FILE: _sha256(booster.model_to_string().encode())}
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for fname, payload in (
             ("features.json", features),
-            ("families.json", {f: family_map.get(f, "unknown") for f in features}),
+            ("families.json", families),
             ("calibration.json", dict(calibration) if calibration else None),
         ):
             path = Path(tmp) / fname
-            path.write_text(json.dumps(payload, indent=2))
+            path.write_text(json.dumps(payload, indent=2, allow_nan=False))
             files.append(str(path))
+            written[f"{EXTRA_DIR}/{fname}"] = _sha256(path.read_bytes())
         X = X_example[features].astype("float64")
         signature = infer_signature(X, booster.predict(X.to_numpy(), raw_score=True))
         with mlflow_errors(f"registering {name}", uri):
@@ -201,11 +324,47 @@ def register_model(
                 await_registration_for=60,
             )
             version = str(info.registered_model_version)
+            digests = _stored_digests(name, version, written)
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-            for key, value in (tags or {}).items():
+            all_tags = {**(tags or {}), ARTIFACT_SHA256: json.dumps(digests, sort_keys=True)}
+            for key, value in all_tags.items():
                 client.set_model_version_tag(name, version, key, str(value))
             client.set_registered_model_alias(name, CANDIDATE, version)
     return version
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def artifact_digests(root: Path) -> dict[str, str]:
+    """``{path relative to root: SHA-256}`` of every file under ``root``."""
+    from relapse.sources.base import sha256_of
+
+    return {
+        p.relative_to(root).as_posix(): sha256_of(p) for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _download_model(name: str, version: str, dst: str) -> Path:
+    import mlflow
+
+    return Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=dst))
+
+
+def _stored_digests(name: str, version: str, written: Mapping[str, str]) -> dict[str, str]:
+    """The digests of the files the store holds for a new version, checked against ``written``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = artifact_digests(_download_model(name, version, tmp))
+    differ = [f for f, digest in written.items() if stored.get(f) != digest]
+    if differ:
+        raise ModelError(
+            f"{name} v{version}: the store holds other bytes than were written for {differ}; "
+            "nothing was promoted"
+        )
+    return stored
 
 
 def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
@@ -245,7 +404,7 @@ def _int_or_none(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class PromotionCheck:
-    """How a candidate compared with the champion (see :func:`promote`)."""
+    """How a candidate compared with the champion (see :func:`promote_run`)."""
 
     promoted: bool
     basis: str
@@ -254,6 +413,8 @@ class PromotionCheck:
     champion_ap: float | None = None
     champion_version: str | None = None
     rows: int = 0
+    held_back_by: tuple[int, ...] = ()
+    """Horizons of the same run that did not pass (then no horizon is promoted)."""
 
 
 MIN_COMMON_ROWS = 20
@@ -270,46 +431,80 @@ def promote(
     force: bool = False,
     predictions: pd.DataFrame | None = None,
 ) -> PromotionCheck:
-    """Give ``version`` the ``champion`` alias if it is at least as good as the champion.
+    """:func:`promote_run` for one horizon (one candidate)."""
+    return promote_run(cfg, {int(horizon): (str(version), score)}, force, predictions)[int(horizon)]
 
-    "As good" is judged like for like: the candidate's and the champion's backtest forecasts
-    are compared on the rows both backtests forecast (same country-years, horizon and
-    labels; with a new data release those are the older origins, whose labels a vintage
-    cut does not change), by average precision. When the champion's run has no backtest
-    predictions or too few shared rows, the logged :data:`PROMOTION_METRIC` values are
-    compared instead (the basis is returned and logged, so the choice is visible).
+
+def promote_run(
+    cfg: Any,
+    candidates: Mapping[int, tuple[str, float]],
+    force: bool = False,
+    predictions: pd.DataFrame | None = None,
+) -> dict[int, PromotionCheck]:
+    """Make a run's candidates the champions of their horizons, all of them or none.
+
+    Each candidate is compared with its horizon's champion like for like: the candidate's
+    and the champion's backtest forecasts on the rows both backtests forecast (same
+    country-years, horizon and labels; with a new data release those are the older origins,
+    whose labels a vintage cut does not change), by average precision. When the champion's
+    run has no backtest predictions or too few shared rows, the logged
+    :data:`PROMOTION_METRIC` values are compared instead (the basis is returned and logged,
+    so the choice is visible). Only when every horizon passes are the ``champion`` aliases
+    switched, one after the other in one tight step at the very end of a run, so that the
+    champions of all horizons always come from one run (:func:`require_one_run` refuses a
+    mix, which only a process killed inside this step can leave).
 
     Parameters
     ----------
     cfg
         Composed config.
-    horizon
-        Horizon of the model.
-    version
-        The candidate's version number.
-    score
-        The candidate's backtest average precision (:data:`PROMOTION_METRIC`).
+    candidates
+        Horizon → (candidate version, its backtest average precision).
     force
         Promote regardless (``promote=true``).
     predictions
-        The candidate's backtest predictions (``gwno, year, horizon, y_true, p_model``).
+        The candidates' backtest predictions (``gwno, year, horizon, y_true, p_model``).
 
     Returns
     -------
-    PromotionCheck
+    dict[int, PromotionCheck]
     """
+    from dataclasses import replace
+
     from mlflow import MlflowClient
 
-    name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
     with promotion_lock(cfg):  # compare-and-set: parallel runs must not both win
-        check = _compare(cfg, horizon, score, force, predictions)
-        if check.promoted:
+        checks = {
+            h: _compare(cfg, h, score, force, predictions) for h, (_, score) in candidates.items()
+        }
+        failed = tuple(sorted(h for h, c in checks.items() if not c.promoted))
+        if failed:
+            return {h: replace(c, promoted=False, held_back_by=failed) for h, c in checks.items()}
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        for h, (version, _) in sorted(candidates.items()):
+            name = model_name(cfg, h)
             with mlflow_errors(f"promoting {name} v{version}", uri):
-                MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
-                    name, CHAMPION, str(version)
-                )
-    return check
+                client.set_registered_model_alias(name, CHAMPION, str(version))
+    return checks
+
+
+def require_one_run(models: Mapping[int, Any]) -> None:
+    """Refuse models of several training runs (:class:`ModelError`, exit 4).
+
+    The champions of all horizons come from one run (:func:`promote_run`); a mix means a
+    run was killed while switching them, or a run trained only some horizons.
+    """
+    runs = {str(m.run_id) for m in models.values()}
+    if len(runs) > 1:
+        which = "; ".join(
+            f"h{h} {m.name} v{m.version} from run {m.run_id}" for h, m in sorted(models.items())
+        )
+        raise ModelError(
+            f"the models come from different training runs ({which}): a training run was "
+            "interrupted while promoting, or trained only some horizons. Nothing was served; "
+            "train every horizon again (relapse train) or pick versions of one run"
+        )
 
 
 def _compare(
@@ -378,16 +573,17 @@ def promotion_lock(cfg: Any) -> Any:
 
 
 def _version_or_none(client: Any, name: str, alias: str) -> Any:
+    """The version behind ``alias``, or None when the registry says the model or alias does
+    not exist. Only MLflow's own error codes count: a 404 page from something that is not an
+    MLflow server (a proxy, a wrong URL) is an error, not "no champion"."""
     from mlflow.exceptions import MlflowException
 
     try:
         return client.get_model_version_by_alias(name, alias)
     except MlflowException as exc:
         code = str(getattr(exc, "error_code", ""))
-        if (
-            "RESOURCE_DOES_NOT_EXIST" in code
-            or "not found" in str(exc).lower()
-            or ("INVALID_PARAMETER_VALUE" in code and "alias" in str(exc).lower())
+        if code == "RESOURCE_DOES_NOT_EXIST" or (
+            code == "INVALID_PARAMETER_VALUE" and "alias" in str(exc).lower()
         ):
             return None
         raise
@@ -431,12 +627,15 @@ class RegisteredModel:
 def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> RegisteredModel:
     """Load a registered model of ``horizon`` by alias (``champion``) or version number.
 
+    The downloaded files are checked against the checksums recorded at registration before
+    anything parses them (:func:`verify_artifacts`), then read by :func:`read_artifacts`.
+
     Raises
     ------
     ModelError
-        If the model or alias does not exist, or the registry cannot be reached.
+        If the model or alias does not exist, the registry cannot be reached, or an artifact
+        is missing, altered or invalid (the message names it).
     """
-    import mlflow
     from mlflow import MlflowClient
 
     uri = configure(cfg)
@@ -450,17 +649,11 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
             if mv is None:
                 what = "no champion" if str(version) == CHAMPION else f"no alias {version!r}"
                 raise ModelError(f"{what} for {name}; run relapse train")
+        label = f"{name} v{mv.version}"
         with tempfile.TemporaryDirectory() as tmp:
-            local = Path(
-                mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
-                )
-            )
-            booster = lgb.Booster(model_file=str(local / MODEL_FILE))
-            extra = local / EXTRA_DIR
-            features = json.loads((extra / "features.json").read_text())
-            families = json.loads((extra / "families.json").read_text())
-            calibration = json.loads((extra / "calibration.json").read_text())
+            local = _download_model(name, str(mv.version), tmp)
+            verify_artifacts(local, (mv.tags or {}).get(ARTIFACT_SHA256), label)
+            booster, families, calibration = read_artifacts(local, label)
         run = client.get_run(str(mv.run_id))
     suffix = f"_h{int(horizon)}"
     metrics = {k: float(v) for k, v in run.data.metrics.items() if k.endswith(suffix)}
@@ -469,13 +662,141 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
         version=str(mv.version),
         run_id=str(mv.run_id),
         booster=booster,
-        feature_names=list(features),
-        family_map=dict(families),
+        feature_names=list(booster.feature_name()),
+        family_map=families,
         calibration=calibration,
         data_vintage=run.data.tags.get("data_vintage"),
         metrics=metrics,
         data_last_year=_int_or_none((mv.tags or {}).get(DATA_LAST_YEAR)),
     )
+
+
+def verify_artifacts(local: Path, recorded: str | None, label: str) -> None:
+    """Check the files under ``local`` against the :data:`ARTIFACT_SHA256` tag ``recorded``.
+
+    Every recorded file must be present with its digest, and no other file may be there.
+
+    Raises
+    ------
+    ModelError
+        Naming the first missing, altered or unexpected artifact (or the missing tag).
+    """
+    if not recorded:
+        raise ModelError(
+            f"{label}: no artifact checksums recorded (model-version tag {ARTIFACT_SHA256}); "
+            "it was registered before checksums existed or the tag was removed. Retrain it "
+            "(relapse train)"
+        )
+    try:
+        expected = json.loads(recorded)
+        assert isinstance(expected, dict) and expected
+    except (ValueError, AssertionError):
+        raise ModelError(f"{label}: the {ARTIFACT_SHA256} tag is not a checksum table") from None
+    actual = artifact_digests(local)
+    for path in sorted(set(expected) | set(actual)):
+        if path not in actual:
+            problem = "is missing"
+        elif path not in expected:
+            problem = "was not there at registration"
+        elif actual[path] != expected[path]:
+            problem = "does not match the SHA-256 recorded at registration (altered or damaged)"
+        else:
+            continue
+        raise ModelError(f"{label}: artifact {path} {problem}; refusing to load the model")
+
+
+def read_artifacts(
+    local: Path, label: str
+) -> tuple[lgb.Booster, dict[str, str], dict[str, Any] | None]:
+    """The booster, family map and calibration of a verified model directory, validated.
+
+    The feature order is the booster's own; ``features.json`` must repeat it exactly,
+    ``families.json`` must give each feature one of :data:`relapse.config.FAMILIES`, and
+    ``calibration.json`` must hold finite numbers and give probabilities.
+
+    Raises
+    ------
+    ModelError
+        Naming the artifact that is unreadable or invalid.
+    """
+    try:
+        booster = lgb.Booster(model_file=str(local / MODEL_FILE))
+    except lgb.basic.LightGBMError as exc:
+        raise ModelError(
+            f"{label}: artifact {MODEL_FILE} is unreadable: {_first_line(exc)}"
+        ) from exc
+    order = list(booster.feature_name())
+    listed = _read_json(local / EXTRA_DIR / "features.json", label)
+    if listed != order:
+        raise ModelError(
+            f"{label}: artifact {EXTRA_DIR}/features.json does not list the booster's features "
+            "in the booster's order"
+        )
+    families = _read_json(local / EXTRA_DIR / "families.json", label)
+    if not isinstance(families, dict) or sorted(families) != sorted(order):
+        raise ModelError(
+            f"{label}: artifact {EXTRA_DIR}/families.json does not map exactly the features"
+        )
+    calibration = _read_json(local / EXTRA_DIR / "calibration.json", label)
+    _check_calibration(calibration, label)
+    return (
+        booster,
+        _checked_families(families, f"{label}: artifact {EXTRA_DIR}/families.json"),
+        calibration,
+    )
+
+
+def _read_json(path: Path, label: str) -> Any:
+    """A JSON artifact; :class:`ModelError` if unreadable, not JSON, or holding NaN/Infinity."""
+
+    def no_constant(word: str) -> Any:
+        raise ValueError(f"{word} is not a finite number")
+
+    where = f"{label}: artifact {path.parent.name}/{path.name}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constant)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"{where} is not valid JSON: {_first_line(exc)}") from exc
+    if not _all_finite(data):
+        raise ModelError(f"{where} holds a number that is not finite")
+    return data
+
+
+def _all_finite(data: Any) -> bool:
+    """True when every number inside ``data`` (nested lists and dicts) is finite."""
+    if isinstance(data, dict):
+        return all(_all_finite(v) for v in data.values())
+    if isinstance(data, list):
+        return all(_all_finite(v) for v in data)
+    if isinstance(data, float):
+        return bool(np.isfinite(data))
+    return True
+
+
+def _checked_families(families: Mapping[str, Any], where: str) -> dict[str, str]:
+    """``families`` if every value is a known family, else :class:`ModelError`."""
+    from relapse.config import FAMILIES
+
+    unknown = sorted({str(v) for v in families.values() if v not in FAMILIES})
+    if unknown:
+        raise ModelError(f"{where}: unknown families {unknown}; known: {list(FAMILIES)}")
+    return {str(k): str(v) for k, v in families.items()}
+
+
+def _check_calibration(calibration: Any, label: str) -> None:
+    """A calibration that rebuilds and maps log-odds to probabilities in [0, 1]."""
+    from relapse.model import Calibrator
+
+    if calibration is None:
+        return
+    where = f"{label}: artifact {EXTRA_DIR}/calibration.json"
+    try:
+        p = Calibrator.from_dict(calibration).transform(np.linspace(-20.0, 20.0, 81))
+        ok = bool(np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1)))
+    except Exception as exc:  # any malformed content: the calibrator's own error text
+        raise ModelError(f"{where} is not a valid calibration: {_first_line(exc)}") from exc
+    if not ok:
+        raise ModelError(f"{where} does not give probabilities in [0, 1]")
 
 
 def log_frame(df: pd.DataFrame, artifact_file: str, formats: Sequence[str] = ("csv",)) -> None:

@@ -9,8 +9,11 @@ Per horizon ``h``:
    validation slice* — the last ``split.validation_years`` labelled years — and it is then
    refitted on all rows with that number (``model.refit``), exactly as in each backtest fold;
    the calibrator, if any, is fitted on that slice's out-of-sample scores;
-3. the final model is registered as ``relapse-h{h}`` with alias ``candidate`` and promoted
-   to ``champion`` when its backtest average precision is at least the current champion's.
+3. the final model is registered as ``relapse-h{h}`` with alias ``candidate``.
+
+Only when every horizon is registered and the report written are the candidates promoted to
+``champion``, all horizons together or none (:func:`relapse.tracking.promote_run`): a run
+that fails or is killed before that step changes no champion.
 """
 
 from __future__ import annotations
@@ -182,7 +185,6 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     import mlflow
 
     from relapse import tracking
-    from relapse.config import to_container
 
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -217,37 +219,16 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     experiment_id = tracking.ensure_experiment(cfg)
     uri = tracking.tracking_uri(cfg)
     versions: dict[int, str] = {}
-    promoted: dict[int, bool] = {}
-    checks: dict[int, Any] = {}
-    with (
-        tracking.mlflow_errors("logging the training run", uri),
-        mlflow.start_run(experiment_id=experiment_id) as run,
-    ):
-        mlflow.set_tags(
-            {
-                "data_vintage": built.data_vintage,
-                tracking.DATA_LAST_YEAR: str(last_year),
-                "git_commit": tracking.git_commit(),
-                "history_features": ",".join(HISTORY_FEATURES),
-                **{str(k): str(v) for k, v in cfg.tags.items()},
-            }
-        )
-        mlflow.log_dict(to_container(cfg), "config.yaml")
-        mlflow.log_params(curated_params(cfg, features))
-        mlflow.log_metrics(run_metrics(metrics))
-        tracking.log_frame(predictions, "backtest_predictions", ("parquet", "csv"))
-        tracking.log_frame(metrics, "metrics")
-        tracking.log_frame(fold_table, "backtest_folds")
-        with tempfile.TemporaryDirectory() as tmp:
-            for h in horizons:
-                path = plot_reliability(predictions, h, Path(tmp) / f"reliability_h{h}.png")
-                mlflow.log_artifact(str(path), artifact_path="plots")
+    with tracking.bounded_run(experiment_id, uri) as run:
+        with tracking.mlflow_errors("logging the training run", uri):
+            log_run_contents(cfg, built, last_year, features, metrics, predictions, fold_table)
         for h in horizons:
             model, rows = finals[h]
-            mlflow.log_metric(f"final_best_iteration_h{h}", model.best_iteration_)
-            mlflow.log_metric(f"final_n_train_h{h}", len(rows))
+            with tracking.mlflow_errors("logging the training run", uri):
+                mlflow.log_metric(f"final_best_iteration_h{h}", model.best_iteration_)
+                mlflow.log_metric(f"final_n_train_h{h}", len(rows))
             calibration = model.calibrator_.to_dict() if model.calibrator_ else None
-            version = tracking.register_model(
+            versions[h] = tracking.register_model(
                 cfg,
                 h,
                 model.booster_,
@@ -260,28 +241,27 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
                     tracking.DATA_LAST_YEAR: str(last_year),
                 },
             )
-            versions[h] = version
-            score = metric_value(metrics, h, "model", "average_precision")
-            check = tracking.promote(
-                cfg, h, version, score, force=bool(cfg.promote), predictions=predictions
-            )
-            promoted[h] = check.promoted
-            checks[h] = check
-            mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
-            mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
-            if check.champion_ap is not None:
-                mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
-                mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
-            say(
-                f"registered {tracking.model_name(cfg, h)} v{version}"
-                + (" (champion)" if promoted[h] else "")
-            )
+            say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
         report_path = None
         if cfg.report.on_train:
             say("writing the analyst report")
             report_path = write_training_report(cfg, built, metrics, predictions, versions)
-            mlflow.log_artifact(str(report_path), artifact_path="report")
+            with tracking.mlflow_errors("logging the report", uri):
+                mlflow.log_artifact(str(report_path), artifact_path="report")
+        # Last step, after everything else succeeded: all horizons switch together or none.
+        checks = tracking.promote_run(
+            cfg,
+            {
+                h: (versions[h], metric_value(metrics, h, "model", "average_precision"))
+                for h in horizons
+            },
+            force=bool(cfg.promote),
+            predictions=predictions,
+        )
+        with tracking.mlflow_errors("logging the promotion", uri):
+            log_promotion(checks)
         run_id = run.info.run_id
+    promoted = {h: check.promoted for h, check in checks.items()}
     return TrainResult(
         metrics=metrics,
         predictions=predictions,
@@ -296,6 +276,55 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         report_path=report_path,
         promotion=checks,
     )
+
+
+def log_run_contents(
+    cfg: DictConfig,
+    built: Any,
+    last_year: int,
+    features: list[str],
+    metrics: pd.DataFrame,
+    predictions: pd.DataFrame,
+    fold_table: pd.DataFrame,
+) -> None:
+    """Tags, config, params, metrics, backtest tables and reliability plots of the active run."""
+    import mlflow
+
+    from relapse import tracking
+    from relapse.config import to_container
+
+    mlflow.set_tags(
+        {
+            "data_vintage": built.data_vintage,
+            tracking.DATA_LAST_YEAR: str(last_year),
+            "git_commit": tracking.git_commit(),
+            "history_features": ",".join(HISTORY_FEATURES),
+            **{str(k): str(v) for k, v in cfg.tags.items()},
+        }
+    )
+    mlflow.log_dict(to_container(cfg), "config.yaml")
+    mlflow.log_params(curated_params(cfg, features))
+    mlflow.log_metrics(run_metrics(metrics))
+    tracking.log_frame(predictions, "backtest_predictions", ("parquet", "csv"))
+    tracking.log_frame(metrics, "metrics")
+    tracking.log_frame(fold_table, "backtest_folds")
+    with tempfile.TemporaryDirectory() as tmp:
+        for h in sorted({int(h) for h in predictions["horizon"]}):
+            path = plot_reliability(predictions, h, Path(tmp) / f"reliability_h{h}.png")
+            mlflow.log_artifact(str(path), artifact_path="plots")
+
+
+def log_promotion(checks: dict[int, Any]) -> None:
+    """The promotion basis and the compared average precisions, per horizon."""
+    import mlflow
+
+    mlflow.set_tag("promoted", str(all(c.promoted for c in checks.values())).lower())
+    for h, check in checks.items():
+        mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
+        mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
+        if check.champion_ap is not None:
+            mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
+            mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
 
 
 def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
