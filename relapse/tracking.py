@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -154,7 +155,25 @@ def mlflow_errors(action: str, uri: str | None = None) -> Iterator[None]:
         except _store_errors() as exc:
             if fired[0]:
                 raise late from exc
-            raise ModelError(f"MLflow {action} failed{where}: {_first_line(exc)}") from exc
+            raise ModelError(f"MLflow {action} failed{where}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The most telling line of a store failure: the SQLite error behind SQLAlchemy's and
+    MLflow's wrappers (``database is locked``), else the exception's first line."""
+    import sqlite3
+
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or current in seen:
+            continue
+        if isinstance(current, sqlite3.Error):
+            return f"SQLite: {_first_line(current)}"
+        seen.append(current)
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -179,6 +198,9 @@ def configure(cfg: Any) -> str:
     os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(int(cfg.mlflow.backoff_factor))
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     _DEADLINE_S[0] = float(cfg.mlflow.deadline_s)
+    # MLflow logs a failing SQL store's full traceback itself; mlflow_errors reports it in
+    # one line instead.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     uri = tracking_uri(cfg)
     if uri.startswith("sqlite:///"):
         with mlflow_errors("creating the embedded store's folder", uri):
@@ -198,7 +220,13 @@ def configure(cfg: Any) -> str:
 
 
 def ensure_experiment(cfg: Any) -> str:
-    """The id of ``mlflow.experiment_name``, created if needed (embedded: local artifacts)."""
+    """The id of ``mlflow.experiment_name``, created if needed (embedded: local artifacts).
+
+    Writes a ``relapse.checked_at`` experiment tag too: a store that is read-only or locked
+    then fails here, before a command starts its work, rather than at its end.
+    """
+    import time
+
     from mlflow import MlflowClient
 
     uri = configure(cfg)
@@ -206,13 +234,18 @@ def ensure_experiment(cfg: Any) -> str:
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         exp = client.get_experiment_by_name(cfg.mlflow.experiment_name)
         if exp is not None:
-            return str(exp.experiment_id)
-        location = None
-        if is_embedded(cfg):
-            root = Path(cfg.mlflow.artifact_root).resolve()
-            root.mkdir(parents=True, exist_ok=True)
-            location = root.as_uri()
-        return str(client.create_experiment(cfg.mlflow.experiment_name, artifact_location=location))
+            experiment_id = str(exp.experiment_id)
+        else:
+            location = None
+            if is_embedded(cfg):
+                root = Path(cfg.mlflow.artifact_root).resolve()
+                root.mkdir(parents=True, exist_ok=True)
+                location = root.as_uri()
+            experiment_id = str(
+                client.create_experiment(cfg.mlflow.experiment_name, artifact_location=location)
+            )
+        client.set_experiment_tag(experiment_id, "relapse.checked_at", str(int(time.time())))
+    return experiment_id
 
 
 @contextlib.contextmanager
@@ -339,12 +372,18 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+DOWNLOAD_NOTE = "registered_model_meta"
+"""Written by MLflow's client into a downloaded ``models:/`` folder; not a stored artifact."""
+
+
 def artifact_digests(root: Path) -> dict[str, str]:
-    """``{path relative to root: SHA-256}`` of every file under ``root``."""
+    """``{path relative to root: SHA-256}`` of every stored file under ``root``."""
     from relapse.sources.base import sha256_of
 
     return {
-        p.relative_to(root).as_posix(): sha256_of(p) for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): sha256_of(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).as_posix() != DOWNLOAD_NOTE
     }
 
 
@@ -373,8 +412,8 @@ def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"looking up the champion of {name}", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         mv = _version_or_none(client, name, CHAMPION)
         if mv is None:
             return None, None
@@ -390,8 +429,8 @@ def champion_data_last_year(cfg: Any, horizon: int) -> tuple[str | None, int | N
 
     name = model_name(cfg, horizon)
     uri = configure(cfg)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"looking up the champion of {name}", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         mv = _version_or_none(client, name, CHAMPION)
     if mv is None:
         return None, None
@@ -481,11 +520,10 @@ def promote_run(
         failed = tuple(sorted(h for h, c in checks.items() if not c.promoted))
         if failed:
             return {h: replace(c, promoted=False, held_back_by=failed) for h, c in checks.items()}
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        for h, (version, _) in sorted(candidates.items()):
-            name = model_name(cfg, h)
-            with mlflow_errors(f"promoting {name} v{version}", uri):
-                client.set_registered_model_alias(name, CHAMPION, str(version))
+        with mlflow_errors("promoting the run's candidates", uri):
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            for h, (version, _) in sorted(candidates.items()):
+                client.set_registered_model_alias(model_name(cfg, h), CHAMPION, str(version))
     return checks
 
 
@@ -542,8 +580,8 @@ def champion_predictions(cfg: Any, horizon: int) -> pd.DataFrame | None:
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"reading the backtest of the champion of {name}", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         mv = _version_or_none(client, name, CHAMPION)
         if mv is None:
             return None
@@ -640,8 +678,8 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Re
 
     uri = configure(cfg)
     name = model_name(cfg, horizon)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"loading {name} ({version})", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         if str(version).isdigit():
             mv = client.get_model_version(name, str(version))
         else:

@@ -190,6 +190,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     say = progress or (lambda _msg: None)
     horizons = [int(h) for h in cfg.target.horizons]
     refuse_older_vintage(cfg, horizons)
+    experiment_id = tracking.ensure_experiment(cfg)  # a store that cannot be written fails now
     built = training_panel(cfg)
     panel = built.panel
     last_year = int(panel["year"].max())
@@ -216,7 +217,6 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     }
     say("final models fitted")
 
-    experiment_id = tracking.ensure_experiment(cfg)
     uri = tracking.tracking_uri(cfg)
     versions: dict[int, str] = {}
     with tracking.bounded_run(experiment_id, uri) as run:
