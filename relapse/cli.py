@@ -25,7 +25,8 @@ Overrides use Hydra syntax, e.g.:
   relapse build 'features.families=[conflict_legacy,mission]'
   relapse build paths.data_dir=/path/to/new/vintage
 Print the resolved configuration with --cfg.
-Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry, 5 output not written."""
+Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry, 5 output not written,
+1 unexpected (a bug; RELAPSE_DEBUG=1 shows the traceback)."""
 
 
 def _console(stderr: bool = False) -> Any:

@@ -8,6 +8,7 @@ Exit codes (stable, relied on by the batch job's scheduler):
 3     data error (missing/altered/malformed source, unmapped code)
 4     model or registry error (no champion, tracking server down)
 5     output error (an output file could not be written: disk full, no permission)
+1     unexpected error: a bug (one line; ``RELAPSE_DEBUG=1`` shows the traceback)
 ====  =====================================================
 """
 
