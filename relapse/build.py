@@ -2,13 +2,16 @@
 
 The panel is rebuilt only when an input file, the resolved configuration that shapes it
 (``data``, ``target``, ``features``) or the package's own code changes; otherwise the cached
-``panel.parquet`` is returned. The hash is stored beside it in ``panel.meta.json``.
+``panel.parquet`` is returned. The hash is stored beside it in ``panel.meta.json``, with the
+SHA-256 of ``panel.parquet`` itself: a cached panel that was edited, truncated or cannot be
+read is rebuilt (and the reason reported in :attr:`BuildResult.rebuilt_because`), never used.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -20,8 +23,10 @@ from filelock import FileLock
 from omegaconf import DictConfig, OmegaConf
 
 from relapse import features as feats
-from relapse.errors import DataError, writing
+from relapse.errors import DataError, output_dir, writing
 from relapse.panel import build_base_panel, label_columns
+
+log = logging.getLogger(__name__)
 
 BASE_SOURCES: tuple[str, ...] = ("ucdp_acd", "gw_states", "country_codes")
 
@@ -39,6 +44,8 @@ class BuildResult:
     data_vintage: str
     cached: bool
     notes: dict[str, Any]
+    rebuilt_because: str | None = None
+    """Why a cached panel with matching inputs was not used (edited, unreadable), if so."""
 
 
 def source_keys(cfg: DictConfig) -> list[str]:
@@ -145,22 +152,20 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
     vintage = data_vintage(cfg)
     digest = input_hash(cfg, vintage)
     path = panel_path(cfg)
-    meta_path = path.with_name(META_FILE)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    output_dir(path.parent)
     # Parallel jobs (relapse train -m) may build panels of different configs into one
     # processed_dir: the lock keeps each panel.parquet paired with its own meta file.
     with FileLock(str(_lock_path(path))):
-        if not force and path.is_file() and meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
-            if meta.get("input_hash") == digest:
+        reason = None
+        if not force:
+            cached, reason = read_cached(path, digest)
+            if cached is not None:
+                meta = json.loads(path.with_name(META_FILE).read_text())
                 return BuildResult(
-                    pd.read_parquet(path),
-                    path,
-                    digest,
-                    vintage,
-                    cached=True,
-                    notes=meta.get("notes", {}),
+                    cached, path, digest, vintage, cached=True, notes=meta.get("notes", {})
                 )
+            if reason is not None:
+                log.warning("cached panel %s not used: %s; rebuilding it", path, reason)
         panel = make_panel(cfg, keys, progress=progress)
         notes = {"outside_state_system": panel.attrs.get("outside_state_system", [])}
         panel.attrs = {}
@@ -175,7 +180,39 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
                 "notes": notes,
             },
         )
-    return BuildResult(panel, path, digest, vintage, cached=False, notes=notes)
+    return BuildResult(
+        panel, path, digest, vintage, cached=False, notes=notes, rebuilt_because=reason
+    )
+
+
+def read_cached(path: Path, digest: str) -> tuple[pd.DataFrame | None, str | None]:
+    """The cached panel if its meta matches ``digest`` and the file its recorded SHA-256.
+
+    Returns
+    -------
+    panel, reason
+        ``(panel, None)`` when usable; ``(None, None)`` when there is no cache or its inputs
+        differ (a normal rebuild); ``(None, reason)`` when a cache with matching inputs is
+        damaged: meta unreadable, no checksum, checksum mismatch, parquet unreadable.
+    """
+    from relapse.sources.base import sha256_of
+
+    meta_path = path.with_name(META_FILE)
+    if not (path.is_file() and meta_path.is_file()):
+        return None, None
+    try:
+        meta = json.loads(meta_path.read_text())
+        assert isinstance(meta, dict)
+    except (OSError, ValueError, AssertionError):
+        return None, f"{META_FILE} is unreadable"
+    if meta.get("input_hash") != digest:
+        return None, None
+    try:
+        if meta.get("panel_sha256") != sha256_of(path):
+            return None, f"{PANEL_FILE} does not match the SHA-256 in {META_FILE}"
+        return pd.read_parquet(path), None
+    except Exception as exc:  # any unreadable parquet: pyarrow raises several types
+        return None, f"{PANEL_FILE} is unreadable ({type(exc).__name__})"
 
 
 def make_panel(
@@ -239,9 +276,10 @@ def order_columns(panel: pd.DataFrame, cfg: DictConfig) -> pd.DataFrame:
 
 
 def write_panel(panel: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
-    """Write the panel and its metadata atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, panel.to_parquet(index=False))
+    """Write the panel and its metadata (with the panel's SHA-256) atomically."""
+    data = panel.to_parquet(index=False)
+    meta = {**meta, "panel_sha256": hashlib.sha256(data).hexdigest()}
+    atomic_write_bytes(path, data)
     atomic_write_bytes(path.with_name(META_FILE), json.dumps(meta, indent=2).encode())
 
 

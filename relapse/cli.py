@@ -12,6 +12,7 @@ be written (see :mod:`relapse.errors`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,7 +25,8 @@ Overrides use Hydra syntax, e.g.:
   relapse build 'features.families=[conflict_legacy,mission]'
   relapse build paths.data_dir=/path/to/new/vintage
 Print the resolved configuration with --cfg.
-Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry, 5 output not written."""
+Exit codes: 0 ok, 2 usage/config, 3 data, 4 model/registry, 5 output not written,
+1 unexpected (a bug; RELAPSE_DEBUG=1 shows the traceback)."""
 
 
 def _console(stderr: bool = False) -> Any:
@@ -396,6 +398,11 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
         elif check is not None:
             reasons = {"no champion": "there was no champion yet", "forced": "promote=true"}
             state += f" ({reasons.get(check.basis, check.basis)})"
+        if check is not None and check.held_back_by and h not in check.held_back_by:
+            state += (
+                f"; held back with the run: horizon(s) {list(check.held_back_by)} did not beat "
+                "their champion, and all horizons are promoted together"
+            )
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
     _print_not_at_war(console, result)
     console.print(
@@ -794,23 +801,73 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "RELAPSE_DEBUG"
+"""Set to 1 to let unexpected exceptions raise with their traceback."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``relapse`` console script."""
+    """Entry point of the ``relapse`` console script: the one error boundary.
+
+    A :class:`~relapse.errors.RelapseError` prints ``error: <message>`` (its first line is
+    the whole story) and returns its exit code; any other exception is a bug, reported in one
+    line with exit code 1 (``RELAPSE_DEBUG=1`` shows the traceback).
+    """
     parser = make_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "force"):
         args.force = False
     bad = [o for o in args.overrides if "=" not in o]
+    _show_warnings()
     try:
         if bad:
             raise ConfigError(f"not a key=value override: {' '.join(bad)}")
         code = args.func(args)
     except RelapseError as exc:
-        _console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True)
+        _error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+            raise
+        _error(
+            f"unexpected {type(exc).__name__} in relapse {args.command}: {_one_line(exc)} "
+            f"(a bug: rerun with {DEBUG_ENV}=1 for the traceback)"
+        )
+        return 1
     return code
+
+
+class _StderrWarnings:
+    """A logging handler printing ``warning: <message>`` to the current ``sys.stderr``."""
+
+    level = 30  # logging.WARNING
+
+    def handle(self, record: Any) -> bool:
+        print(f"warning: {record.getMessage()}", file=sys.stderr)
+        return True
+
+
+def _show_warnings() -> None:
+    """Route the package's logged warnings to stderr (once per process)."""
+    import logging
+
+    logger = logging.getLogger("relapse")
+    if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        logger.addHandler(_StderrWarnings())  # type: ignore[arg-type]
+
+
+def _error(message: str) -> None:
+    """Print ``error: message`` to stderr (rich markup in the message is not interpreted)."""
+    from rich.markup import escape
+
+    _console(stderr=True).print(f"[red]error:[/red] {escape(message)}", markup=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text, at most 300 characters."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else "no message")[:300]
 
 
 if __name__ == "__main__":

@@ -172,6 +172,9 @@ class MlflowConfig:
     max_retries: int = 3
     # Seconds of exponential backoff between retries (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR).
     backoff_factor: int = 1
+    # Overall bound of one tracking step (a lookup, a registration, a download), retries
+    # included: then exit 4, however many retries are left.
+    deadline_s: float = 120.0
 
 
 @dataclass
@@ -378,10 +381,6 @@ def validate_config(cfg: DictConfig) -> None:
             f"split.calibration_first_origin ({cfg.split.calibration_first_origin}) must be at "
             f"most split.first_origin ({cfg.split.first_origin})"
         )
-    if cfg.model.num_boost_round < 1 or cfg.model.early_stopping_rounds < 1:
-        problems.append("model.num_boost_round and model.early_stopping_rounds must be >= 1")
-    if cfg.report.top_k < 1:
-        problems.append(f"report.top_k must be at least 1, got {cfg.report.top_k}")
     if cfg.split.validation_years < 1:
         problems.append("split.validation_years must be at least 1")
     problems.extend(_tuning_problems(cfg.split))
@@ -394,6 +393,7 @@ def validate_config(cfg: DictConfig) -> None:
         problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
     if cfg.data.name == "synthetic":
         problems.extend(_synthetic_problems(cfg.data))
+    problems.extend(_range_problems(cfg))
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
 
@@ -407,6 +407,83 @@ def _band_problems(multiples: list[float]) -> list[str]:
             f"base rate, got {multiples}"
         ]
     return []
+
+
+LIGHTGBM_RANGES: dict[str, tuple[float, float, bool]] = {
+    "learning_rate": (0.0, float("inf"), False),
+    "num_leaves": (2, 131072, True),
+    "min_data_in_leaf": (0, float("inf"), True),
+    "feature_fraction": (0.0, 1.0, False),
+    "bagging_fraction": (0.0, 1.0, False),
+    "bagging_freq": (0, float("inf"), True),
+    "lambda_l1": (0.0, float("inf"), True),
+    "lambda_l2": (0.0, float("inf"), True),
+    "max_bin": (2, float("inf"), True),
+    "num_threads": (0, float("inf"), True),
+    "max_depth": (-1, float("inf"), True),
+}
+"""LightGBM parameter → (low, high, low included); high is always included. LightGBM's own
+documented ranges (``learning_rate > 0``, ``0 < feature_fraction <= 1``, ...)."""
+
+
+def _range_problems(cfg: DictConfig) -> list[str]:
+    """Every numeric key outside its range, so no command starts work it cannot finish."""
+    import datetime
+    import math
+
+    this_year = datetime.date.today().year
+    first = int(cfg.target.first_year)
+    checks: list[tuple[str, Any, float, float]] = [
+        ("seed", cfg.seed, 0, 2**31 - 1),
+        ("target.first_year", first, 1900, this_year),
+        ("data.vintage_year", cfg.data.vintage_year, first, this_year),
+        ("split.first_origin", cfg.split.first_origin, first, this_year),
+        ("split.last_origin", cfg.split.last_origin, cfg.split.first_origin, this_year),
+        ("split.bootstrap_samples", cfg.split.bootstrap_samples, 0, 100_000),
+        ("model.num_boost_round", cfg.model.num_boost_round, 1, 1_000_000),
+        ("model.early_stopping_rounds", cfg.model.early_stopping_rounds, 1, 1_000_000),
+        ("mlflow.request_timeout_s", cfg.mlflow.request_timeout_s, 1, 3600),
+        ("mlflow.max_retries", cfg.mlflow.max_retries, 0, 100),
+        ("mlflow.backoff_factor", cfg.mlflow.backoff_factor, 0, 3600),
+        ("mlflow.deadline_s", cfg.mlflow.deadline_s, 1, 86_400),
+        ("report.top_features", cfg.report.top_features, 1, 1000),
+        ("report.top_k", cfg.report.top_k, 1, 1000),
+        ("split.calibration_first_origin", cfg.split.calibration_first_origin, first, this_year),
+        ("score.as_of", cfg.score.as_of, first, this_year),
+        ("score.lock_timeout_s", cfg.score.lock_timeout_s, 0, 86_400),
+    ]
+    problems = [
+        f"{key} must be {low:g}-{high:g}, got {value}"
+        for key, value, low, high in checks
+        if value is not None and not (math.isfinite(value) and low <= value <= high)
+    ]
+    problems += _lightgbm_problems(cfg.model.params)
+    problems += _report_problems(cfg)
+    return problems
+
+
+def _lightgbm_problems(params: Any) -> list[str]:
+    """``model.params`` values of known LightGBM parameters: numbers within their range."""
+    problems = []
+    for key, (low, high, closed) in LIGHTGBM_RANGES.items():
+        value = params.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"model.params.{key} must be a number, got {value!r}")
+        elif not ((low <= value if closed else low < value) and value <= high):
+            bound = "[" if closed else "("
+            problems.append(f"model.params.{key} must be in {bound}{low:g}, {high:g}], got {value}")
+    return problems
+
+
+def _report_problems(cfg: DictConfig) -> list[str]:
+    """Report horizons among the trained ones (risk bands: :func:`_band_problems`)."""
+    problems = []
+    extra = [h for h in (cfg.report.horizons or []) if h not in cfg.target.horizons]
+    if extra:
+        problems.append(f"report.horizons {extra} are not in target.horizons")
+    return problems
 
 
 def _tuning_problems(split: Any) -> list[str]:

@@ -258,14 +258,30 @@ def _file(key: str, default: str, data_dir: str) -> str:
 
 @cache
 def _read_crosswalk(data_dir: str, name: str) -> pd.DataFrame:
+    """The ISO3/GW/COW crosswalk, its code columns checked to be whole numbers."""
+    from relapse.sources.base import read_csv_file
+
     path = Path(data_dir) / name
     if not path.is_file():
         raise DataError(f"{name}: file not found in {data_dir}")
-    xw = pd.read_csv(path)
+    xw = read_csv_file(path, name)
     missing = {"country_text_id", "GWn", "cown"} - set(xw.columns)
     if missing:
         raise DataError(f"{name}: missing column(s) {sorted(missing)}")
+    for column in ("GWn", "cown"):
+        xw[column] = _whole_numbers(xw[column], f"{name}: column {column!r}")
     return xw
+
+
+def _whole_numbers(values: pd.Series, where: str) -> pd.Series:
+    """``values`` as nullable integers; :class:`DataError` naming a value that is not one."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = values[(numbers.isna() & values.notna()) | (numbers.notna() & (numbers % 1 != 0))]
+    if len(bad):
+        raise DataError(
+            f"{where}: {len(bad)} value(s) that are not whole numbers, e.g. {bad.iloc[0]!r}"
+        )
+    return numbers.astype("Int64")
 
 
 def _gw_states(data_dir: str) -> pd.DataFrame:
@@ -274,14 +290,18 @@ def _gw_states(data_dir: str) -> pd.DataFrame:
 
 @cache
 def _read_gw_states(data_dir: str, name: str) -> pd.DataFrame:
+    """The GW state list, its codes checked to be whole numbers."""
+    from relapse.sources.base import read_csv_file
+
     path = Path(data_dir) / name
     if not path.is_file():
         raise DataError(f"{name}: file not found in {data_dir}")
-    states = pd.read_csv(path)
+    states = read_csv_file(path, name)
     missing = {"gwcode", "statename"} - set(states.columns)
     if missing:
         raise DataError(f"{name}: missing column(s) {sorted(missing)}")
-    return states
+    states["gwcode"] = _whole_numbers(states["gwcode"], f"{name}: column 'gwcode'")
+    return states.dropna(subset=["gwcode"])
 
 
 def iso3_table(data_dir: str) -> dict[str, int]:

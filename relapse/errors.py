@@ -8,6 +8,7 @@ Exit codes (stable, relied on by the batch job's scheduler):
 3     data error (missing/altered/malformed source, unmapped code)
 4     model or registry error (no champion, tracking server down)
 5     output error (an output file could not be written: disk full, no permission)
+1     unexpected error: a bug (one line; ``RELAPSE_DEBUG=1`` shows the traceback)
 ====  =====================================================
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 
 class RelapseError(Exception):
@@ -62,3 +64,15 @@ def writing(path: str | os.PathLike[str]) -> Iterator[None]:
         raise OutputError(
             f"could not write {path}: {reason}; the previous output (if any) is unchanged"
         ) from exc
+
+
+def output_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the output directory ``path`` (and its parents); :class:`OutputError` if it
+    cannot be (a file in the way, no permission, read-only file system). Returns the path."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise OutputError(f"could not create the output directory {out}: {reason}") from exc
+    return out

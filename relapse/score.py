@@ -76,7 +76,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from relapse import bands
-from relapse.errors import ConfigError, DataError, ModelError, writing
+from relapse.errors import ConfigError, DataError, ModelError, output_dir, writing
 
 EXPERIMENT = "relapse-scoring"
 STATUSES: tuple[str, ...] = ("scored", "active_conflict", "missing_data")
@@ -245,8 +245,7 @@ def score(
     """
     from filelock import FileLock, Timeout
 
-    scores_dir = Path(cfg.paths.scores_dir)
-    scores_dir.mkdir(parents=True, exist_ok=True)
+    scores_dir = output_dir(cfg.paths.scores_dir)
     lock_path = scores_dir / ".lock"
     timeout = float(cfg.score.lock_timeout_s)
     lock = FileLock(str(lock_path))
@@ -271,20 +270,24 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     """Everything but writing: models, panel, scope, probabilities, drivers, conflict facts."""
     from omegaconf import OmegaConf
 
-    from relapse.build import build_panel
+    from relapse.build import build_panel, data_last_year
     from relapse.features import feature_columns
     from relapse.missions import active_missions, load_mission_tables
+    from relapse.tracking import require_one_run
 
     horizons = [int(h) for h in cfg.target.horizons]
     version = str(cfg.score.model_version)
     loader = load_model or _registered_loader()
     models = {h: loader(cfg, h, version) for h in horizons}
-    built = build_panel(cfg)
-    panel = built.panel
+    require_one_run(models)
     features = feature_columns(cfg)
-    check_data_year(models, int(panel["year"].max()))
     for h, model in models.items():
         check_features(model, features, h)
+    # Refusals come before the build, so a refused run leaves the cached panel as it was.
+    check_data_year(models, data_last_year(cfg))
+    built = build_panel(cfg)
+    panel = built.panel
+    check_data_year(models, int(panel["year"].max()))
     as_of = resolve_as_of(cfg, panel)
     data_dir = Path(cfg.paths.data_dir)
     overrides = cast(dict, OmegaConf.to_container(cfg.score.mission_hosts, resolve=True))

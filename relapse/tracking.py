@@ -8,12 +8,21 @@ models from code (:mod:`relapse.mlflow_model`) whose artifact is the model direc
 signature, plus ``families.json``; :func:`load_registered` reads them back without
 unpickling anything. Promotion uses aliases (``candidate``, ``champion``), never stages.
 Every failure talking to MLflow becomes a :class:`relapse.errors.ModelError` (exit code 4).
+
+Integrity: at registration the SHA-256 of every file of the model (``model.lgb``, the
+``extra_files``, ``MLmodel`` and the environment files) is recorded in the version's
+:data:`ARTIFACT_SHA256` tag; :func:`load_registered` checks the downloaded files against it
+before LightGBM parses anything (a damaged model file can crash its C parser), takes the
+feature order from the booster itself and validates ``features.json``, ``families.json`` and
+``calibration.json``. The champions of one run are switched together (:func:`promote_run`),
+and :func:`require_one_run` refuses a set of models that mixes runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +48,9 @@ ARTIFACTS_DIR = "artifacts"
 """Where a pyfunc model keeps its artifacts (the relapse model directory is ``model``)."""
 FAMILIES_FILE = "families.json"
 
+ARTIFACT_SHA256 = "artifact_sha256"
+"""Model-version tag: JSON ``{relative path: SHA-256}`` of every file of the registered model."""
+
 
 def tracking_uri(cfg: Any) -> str:
     """The tracking URI this config points at (see the module docstring for the order)."""
@@ -60,20 +72,116 @@ def model_name(cfg: Any, horizon: int) -> str:
     return f"{cfg.mlflow.model_name_prefix}{int(horizon)}"
 
 
+class _DeadlinePassed(BaseException):
+    """Raised by the alarm inside a tracking block (a BaseException: MLflow's own
+    ``except Exception`` wrappers must not swallow it)."""
+
+
+_DEADLINE_S: list[float] = [0.0]
+"""``mlflow.deadline_s`` of the last :func:`configure` (0: no deadline)."""
+
+
 @contextlib.contextmanager
-def mlflow_errors(action: str, uri: str | None = None) -> Iterator[None]:
-    """Turn MLflow and network failures inside the block into :class:`ModelError`."""
+def _deadline(seconds: float) -> Iterator[list[bool]]:
+    """Interrupt the block after ``seconds`` (SIGALRM; main thread only, outermost block only).
+
+    Yields a one-item list that is ``[True]`` once the deadline has passed.
+    """
+    import signal
+    import threading
+
+    fired = [False]
+    armed = (
+        seconds > 0
+        and threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not armed:
+        yield fired
+        return
+
+    def alarm(_signum: int, _frame: Any) -> None:
+        fired[0] = True
+        raise _DeadlinePassed
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """Exception types of a failing store: MLflow, HTTP, the file system, SQLite/SQLAlchemy."""
+    import sqlite3
+
     import requests
     from mlflow.exceptions import MlflowException
 
+    types: list[type[BaseException]] = [
+        MlflowException,
+        requests.exceptions.RequestException,
+        OSError,
+        sqlite3.Error,
+    ]
+    with contextlib.suppress(ImportError):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        types.append(SQLAlchemyError)
+    return tuple(types)
+
+
+@contextlib.contextmanager
+def mlflow_errors(action: str, uri: str | None = None) -> Iterator[None]:
+    """Turn MLflow, store and network failures inside the block into :class:`ModelError`.
+
+    The outermost block is also bounded by ``mlflow.deadline_s`` (set by :func:`configure`):
+    however many retries MLflow makes, the block ends with a :class:`ModelError` then.
+    """
     where = f" at {uri}" if uri else ""
-    try:
-        yield
-    except ModelError:
-        raise
-    except (MlflowException, requests.exceptions.RequestException, OSError) as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"MLflow {action} failed{where}: {text[:400]}") from exc
+    seconds = _DEADLINE_S[0]
+    late = ModelError(
+        f"MLflow {action} did not finish within mlflow.deadline_s={seconds:g}s{where} "
+        "(server too slow or not answering)"
+    )
+    with _deadline(seconds) as fired:
+        try:
+            yield
+        except ModelError:
+            raise
+        except _DeadlinePassed:
+            raise late from None
+        except _store_errors() as exc:
+            if fired[0]:
+                raise late from exc
+            raise ModelError(f"MLflow {action} failed{where}: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """The most telling line of a store failure: the SQLite error behind SQLAlchemy's and
+    MLflow's wrappers (``database is locked``), else the exception's first line."""
+    import sqlite3
+
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or current in seen:
+            continue
+        if isinstance(current, sqlite3.Error):
+            return f"SQLite: {_first_line(current)}"
+        seen.append(current)
+        todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception's text (at most 400 characters)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:400]
 
 
 def configure(cfg: Any) -> str:
@@ -91,9 +199,14 @@ def configure(cfg: Any) -> str:
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(int(cfg.mlflow.max_retries))
     os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(int(cfg.mlflow.backoff_factor))
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    _DEADLINE_S[0] = float(cfg.mlflow.deadline_s)
+    # MLflow logs a failing SQL store's full traceback itself; mlflow_errors reports it in
+    # one line instead.
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     uri = tracking_uri(cfg)
     if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        with mlflow_errors("creating the embedded store's folder", uri):
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # mlflow.set_tracking_uri also exports MLFLOW_TRACKING_URI; restore the user's value so
     # that the next configure() (another config in the same process) resolves afresh.
     before = os.environ.get("MLFLOW_TRACKING_URI")
@@ -109,7 +222,13 @@ def configure(cfg: Any) -> str:
 
 
 def ensure_experiment(cfg: Any) -> str:
-    """The id of ``mlflow.experiment_name``, created if needed (embedded: local artifacts)."""
+    """The id of ``mlflow.experiment_name``, created if needed (embedded: local artifacts).
+
+    Writes a ``relapse.checked_at`` experiment tag too: a store that is read-only or locked
+    then fails here, before a command starts its work, rather than at its end.
+    """
+    import time
+
     from mlflow import MlflowClient
 
     uri = configure(cfg)
@@ -117,13 +236,40 @@ def ensure_experiment(cfg: Any) -> str:
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         exp = client.get_experiment_by_name(cfg.mlflow.experiment_name)
         if exp is not None:
-            return str(exp.experiment_id)
-        location = None
-        if is_embedded(cfg):
-            root = Path(cfg.mlflow.artifact_root).resolve()
-            root.mkdir(parents=True, exist_ok=True)
-            location = root.as_uri()
-        return str(client.create_experiment(cfg.mlflow.experiment_name, artifact_location=location))
+            experiment_id = str(exp.experiment_id)
+        else:
+            location = None
+            if is_embedded(cfg):
+                root = Path(cfg.mlflow.artifact_root).resolve()
+                root.mkdir(parents=True, exist_ok=True)
+                location = root.as_uri()
+            experiment_id = str(
+                client.create_experiment(cfg.mlflow.experiment_name, artifact_location=location)
+            )
+        client.set_experiment_tag(experiment_id, "relapse.checked_at", str(int(time.time())))
+    return experiment_id
+
+
+@contextlib.contextmanager
+def bounded_run(experiment_id: str, uri: str, **kwargs: Any) -> Iterator[Any]:
+    """An active MLflow run whose start and end are tracking steps under :func:`mlflow_errors`
+    (each with its deadline), while the work inside is not: a long report is not a timeout.
+
+    The run ends ``FINISHED``, or ``FAILED`` when the block raises (an error ending the run
+    then does not hide the block's own error).
+    """
+    import mlflow
+
+    with mlflow_errors("starting the run", uri):
+        run = mlflow.start_run(experiment_id=experiment_id, **kwargs)
+    try:
+        yield run
+    except BaseException:
+        with contextlib.suppress(ModelError), mlflow_errors("ending the failed run", uri):
+            mlflow.end_run("FAILED")
+        raise
+    with mlflow_errors("ending the run", uri):
+        mlflow.end_run("FINISHED")
 
 
 def git_commit(start: Path | None = None) -> str:
@@ -163,15 +309,23 @@ def register_model(
     """Log a saved relapse model (:func:`relapse.forecast.save_model`) and register it.
 
     The model is an MLflow *model from code* (:mod:`relapse.mlflow_model`) whose artifact is
-    the model directory (``model.json`` and one LightGBM text file per interval), with a
-    signature and an input example; ``families.json`` (feature → family) goes beside it. It
-    is registered as :func:`model_name` of ``horizon`` (every version holds all horizons;
-    this name serves one) and gets the ``candidate`` alias.
+    the model directory (:func:`relapse.forecast.save_model`: JSON and one LightGBM text file
+    per interval), with a signature and an input example; ``families.json`` (feature →
+    family) goes beside it. It is registered as :func:`model_name` of ``horizon`` (every
+    version holds all horizons; this name serves one). The SHA-256 of every stored file goes
+    into the :data:`ARTIFACT_SHA256` tag (the stored model files are first checked against the
+    bytes written). The new version gets the ``candidate`` alias; promotion is
+    :func:`promote_run`'s job.
 
     Returns
     -------
     str
         The registered version number.
+
+    Raises
+    ------
+    ModelError
+        A feature without a known family, or MLflow failing or storing other bytes.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -183,9 +337,12 @@ def register_model(
     uri = tracking_uri(cfg)
     model = forecast.load_model(model_dir)
     features = [str(f) for f in model.feature_names_in_]
-    (Path(model_dir) / FAMILIES_FILE).write_text(
-        json.dumps({f: family_map.get(f, "unknown") for f in features}, indent=2)
-    )
+    families = _checked_families({f: family_map.get(f, "unknown") for f in features}, name)
+    (Path(model_dir) / FAMILIES_FILE).write_text(json.dumps(families, indent=2))
+    written = {
+        f"{ARTIFACTS_DIR}/model/{rel}": digest
+        for rel, digest in artifact_digests(Path(model_dir)).items()
+    }
     X = X_example[features].astype("float64")
     output = pd.DataFrame(
         model.predict_horizons(X),
@@ -210,8 +367,10 @@ def register_model(
             await_registration_for=60,
         )
         version = str(info.registered_model_version)
+        digests = _stored_digests(name, version, written)
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        for key, value in (tags or {}).items():
+        all_tags = {**(tags or {}), ARTIFACT_SHA256: json.dumps(digests, sort_keys=True)}
+        for key, value in all_tags.items():
             client.set_model_version_tag(name, version, key, str(value))
         client.set_registered_model_alias(name, CANDIDATE, version)
     return version
@@ -223,14 +382,54 @@ def _version(package: str) -> str:
     return version(package)
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+DOWNLOAD_NOTE = "registered_model_meta"
+"""Written by MLflow's client into a downloaded ``models:/`` folder; not a stored artifact."""
+
+
+def artifact_digests(root: Path) -> dict[str, str]:
+    """``{path relative to root: SHA-256}`` of every stored file under ``root``."""
+    from relapse.sources.base import sha256_of
+
+    return {
+        p.relative_to(root).as_posix(): sha256_of(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).as_posix() != DOWNLOAD_NOTE
+    }
+
+
+def _download_model(name: str, version: str, dst: str) -> Path:
+    import mlflow
+
+    return Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=dst))
+
+
+def _stored_digests(name: str, version: str, written: Mapping[str, str]) -> dict[str, str]:
+    """The digests of the files the store holds for a new version, checked against ``written``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = artifact_digests(_download_model(name, version, tmp))
+    differ = [f for f, digest in written.items() if stored.get(f) != digest]
+    if differ:
+        raise ModelError(
+            f"{name} v{version}: the store holds other bytes than were written for {differ}; "
+            "nothing was promoted"
+        )
+    return stored
+
+
 def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
     """The current champion's version and its run's promotion metric (None, None if none)."""
     from mlflow import MlflowClient
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"looking up the champion of {name}", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         mv = _version_or_none(client, name, CHAMPION)
         if mv is None:
             return None, None
@@ -246,8 +445,8 @@ def champion_data_last_year(cfg: Any, horizon: int) -> tuple[str | None, int | N
 
     name = model_name(cfg, horizon)
     uri = configure(cfg)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"looking up the champion of {name}", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         mv = _version_or_none(client, name, CHAMPION)
     if mv is None:
         return None, None
@@ -260,15 +459,18 @@ def _int_or_none(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class PromotionCheck:
-    """How a candidate compared with the champion (see :func:`promote`)."""
+    """How a candidate compared with the champion (see :func:`promote_run`)."""
 
     promoted: bool
     basis: str
-    """``"no champion"``, ``"forced"``, ``"common backtest rows"`` or ``"logged metric"``."""
+    """``"no champion"``, ``"forced"``, ``"common backtest rows"``, ``"logged metric"`` or
+    ``"worse than the history baseline"``."""
     candidate_ap: float
     champion_ap: float | None = None
     champion_version: str | None = None
     rows: int = 0
+    held_back_by: tuple[int, ...] = ()
+    """Horizons of the same run that did not pass (then no horizon is promoted)."""
 
 
 MIN_COMMON_ROWS = 20
@@ -285,46 +487,90 @@ def promote(
     force: bool = False,
     predictions: pd.DataFrame | None = None,
 ) -> PromotionCheck:
-    """Give ``version`` the ``champion`` alias if it is at least as good as the champion.
+    """:func:`promote_run` for one horizon (one candidate)."""
+    return promote_run(cfg, {int(horizon): (str(version), score)}, force, predictions)[int(horizon)]
 
-    "As good" is judged like for like: the candidate's and the champion's backtest forecasts
-    are compared on the rows both backtests forecast (same country-years, horizon and
-    labels; with a new data release those are the older origins, whose labels a vintage
-    cut does not change), by average precision. When the champion's run has no backtest
-    predictions or too few shared rows, the logged :data:`PROMOTION_METRIC` values are
-    compared instead (the basis is returned and logged, so the choice is visible).
+
+def promote_run(
+    cfg: Any,
+    candidates: Mapping[int, tuple[str, float]],
+    force: bool = False,
+    predictions: pd.DataFrame | None = None,
+    baseline_verdicts: Mapping[int, str] | None = None,
+) -> dict[int, PromotionCheck]:
+    """Make a run's candidates the champions of their horizons, all of them or none.
+
+    A candidate whose backtest is worse than the conflict-history baseline on its own rows
+    (``baseline_verdicts[h] == "is worse than"``, by :func:`relapse.evaluate.skill_verdict`)
+    is never promoted, whatever the champion, unless ``force``.
+
+    Each candidate is compared with its horizon's champion like for like: the candidate's
+    and the champion's backtest forecasts on the rows both backtests forecast (same
+    country-years, horizon and labels; with a new data release those are the older origins,
+    whose labels a vintage cut does not change), by average precision. When the champion's
+    run has no backtest predictions or too few shared rows, the logged
+    :data:`PROMOTION_METRIC` values are compared instead (the basis is returned and logged,
+    so the choice is visible). Only when every horizon passes are the ``champion`` aliases
+    switched, one after the other in one tight step at the very end of a run, so that the
+    champions of all horizons always come from one run (:func:`require_one_run` refuses a
+    mix, which only a process killed inside this step can leave).
 
     Parameters
     ----------
     cfg
         Composed config.
-    horizon
-        Horizon of the model.
-    version
-        The candidate's version number.
-    score
-        The candidate's backtest average precision (:data:`PROMOTION_METRIC`).
+    candidates
+        Horizon → (candidate version, its backtest average precision).
     force
         Promote regardless (``promote=true``).
     predictions
-        The candidate's backtest predictions (``gwno, year, horizon, y_true, p_model``).
+        The candidates' backtest predictions (``gwno, year, horizon, y_true, p_model``).
 
     Returns
     -------
-    PromotionCheck
+    dict[int, PromotionCheck]
     """
+    from dataclasses import replace
+
     from mlflow import MlflowClient
 
-    name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
     with promotion_lock(cfg):  # compare-and-set: parallel runs must not both win
-        check = _compare(cfg, horizon, score, force, predictions)
-        if check.promoted:
-            with mlflow_errors(f"promoting {name} v{version}", uri):
-                MlflowClient(tracking_uri=uri, registry_uri=uri).set_registered_model_alias(
-                    name, CHAMPION, str(version)
-                )
-    return check
+        checks = {
+            h: _compare(cfg, h, score, force, predictions) for h, (_, score) in candidates.items()
+        }
+        if not force:
+            for h, verdict in (baseline_verdicts or {}).items():
+                if verdict == "is worse than" and h in checks:
+                    checks[h] = replace(
+                        checks[h], promoted=False, basis="worse than the history baseline"
+                    )
+        failed = tuple(sorted(h for h, c in checks.items() if not c.promoted))
+        if failed:
+            return {h: replace(c, promoted=False, held_back_by=failed) for h, c in checks.items()}
+        with mlflow_errors("promoting the run's candidates", uri):
+            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            for h, (version, _) in sorted(candidates.items()):
+                client.set_registered_model_alias(model_name(cfg, h), CHAMPION, str(version))
+    return checks
+
+
+def require_one_run(models: Mapping[int, Any]) -> None:
+    """Refuse models of several training runs (:class:`ModelError`, exit 4).
+
+    The champions of all horizons come from one run (:func:`promote_run`); a mix means a
+    run was killed while switching them, or a run trained only some horizons.
+    """
+    runs = {str(m.run_id) for m in models.values()}
+    if len(runs) > 1:
+        which = "; ".join(
+            f"h{h} {m.name} v{m.version} from run {m.run_id}" for h, m in sorted(models.items())
+        )
+        raise ModelError(
+            f"the models come from different training runs ({which}): a training run was "
+            "interrupted while promoting, or trained only some horizons. Nothing was served; "
+            "train every horizon again (relapse train) or pick versions of one run"
+        )
 
 
 def _compare(
@@ -362,8 +608,8 @@ def champion_predictions(cfg: Any, horizon: int) -> pd.DataFrame | None:
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"reading the backtest of the champion of {name}", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         mv = _version_or_none(client, name, CHAMPION)
         if mv is None:
             return None
@@ -393,16 +639,17 @@ def promotion_lock(cfg: Any) -> Any:
 
 
 def _version_or_none(client: Any, name: str, alias: str) -> Any:
+    """The version behind ``alias``, or None when the registry says the model or alias does
+    not exist. Only MLflow's own error codes count: a 404 page from something that is not an
+    MLflow server (a proxy, a wrong URL) is an error, not "no champion"."""
     from mlflow.exceptions import MlflowException
 
     try:
         return client.get_model_version_by_alias(name, alias)
     except MlflowException as exc:
         code = str(getattr(exc, "error_code", ""))
-        if (
-            "RESOURCE_DOES_NOT_EXIST" in code
-            or "not found" in str(exc).lower()
-            or ("INVALID_PARAMETER_VALUE" in code and "alias" in str(exc).lower())
+        if code == "RESOURCE_DOES_NOT_EXIST" or (
+            code == "INVALID_PARAMETER_VALUE" and "alias" in str(exc).lower()
         ):
             return None
         raise
@@ -415,21 +662,21 @@ RegisteredModel = Forecast
 def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Forecast:
     """Load a registered model of ``horizon`` by alias (``champion``) or version number.
 
+    The downloaded files are checked against the checksums recorded at registration before
+    anything parses them (:func:`verify_artifacts`), then read by :func:`read_artifacts`.
+
     Raises
     ------
     ModelError
-        If the model or alias does not exist, its files are not a valid relapse model, or the
-        registry cannot be reached.
+        If the model or alias does not exist, the registry cannot be reached, or an artifact
+        is missing, altered or invalid (the message names it).
     """
-    import mlflow
     from mlflow import MlflowClient
-
-    from relapse import forecast
 
     uri = configure(cfg)
     name = model_name(cfg, horizon)
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     with mlflow_errors(f"loading {name} ({version})", uri):
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         if str(version).isdigit():
             mv = client.get_model_version(name, str(version))
         else:
@@ -437,20 +684,11 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Fo
             if mv is None:
                 what = "no champion" if str(version) == CHAMPION else f"no alias {version!r}"
                 raise ModelError(f"{what} for {name}; run relapse train")
+        label = f"{name} v{mv.version}"
         with tempfile.TemporaryDirectory() as tmp:
-            local = Path(
-                mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"models:/{name}/{mv.version}", dst_path=tmp
-                )
-            )
-            model_dir = local / ARTIFACTS_DIR / "model"
-            try:
-                model = forecast.load_model(model_dir)
-                families = json.loads((model_dir / FAMILIES_FILE).read_text())
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ModelError(
-                    f"{name} v{mv.version}: the model files are not valid ({exc})"
-                ) from exc
+            local = _download_model(name, str(mv.version), tmp)
+            verify_artifacts(local, (mv.tags or {}).get(ARTIFACT_SHA256), label)
+            model, families = read_artifacts(local, label)
         run = client.get_run(str(mv.run_id))
     suffix = f"_h{int(horizon)}"
     metrics = {
@@ -471,6 +709,105 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Fo
         metrics=metrics,
         data_last_year=_int_or_none((mv.tags or {}).get(DATA_LAST_YEAR)),
     )
+
+
+def verify_artifacts(local: Path, recorded: str | None, label: str) -> None:
+    """Check the files under ``local`` against the :data:`ARTIFACT_SHA256` tag ``recorded``.
+
+    Every recorded file must be present with its digest, and no other file may be there.
+
+    Raises
+    ------
+    ModelError
+        Naming the first missing, altered or unexpected artifact (or the missing tag).
+    """
+    if not recorded:
+        raise ModelError(
+            f"{label}: no artifact checksums recorded (model-version tag {ARTIFACT_SHA256}); "
+            "it was registered before checksums existed or the tag was removed. Retrain it "
+            "(relapse train)"
+        )
+    try:
+        expected = json.loads(recorded)
+        assert isinstance(expected, dict) and expected
+    except (ValueError, AssertionError):
+        raise ModelError(f"{label}: the {ARTIFACT_SHA256} tag is not a checksum table") from None
+    actual = artifact_digests(local)
+    for path in sorted(set(expected) | set(actual)):
+        if path not in actual:
+            problem = "is missing"
+        elif path not in expected:
+            problem = "was not there at registration"
+        elif actual[path] != expected[path]:
+            problem = "does not match the SHA-256 recorded at registration (altered or damaged)"
+        else:
+            continue
+        raise ModelError(f"{label}: artifact {path} {problem}; refusing to load the model")
+
+
+def read_artifacts(local: Path, label: str) -> tuple[Any, dict[str, str]]:
+    """The model and family map of a verified model directory, validated.
+
+    The feature order is the boosters' own (each must match the model's list exactly, in
+    order); every number must be finite (:func:`relapse.forecast.load_model`);
+    ``families.json`` must give each feature one of :data:`relapse.config.FAMILIES`.
+
+    Raises
+    ------
+    ModelError
+        Naming the artifact that is unreadable or invalid.
+    """
+    from relapse import forecast
+
+    model_dir = local / ARTIFACTS_DIR / "model"
+    try:
+        model = forecast.load_model(model_dir)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(
+            f"{label}: artifact {ARTIFACTS_DIR}/model is invalid: {_first_line(exc)}"
+        ) from exc
+    families = _read_json(model_dir / FAMILIES_FILE, label)
+    order = [str(f) for f in model.feature_names_in_]
+    if not isinstance(families, dict) or sorted(families) != sorted(order):
+        raise ModelError(f"{label}: artifact {FAMILIES_FILE} does not map exactly the features")
+    return model, _checked_families(families, f"{label}: artifact {FAMILIES_FILE}")
+
+
+def _read_json(path: Path, label: str) -> Any:
+    """A JSON artifact; :class:`ModelError` if unreadable, not JSON, or holding NaN/Infinity."""
+
+    def no_constant(word: str) -> Any:
+        raise ValueError(f"{word} is not a finite number")
+
+    where = f"{label}: artifact {path.parent.name}/{path.name}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constant)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"{where} is not valid JSON: {_first_line(exc)}") from exc
+    if not _all_finite(data):
+        raise ModelError(f"{where} holds a number that is not finite")
+    return data
+
+
+def _all_finite(data: Any) -> bool:
+    """True when every number inside ``data`` (nested lists and dicts) is finite."""
+    if isinstance(data, dict):
+        return all(_all_finite(v) for v in data.values())
+    if isinstance(data, list):
+        return all(_all_finite(v) for v in data)
+    if isinstance(data, float):
+        return bool(np.isfinite(data))
+    return True
+
+
+def _checked_families(families: Mapping[str, Any], where: str) -> dict[str, str]:
+    """``families`` if every value is a known family, else :class:`ModelError`."""
+    from relapse.config import FAMILIES
+
+    unknown = sorted({str(v) for v in families.values() if v not in FAMILIES})
+    if unknown:
+        raise ModelError(f"{where}: unknown families {unknown}; known: {list(FAMILIES)}")
+    return {str(k): str(v) for k, v in families.items()}
 
 
 def log_frame(df: pd.DataFrame, artifact_file: str, formats: Sequence[str] = ("csv",)) -> None:

@@ -8,10 +8,12 @@
    last year: each interval on every row whose outcome is known, early stopping on the last
    ``split.validation_years`` of its window, then refitted on all of them; its recalibration
    is fitted on every backtest origin's out-of-sample forecasts whose outcome is known;
-3. the final model is registered once per horizon as ``relapse-h{h}`` (alias ``candidate``)
-   and promoted to ``champion`` when it is at least as good as the champion like for like
-   and not worse than the history baseline on its own backtest rows
-   (:func:`relapse.tracking.promote`).
+3. the final model is registered once per horizon as ``relapse-h{h}`` (alias ``candidate``).
+
+Only when every horizon is registered and the report written are the candidates promoted to
+``champion``, all horizons together or none (:func:`relapse.tracking.promote_run`): each must
+be at least as good as its champion like for like and not worse than the history baseline on
+its own backtest rows. A run that fails or is killed before that step changes no champion.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from relapse.evaluate import (
     metric_value,
     plot_reliability,
     top_k_record,
+    verdict_from_comparison,
 )
 from relapse.forecast import save_model
 from relapse.model import HISTORY_FEATURES
@@ -229,12 +232,12 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     import mlflow
 
     from relapse import tracking
-    from relapse.config import to_container
 
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
     horizons = [int(h) for h in cfg.target.horizons]
     refuse_older_vintage(cfg, horizons)
+    experiment_id = tracking.ensure_experiment(cfg)  # a store that cannot be written fails now
     built = training_panel(cfg)
     panel = built.panel
     last_year = int(panel["year"].max())
@@ -270,56 +273,17 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     rows = population(panel)
     say("final model fitted")
 
-    experiment_id = tracking.ensure_experiment(cfg)
     uri = tracking.tracking_uri(cfg)
     versions: dict[int, str] = {}
-    promoted: dict[int, bool] = {}
-    checks: dict[int, Any] = {}
-    with (
-        tracking.mlflow_errors("logging the training run", uri),
-        mlflow.start_run(experiment_id=experiment_id) as run,
-    ):
-        mlflow.set_tags(
-            {
-                "data_vintage": built.data_vintage,
-                tracking.DATA_LAST_YEAR: str(last_year),
-                "git_commit": tracking.git_commit(),
-                "history_features": ",".join(HISTORY_FEATURES),
-                **{str(k): str(v) for k, v in cfg.tags.items()},
-            }
-        )
-        mlflow.log_dict(to_container(cfg), "config.yaml")
-        mlflow.log_params(curated_params(cfg, features))
-        mlflow.log_metrics(run_metrics(metrics))
-        tracking.log_frame(predictions, "backtest_predictions", ("parquet", "csv"))
-        tracking.log_frame(metrics, "metrics")
-        tracking.log_frame(fold_table, "backtest_folds")
-        with tempfile.TemporaryDirectory() as tmp:
-            for h in horizons:
-                path = plot_reliability(predictions, h, Path(tmp) / f"reliability_h{h}.png")
-                mlflow.log_artifact(str(path), artifact_path="plots")
-        mlflow.log_metrics(comparison_metrics(comparison, top_k))
-        tracking.log_frame(comparison, "comparison")
-        tracking.log_frame(top_k, "top_k_record")
-        tracking.log_frame(result.interval_scores, "backtest_interval_scores", ("parquet",))
-        for end, comp in final.relapse.components_.items():
-            mlflow.log_metric(f"final_best_iteration_h{end}", comp.best_iteration_)
-            mlflow.log_metric(f"final_n_train_h{end}", final.relapse.n_train_[end])
-        if len(result.not_at_war):
-            tracking.log_frame(not_at_war_metrics, "metrics_not_at_war")
-            tracking.log_frame(result.not_at_war, "backtest_not_at_war", ("parquet",))
-            mlflow.log_metrics(
-                {
-                    f"not_at_war_{r.metric}_h{int(r.horizon)}": float(r.value)
-                    for r in not_at_war_metrics.itertuples()
-                    if r.model == "model" and pd.notna(r.value)
-                }
-            )
+    with tracking.bounded_run(experiment_id, uri) as run:
+        with tracking.mlflow_errors("logging the training run", uri):
+            log_run_contents(cfg, built, last_year, features, metrics, predictions, fold_table)
+            log_model_checks(result, final, comparison, top_k, not_at_war_metrics)
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = Path(tmp) / "model"
             save_model(final, model_dir)
             for h in horizons:
-                version = tracking.register_model(
+                versions[h] = tracking.register_model(
                     cfg,
                     h,
                     model_dir,
@@ -331,28 +295,30 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
                         tracking.DATA_LAST_YEAR: str(last_year),
                     },
                 )
-                versions[h] = version
-                score = metric_value(metrics, h, "model", "average_precision")
-                check = tracking.promote(
-                    cfg, h, version, score, force=bool(cfg.promote), predictions=predictions
-                )
-                promoted[h] = check.promoted
-                checks[h] = check
-                mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
-                mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
-                if check.champion_ap is not None:
-                    mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
-                    mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
-                say(
-                    f"registered {tracking.model_name(cfg, h)} v{version}"
-                    + (" (champion)" if promoted[h] else f" (not promoted: {check.basis})")
-                )
+                say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
         report_path = None
         if cfg.report.on_train:
             say("writing the analyst report")
             report_path = write_training_report(cfg, built, metrics, predictions, versions)
-            mlflow.log_artifact(str(report_path), artifact_path="report")
+            with tracking.mlflow_errors("logging the report", uri):
+                mlflow.log_artifact(str(report_path), artifact_path="report")
+        # Last step, after everything else succeeded: all horizons switch together or none.
+        checks = tracking.promote_run(
+            cfg,
+            {
+                h: (versions[h], metric_value(metrics, h, "model", "average_precision"))
+                for h in horizons
+            },
+            force=bool(cfg.promote),
+            predictions=predictions,
+            baseline_verdicts={
+                h: verdict_from_comparison(comparison, h)["verdict"] for h in horizons
+            },
+        )
+        with tracking.mlflow_errors("logging the promotion", uri):
+            log_promotion(checks)
         run_id = run.info.run_id
+    promoted = {h: check.promoted for h, check in checks.items()}
     return TrainResult(
         metrics=metrics,
         predictions=predictions,
@@ -371,6 +337,86 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         report_path=report_path,
         promotion=checks,
     )
+
+
+def log_run_contents(
+    cfg: DictConfig,
+    built: Any,
+    last_year: int,
+    features: list[str],
+    metrics: pd.DataFrame,
+    predictions: pd.DataFrame,
+    fold_table: pd.DataFrame,
+) -> None:
+    """Tags, config, params, metrics, backtest tables and reliability plots of the active run."""
+    import mlflow
+
+    from relapse import tracking
+    from relapse.config import to_container
+
+    mlflow.set_tags(
+        {
+            "data_vintage": built.data_vintage,
+            tracking.DATA_LAST_YEAR: str(last_year),
+            "git_commit": tracking.git_commit(),
+            "history_features": ",".join(HISTORY_FEATURES),
+            **{str(k): str(v) for k, v in cfg.tags.items()},
+        }
+    )
+    mlflow.log_dict(to_container(cfg), "config.yaml")
+    mlflow.log_params(curated_params(cfg, features))
+    mlflow.log_metrics(run_metrics(metrics))
+    tracking.log_frame(predictions, "backtest_predictions", ("parquet", "csv"))
+    tracking.log_frame(metrics, "metrics")
+    tracking.log_frame(fold_table, "backtest_folds")
+    with tempfile.TemporaryDirectory() as tmp:
+        for h in sorted({int(h) for h in predictions["horizon"]}):
+            path = plot_reliability(predictions, h, Path(tmp) / f"reliability_h{h}.png")
+            mlflow.log_artifact(str(path), artifact_path="plots")
+
+
+def log_model_checks(
+    result: Any,
+    final: Any,
+    comparison: pd.DataFrame,
+    top_k: pd.DataFrame,
+    not_at_war_metrics: pd.DataFrame,
+) -> None:
+    """The comparison with the baseline, the top-k record, the not-at-war skill, final fits."""
+    import mlflow
+
+    from relapse import tracking
+
+    mlflow.log_metrics(comparison_metrics(comparison, top_k))
+    tracking.log_frame(comparison, "comparison")
+    tracking.log_frame(top_k, "top_k_record")
+    tracking.log_frame(result.interval_scores, "backtest_interval_scores", ("parquet",))
+    for end, comp in final.relapse.components_.items():
+        mlflow.log_metric(f"final_best_iteration_h{end}", comp.best_iteration_)
+        mlflow.log_metric(f"final_n_train_h{end}", final.relapse.n_train_[end])
+    if len(result.not_at_war):
+        tracking.log_frame(not_at_war_metrics, "metrics_not_at_war")
+        tracking.log_frame(result.not_at_war, "backtest_not_at_war", ("parquet",))
+        mlflow.log_metrics(
+            {
+                f"not_at_war_{r.metric}_h{int(r.horizon)}": float(r.value)
+                for r in not_at_war_metrics.itertuples()
+                if r.model == "model" and pd.notna(r.value)
+            }
+        )
+
+
+def log_promotion(checks: dict[int, Any]) -> None:
+    """The promotion basis and the compared average precisions, per horizon."""
+    import mlflow
+
+    mlflow.set_tag("promoted", str(all(c.promoted for c in checks.values())).lower())
+    for h, check in checks.items():
+        mlflow.set_tag(f"promotion_basis_h{h}", check.basis)
+        mlflow.log_metric(f"promotion_candidate_ap_h{h}", check.candidate_ap)
+        if check.champion_ap is not None:
+            mlflow.log_metric(f"promotion_champion_ap_h{h}", check.champion_ap)
+            mlflow.log_metric(f"promotion_common_rows_h{h}", check.rows)
 
 
 def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:

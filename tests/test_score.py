@@ -226,7 +226,7 @@ def test_countries_scope_rejects_unknown(tmp_path, processed_dir, models, overri
 
 def test_as_of_outside_data_is_a_config_error(tmp_path, processed_dir, models):
     with pytest.raises(ConfigError, match="outside the data"):
-        run(tmp_path, processed_dir, models, "score.as_of=2030")
+        run(tmp_path, processed_dir, models, "score.as_of=2020")
 
 
 # ------------------------------------------------------------------------- output contract

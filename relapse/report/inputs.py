@@ -23,10 +23,13 @@ def report_horizons(cfg: Any) -> list[int]:
 
 
 def champion_models(cfg: Any, horizons: Sequence[int]) -> dict[int, Any]:
-    """``relapse.tracking.load_registered`` for each horizon at ``report.model_version``."""
-    from relapse.tracking import load_registered
+    """``relapse.tracking.load_registered`` for each horizon at ``report.model_version``,
+    all from one training run (:func:`relapse.tracking.require_one_run`)."""
+    from relapse.tracking import load_registered, require_one_run
 
-    return {int(h): load_registered(cfg, int(h), cfg.report.model_version) for h in horizons}
+    models = {int(h): load_registered(cfg, int(h), cfg.report.model_version) for h in horizons}
+    require_one_run(models)
+    return models
 
 
 def run_tables(

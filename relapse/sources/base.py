@@ -150,8 +150,30 @@ def sha256_of(path: Path) -> str:
     return _DIGESTS[key]
 
 
+def read_csv_file(path: Path, label: str, **kwargs: Any) -> pd.DataFrame:
+    """:func:`pandas.read_csv`, with an unreadable or malformed file a :class:`DataError`
+    whose message starts with ``label`` (every CSV of the data directory is read here)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+            return pd.read_csv(path, low_memory=False, **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{label}: malformed CSV ({_one_line(exc)})") from exc
+    except (ValueError, TypeError) as exc:  # e.g. a value that does not fit a given dtype
+        raise DataError(f"{label}: malformed CSV ({_one_line(exc)})") from exc
+    except OSError as exc:
+        raise DataError(f"{label}: cannot be read ({exc.strerror or _one_line(exc)})") from exc
+
+
 def read_manifest(data_dir: Path) -> pd.DataFrame:
-    """The data directory's ``MANIFEST.csv`` indexed by file path."""
+    """The data directory's ``MANIFEST.csv`` indexed by file path, validated.
+
+    Raises
+    ------
+    DataError
+        Missing, unreadable or malformed: missing columns, a file listed twice or blank, a
+        SHA-256 that is not 64 hex digits, a row count that is not a non-negative integer.
+    """
     path = data_dir / MANIFEST
     if not data_dir.is_dir():
         raise DataError(f"data directory {data_dir} does not exist (set RELAPSE_DATA_DIR)")
@@ -161,10 +183,33 @@ def read_manifest(data_dir: Path) -> pd.DataFrame:
             "`relapse data check data.verify_checksums=false`, then write one with "
             "`relapse data manifest`)"
         )
-    manifest = pd.read_csv(path, dtype={"file": "string", "sha256": "string"})
+    manifest = read_csv_file(path, MANIFEST, dtype=str, keep_default_na=False)
+    manifest.columns = [str(c).strip() for c in manifest.columns]
     missing = {"file", "sha256", "rows"} - set(manifest.columns)
     if missing:
         raise DataError(f"{MANIFEST}: missing column(s) {sorted(missing)}")
+    files = manifest["file"].str.strip()
+    problems = [
+        ("a blank file name", files == ""),
+        ("a file listed twice", files.duplicated(keep=False)),
+        (
+            "a SHA-256 that is not 64 hex digits",
+            ~manifest["sha256"].str.strip().str.fullmatch("[0-9a-fA-F]{64}"),
+        ),
+        (
+            "a row count that is not a non-negative integer",
+            ~manifest["rows"].str.strip().str.fullmatch("[0-9]+"),
+        ),
+    ]
+    for what, bad in problems:
+        if bad.any():
+            raise DataError(
+                f"{MANIFEST}: {int(bad.sum())} line(s) with {what}, e.g. line "
+                f"{int(bad.to_numpy().nonzero()[0][0]) + 2}"
+            )
+    manifest["file"] = files
+    manifest["sha256"] = manifest["sha256"].str.strip().str.lower()
+    manifest["rows"] = manifest["rows"].astype("int64")
     return manifest.set_index("file")
 
 
@@ -216,14 +261,9 @@ def load_source(
                 f"{source.path}: SHA-256 {digest[:12]}… does not match {MANIFEST} "
                 f"({str(entry['sha256'])[:12]}…): the file was altered or is from another vintage"
             )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-            # utf-8-sig: a byte-order mark some tools write must not stick to the first header.
-            kwargs = {"encoding": "utf-8-sig", **dict(source.read_kwargs)}
-            raw = pd.read_csv(path, low_memory=False, **kwargs)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{source.path}: malformed CSV ({_one_line(exc)})") from exc
+    # utf-8-sig: a byte-order mark some tools write must not stick to the first header.
+    kwargs = {"encoding": "utf-8-sig", **dict(source.read_kwargs)}
+    raw = read_csv_file(path, source.path, **kwargs)
     if expected_rows is not None and len(raw) != expected_rows:
         raise DataError(
             f"{source.path}: {len(raw)} rows but {MANIFEST} lists {expected_rows} (truncated?)"
