@@ -400,8 +400,8 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
             state += f" ({reasons.get(check.basis, check.basis)})"
         if check is not None and check.held_back_by and h not in check.held_back_by:
             state += (
-                f"; held back with the run: horizon(s) {list(check.held_back_by)} did not beat "
-                "their champion, and all horizons are promoted together"
+                f"; held back with the run: horizon(s) {list(check.held_back_by)} did not pass "
+                "(champion or baseline), and all horizons are promoted together"
             )
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
     _print_not_at_war(console, result)

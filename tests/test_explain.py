@@ -148,10 +148,11 @@ def test_real_panel_additivity(tmp_path, data_dir):
     np.testing.assert_allclose(got.to_numpy(), raw, atol=1e-6)
 
 
-def test_accepts_a_fitted_estimator_with_booster_(frame, boosters):
-    class Fitted:  # scikit-learn style, like relapse.model.LightGBMRelapse
-        booster_ = boosters[1]
-        feature_names_in_ = np.asarray(syn.features(), dtype=object)
-
-    booster, names = explain.booster_and_features(Fitted())
-    assert booster is boosters[1] and names == syn.features()
+def test_a_bare_booster_is_seen_as_a_model(frame, boosters):
+    model = explain.as_model(boosters[1])
+    assert isinstance(model, explain.BoosterModel) and model.feature_names == syn.features()
+    X = frame[syn.features()].head(30)
+    values, base = explain.contributions(boosters[1], X)
+    np.testing.assert_allclose(values.sum(axis=1) + base, model.raw_score(X), atol=1e-9)
+    other = object()
+    assert explain.as_model(other) is other, "models are used as they are, never guessed at"

@@ -101,6 +101,12 @@ def no_scores(tmp: Path) -> bool:
 # ------------------------------------------------------------------------------- integrity
 
 
+MODEL = "artifacts/model"
+"""Where a registered version keeps the relapse model directory (relapse.forecast)."""
+SPEC = f"{MODEL}/relapse/model.json"
+BOOSTER = f"{MODEL}/relapse/interval_h1.lgb"
+
+
 def test_registration_records_a_checksum_for_every_model_file(registry):
     from relapse.tracking import ARTIFACT_SHA256, artifact_digests
 
@@ -109,20 +115,31 @@ def test_registration_records_a_checksum_for_every_model_file(registry):
         recorded = json.loads(mv.tags[ARTIFACT_SHA256])
         stored = artifact_digests(model_dir(registry, h))
         assert recorded == stored
-        assert {"model.lgb", "MLmodel", "extra_files/features.json"} <= set(recorded)
-        assert {"extra_files/families.json", "extra_files/calibration.json"} <= set(recorded)
+        assert {"MLmodel", SPEC, BOOSTER, f"{MODEL}/forecast.json"} <= set(recorded)
+        assert {f"{MODEL}/families.json", f"{MODEL}/relapse/interval_h2.lgb"} <= set(recorded)
 
 
-def _reorder_features(data: bytes) -> bytes:
-    return json.dumps(list(reversed(json.loads(data)))).encode()
+def _spec_edit(edit: Callable[[dict], None]) -> Callable[[bytes], bytes]:
+    def change(data: bytes) -> bytes:
+        spec = json.loads(data)
+        edit(spec)
+        return json.dumps(spec).encode()
+
+    return change
 
 
-def _nan_calibration(_: bytes) -> bytes:
-    return b'{"method": "platt", "params": {"a": NaN, "b": 0.0}, "n_fit": 10}'
+def _reverse_features(spec: dict) -> None:
+    spec["features"] = list(reversed(spec["features"]))
 
 
-def _inf_calibration(_: bytes) -> bytes:
-    return b'{"method": "platt", "params": {"a": Infinity, "b": 0.0}, "n_fit": 10}'
+def _recalibration(value: str) -> Callable[[bytes], bytes]:
+    def change(data: bytes) -> bytes:
+        text = data.decode()
+        start = text.index('"a": ') + len('"a": ')
+        end = text.index(",", start)
+        return (text[:start] + value + text[end:]).encode()
+
+    return change
 
 
 def _unknown_family(data: bytes) -> bytes:
@@ -142,12 +159,12 @@ def _same_length_edit(data: bytes) -> bytes:
 
 
 CASES_IN_PROCESS = {
-    "features-reordered": ("extra_files/features.json", _reorder_features),
-    "calibration-nan": ("extra_files/calibration.json", _nan_calibration),
-    "calibration-infinity": ("extra_files/calibration.json", _inf_calibration),
-    "family-unknown": ("extra_files/families.json", _unknown_family),
+    "features-reordered": (SPEC, _spec_edit(_reverse_features)),
+    "calibration-nan": (SPEC, _recalibration("NaN")),
+    "calibration-infinity": (SPEC, _recalibration("Infinity")),
+    "family-unknown": (f"{MODEL}/families.json", _unknown_family),
     "mlmodel-deleted": ("MLmodel", lambda _: None),
-    "file-added": ("extra_files/notes.txt", lambda _: b"hello"),
+    "file-added": (f"{MODEL}/notes.txt", lambda _: b"hello"),
 }
 
 
@@ -178,7 +195,7 @@ SCORE_IN_SUBPROCESS = textwrap.dedent("""
 )
 def test_damaged_model_file_never_reaches_lightgbm(registry, tmp_path, change):
     out = tmp_path / "out"
-    with altered(model_dir(registry, 1) / "model.lgb", change):
+    with altered(model_dir(registry, 1) / BOOSTER, change):
         proc = subprocess.run(
             [
                 sys.executable,
@@ -192,7 +209,7 @@ def test_damaged_model_file_never_reaches_lightgbm(registry, tmp_path, change):
             timeout=120,
         )
     assert proc.returncode == 4, (proc.returncode, proc.stderr[-2000:])
-    assert "relapse-h1 v1: artifact model.lgb does not match the SHA-256" in proc.stderr
+    assert f"relapse-h1 v1: artifact {BOOSTER} does not match the SHA-256" in proc.stderr
     assert not out.exists() or not list(out.glob("as_of=*"))
 
 
@@ -212,36 +229,28 @@ def test_version_without_checksums_is_refused(registry, capsys):
 
 
 @pytest.mark.parametrize(
-    ("artifact", "content", "message"),
+    ("artifact", "change", "message"),
     [
-        ("features.json", "reversed", "in the booster's order"),
-        ("families.json", '{"x": "mission"}', "does not map exactly the features"),
-        ("calibration.json", '{"method": "platt", "params": {"a": NaN, "b": 0}}', "not valid"),
-        ("calibration.json", '{"method": "platt", "params": {"a": 1e999, "b": 0}}', "finite"),
-        (
-            "calibration.json",
-            '{"method": "isotonic", "params": {"x": [0, 1], "y": [2, 3]}}',
-            "[0, 1]",
-        ),
-        ("calibration.json", '{"params": {}}', "not a valid calibration"),
-        ("calibration.json", "{not json", "not valid JSON"),
+        (SPEC, _spec_edit(_reverse_features), "in order"),
+        (f"{MODEL}/families.json", lambda _: b'{"x": "mission"}', "does not map exactly"),
+        (SPEC, _recalibration("NaN"), "not a finite number"),
+        (SPEC, _recalibration("1e999"), "finite"),
+        (SPEC, _recalibration("-1.0"), "a > 0"),
+        (SPEC, lambda _: b"{not json", "unreadable"),
+        (f"{MODEL}/forecast.json", lambda _: b'{"format": "other"}', "forecast.json"),
     ],
 )
 def test_model_files_are_validated_after_their_checksum(
-    registry, tmp_path, artifact, content, message
+    registry, tmp_path, artifact, change, message
 ):
     """Second line of defence: a version registered with bad files (checksums match)."""
     from relapse.tracking import read_artifacts
 
     local = tmp_path / "model"
     shutil.copytree(model_dir(registry, 1), local)
-    path = local / "extra_files" / artifact
-    if content == "reversed":
-        content = _reorder_features(path.read_bytes()).decode()
-    path.write_text(content)
-    with pytest.raises(
-        ModelError, match=rf"relapse-h1 v1: artifact extra_files/{artifact}"
-    ) as info:
+    path = local / artifact
+    path.write_bytes(change(path.read_bytes()))
+    with pytest.raises(ModelError, match=r"relapse-h1 v1: artifact ") as info:
         read_artifacts(local, "relapse-h1 v1")
     assert message in str(info.value)
 
@@ -252,7 +261,8 @@ def test_feature_order_comes_from_the_booster(registry):
 
     cfg = compose_config("score", overrides(registry))
     model = load_registered(cfg, 1)
-    assert model.feature_names == list(model.booster.feature_name())
+    for comp in model.model.relapse.components_.values():
+        assert model.feature_names == list(comp.booster_.feature_name())
     X = build_panel(cfg).panel[model.feature_names].head(50)
     shuffled = X[list(reversed(model.feature_names))]
     pd.testing.assert_series_equal(
@@ -618,8 +628,9 @@ BAD_VALUES = [
     ("mlflow.backoff_factor=-1", "mlflow.backoff_factor must be"),
     ("mlflow.deadline_s=0", "mlflow.deadline_s must be"),
     ("report.top_features=0", "report.top_features must be"),
-    ("report.risk_bands=[0.3,0.1]", "report.risk_bands must be strictly increasing"),
-    ("report.risk_bands=[0.1,1.5]", "report.risk_bands must be strictly increasing"),
+    ("report.risk_band_multiples=[3,1.5,0.5]", "three increasing positive multiples"),
+    ("report.risk_band_multiples=[0.5,1.5]", "three increasing positive multiples"),
+    ("report.top_k=0", "report.top_k must be 1-1000"),
     ("report.horizons=[7]", "report.horizons [7] are not in target.horizons"),
     ("score.as_of=1800", "score.as_of must be"),
     ("score.lock_timeout_s=-1", "score.lock_timeout_s must be"),

@@ -23,6 +23,7 @@ from relapse.model import (
     HazardModel,
     LinearLogit,
     Recalibration,
+    RoutedModel,
     cumulative_probabilities,
     history_baseline,
 )
@@ -57,6 +58,8 @@ def synthetic_panel(
     df = pd.DataFrame(rows, columns=["gwno", "year"])
     n = len(df)
     df["in_population"] = rng.random(n) < 0.7
+    # The other rows are "at war" here: the not-at-war model sees the post-conflict rows only.
+    df["risk_type"] = pd.array(np.where(df["in_population"], "relapse", None), dtype="string")
     df["x_signal"] = rng.normal(size=n)
     df["x_noise"] = rng.normal(size=n)
     for i, name in enumerate(HISTORY_FEATURES):
@@ -227,19 +230,41 @@ def test_contributions_add_up_to_the_log_odds(horizon: int) -> None:
 def test_saved_model_predicts_identically_and_is_validated(tmp_path) -> None:  # type: ignore[no-untyped-def]
     model, pop = fitted_hazard(seed=6)
     model.set_recalibration({2: Recalibration(0.9, 0.2)})
-    forecast.save_model(model, tmp_path / "m")
-    back = forecast.load_model(tmp_path / "m")
+    forecast.save_hazard(model, tmp_path / "m")
+    back = forecast.load_hazard(tmp_path / "m")
     X = pop[FEATURES].head(100)
     np.testing.assert_array_equal(back.predict_horizons(X), model.predict_horizons(X))
     spec = json.loads((tmp_path / "m" / forecast.MODEL_JSON).read_text())
     spec["features"] = list(reversed(spec["features"]))
     (tmp_path / "m" / forecast.MODEL_JSON).write_text(json.dumps(spec))
     with pytest.raises(ValueError, match="in order"):
-        forecast.load_model(tmp_path / "m")
+        forecast.load_hazard(tmp_path / "m")
     text = (tmp_path / "m" / forecast.MODEL_JSON).read_text().replace('"a": 0.9', '"a": NaN')
     (tmp_path / "m" / forecast.MODEL_JSON).write_text(text)
     with pytest.raises(ValueError, match="finite"):
-        forecast.load_model(tmp_path / "m")
+        forecast.load_hazard(tmp_path / "m")
+
+
+def test_routed_model_sends_each_row_to_the_model_of_its_kind(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    relapse, pop = fitted_hazard(seed=8)
+    other, _ = fitted_hazard(seed=9, signal=-2.0)
+    model = RoutedModel(relapse=relapse, not_at_war=other, window_years=10)
+    X = pop[FEATURES].head(200).copy()
+    X.loc[X.index[:100], "leg_years_at_peace"] = 25.0  # beyond the window: the other model
+    X.loc[X.index[100:150], "leg_years_at_peace"] = np.nan  # never in conflict: the other too
+    X.loc[X.index[150:], "leg_years_at_peace"] = 3.0  # post-conflict: the relapse model
+    inside = model.routes(X)
+    assert not inside[:150].any() and inside[150:].all()
+    p = model.predict_horizons(X)
+    np.testing.assert_array_equal(p[inside], relapse.predict_horizons(X.loc[inside]))
+    np.testing.assert_array_equal(p[~inside], other.predict_horizons(X.loc[~inside]))
+    for h in (1, 5):
+        values, base = model.contributions(X, h)
+        q = model.predict_proba(X, h)
+        np.testing.assert_allclose(values.sum(axis=1) + base, np.log(q / (1 - q)), atol=1e-6)
+    forecast.save_model(model, tmp_path / "routed")
+    back = forecast.load_model(tmp_path / "routed")
+    np.testing.assert_array_equal(back.predict_horizons(X), p)
 
 
 def test_recalibration_uses_only_outcomes_known_at_the_origin() -> None:

@@ -205,18 +205,26 @@ def test_calibrated_registered_model_is_described_in_words(frame, boosters):
             self.booster, self.feature_names = booster, syn.features()
             self.name, self.version, self.run_id = "relapse-h1", "3", "abc"
             self.family_map, self.data_vintage = syn.family_map(), "v1"
-            self.calibration = {"method": "isotonic", "params": {}, "n_fit": 10}
+            self.calibration = {"method": "logistic recalibration", "intervals": {"1": {}}}
 
         def predict_proba(self, X):
             return 1 / (1 + np.exp(-self.booster.predict(X[self.feature_names], raw_score=True)))
+
+        def raw_score(self, X):
+            return self.booster.predict(X[self.feature_names], raw_score=True)
+
+        def contributions(self, X):
+            from relapse.explain import BoosterModel
+
+            return BoosterModel(self.booster).contributions(X)
 
     models = {h: Registered(b) for h, b in boosters.items()}
     ctx = build_context(
         frame, models, syn.registry(), options={"countries": ["S01"]}, data_vintage="v2"
     )
     html = render_report(ctx)
-    assert "isotonic (fitted on held-out years)" in html
-    assert "'method'" not in html and "n_fit" not in html
+    assert "logistic recalibration" in html
+    assert "'method'" not in html and "intervals" not in html
     assert ctx["caveats"]["vintage_mismatch"]
     assert "different data version" in html
 

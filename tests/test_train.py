@@ -21,11 +21,15 @@ from relapse.errors import ModelError
 
 
 def fast_overrides(tmp: Path, data_dir: Path) -> list[str]:
-    """Small but real: two horizons, origins from 2010, few rounds and resamples."""
+    """Small but real: two horizons, origins from 2008, few rounds and resamples.
+
+    From 2008 the model matches the history baseline at both horizons, so it may be promoted
+    (from 2010, with six origins, it is worse at one year, and the promotion rule holds it
+    back: see :func:`test_a_candidate_worse_than_the_baseline_is_held_back`)."""
     return [
         "features.families=[conflict_legacy]",
         "target.horizons=[1,5]",
-        "split.first_origin=2010",
+        "split.first_origin=2008",
         "split.bootstrap_samples=30",
         "model.num_boost_round=100",
         "model.early_stopping_rounds=20",
@@ -77,7 +81,7 @@ def test_train_registers_promotes_and_loads(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from relapse.cli import main
-    from relapse.tracking import champion_metric, load_registered, promote
+    from relapse.tracking import champion_metric, load_registered, promote, promote_run
     from relapse.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -100,7 +104,7 @@ def test_train_registers_promotes_and_loads(
         "p_history",
         "p_climatology",
     ]
-    assert result.predictions["year"].min() == 2010
+    assert result.predictions["year"].min() == 2008
     assert (tmp_path / "mlartifacts").is_dir()
     check_champion_round_trip(cfg, result)
 
@@ -123,6 +127,17 @@ def test_train_registers_promotes_and_loads(
     assert load_registered(cfg, 1).version == "2"
     assert promote(cfg, 1, "1", score=0.0, force=True).promoted  # promote=true
     assert load_registered(cfg, 1).version == "1"
+
+    # Not worse than the history baseline, whatever the champion: else held back, both
+    # horizons together (promote=true still forces).
+    verdicts = {1: "is worse than", 5: "matches"}
+    candidates = {1: ("2", 1.0), 5: ("2", 1.0)}
+    checks = promote_run(cfg, candidates, predictions=same, baseline_verdicts=verdicts)
+    assert checks[1].basis == "worse than the history baseline"
+    assert not checks[1].promoted and not checks[5].promoted and checks[5].held_back_by == (1,)
+    assert load_registered(cfg, 1).version == "1"
+    checks = promote_run(cfg, candidates, force=True, baseline_verdicts=verdicts)
+    assert checks[1].promoted and load_registered(cfg, 1).version == "2"
 
 
 def test_unreachable_server_is_a_model_error(tmp_path: Path) -> None:
