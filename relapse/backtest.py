@@ -68,9 +68,10 @@ class BacktestResult:
 def build_hazard_model(cfg: Any, history: Sequence[str] = HISTORY_FEATURES) -> HazardModel:
     """A hazard model described by the ``model`` config group and ``target.horizons``."""
     params = dict(cfg.model.params)
+    extra = [str(f) for f in cfg.model.logit_features if f not in history]
     return HazardModel(
         horizons=tuple(int(h) for h in cfg.target.horizons),
-        history_features=tuple(history),
+        history_features=(*history, *extra),
         params=params,
         num_boost_round=int(cfg.model.num_boost_round),
         early_stopping_rounds=int(cfg.model.early_stopping_rounds),

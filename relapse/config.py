@@ -154,6 +154,9 @@ class ModelConfig:
     # Also fit the not-at-war model (every non-active country-year) for the countries beyond
     # the post-conflict window or never in conflict (relapse.model.RoutedModel).
     not_at_war: bool = True
+    # Model features added to the conflict-history inputs of each interval's starting logit
+    # (the comparison baseline stays the four-variable history logit).
+    logit_features: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -376,6 +379,10 @@ def validate_config(cfg: DictConfig) -> None:
         problems.append(
             f"model.calibration must be one of {list(CALIBRATIONS)}, got {cfg.model.calibration!r}"
         )
+    registered = set(cfg.features.registry)
+    unknown_logit = [f for f in cfg.model.logit_features if f not in registered]
+    if unknown_logit:
+        problems.append(f"model.logit_features {unknown_logit} are not registered features")
     if cfg.split.calibration_first_origin > cfg.split.first_origin:
         problems.append(
             f"split.calibration_first_origin ({cfg.split.calibration_first_origin}) must be at "
