@@ -568,7 +568,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from relapse.features import registry_table
     from relapse.report import build_context, render_report, write_report
-    from relapse.report.inputs import champion_models, report_horizons, run_tables
+    from relapse.report.inputs import champion_models, report_horizons, report_notes, run_tables
 
     built = _build(cfg)
     models = champion_models(cfg, report_horizons(cfg))
@@ -583,6 +583,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         backtest=backtest,
         options=cfg.report,
         data_vintage=built.data_vintage,
+        **report_notes(cfg, built.panel),
     )
     path = write_report(Path(cfg.paths.reports_dir) / "report.html", render_report(context))
     print(f"wrote {path}")
