@@ -540,7 +540,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
     for name, table in (("shap_values", shap_long), ("family_contributions", families)):
         path = write_parquet(out / f"{name}.parquet", table)
         print(f"wrote {path} ({len(table):,} rows)")
+    _print_missing_share(shap_long)
     return 0
+
+
+def _print_missing_share(shap_long: Any) -> None:
+    """The share of |SHAP| from missing values in the forecast year, and its largest parts."""
+    from relapse.explain import missing_share, missing_weight_by_feature
+
+    year = int(shap_long["year"].max())
+    share = missing_share(shap_long, year)
+    print(
+        f"forecast year {year}: {share:.1%} of the absolute SHAP weight comes from missing "
+        f"values (all horizons)"
+    )
+    for name, part in missing_weight_by_feature(shap_long, year).head(5).items():
+        print(f"  {name}: {part:.1%}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -553,7 +568,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     from relapse.features import registry_table
     from relapse.report import build_context, render_report, write_report
-    from relapse.report.inputs import champion_models, report_horizons, run_tables
+    from relapse.report.inputs import champion_models, report_horizons, report_notes, run_tables
 
     built = _build(cfg)
     models = champion_models(cfg, report_horizons(cfg))
@@ -568,6 +583,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         backtest=backtest,
         options=cfg.report,
         data_vintage=built.data_vintage,
+        **report_notes(cfg, built.panel),
     )
     path = write_report(Path(cfg.paths.reports_dir) / "report.html", render_report(context))
     print(f"wrote {path}")

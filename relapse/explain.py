@@ -351,6 +351,48 @@ def change_since_last_year(
     return out[cols].sort_values(["gwno", "horizon", "year", "family"]).reset_index(drop=True)
 
 
+def missing_share(shap_long: pd.DataFrame, year: int | None = None) -> float:
+    """Share of the absolute SHAP weight that comes from missing feature values.
+
+    Parameters
+    ----------
+    shap_long
+        Output of :func:`shap_values` (one or several horizons; ``feature_value`` NaN where
+        the input was missing).
+    year
+        Only rows of this year (the forecast year); default every row.
+
+    Returns
+    -------
+    float
+        Σ |value| over (row, feature) pairs whose ``feature_value`` is NaN, divided by
+        Σ |value| over all pairs; NaN when there is no weight at all.
+    """
+    rows = shap_long if year is None else shap_long.loc[shap_long["year"] == year]
+    weight = rows["value"].abs()
+    total = float(weight.sum())
+    if total == 0.0:
+        return float("nan")
+    return float(weight.loc[rows["feature_value"].isna()].sum()) / total
+
+
+def missing_weight_by_feature(shap_long: pd.DataFrame, year: int | None = None) -> pd.Series:
+    """Each feature's share of the absolute SHAP weight coming from its missing values.
+
+    Same weights as :func:`missing_share` (whose value is this Series' sum), largest first,
+    features with no missing weight left out.
+    """
+    rows = shap_long if year is None else shap_long.loc[shap_long["year"] == year]
+    weight = rows["value"].abs()
+    total = float(weight.sum())
+    gaps = weight.loc[rows["feature_value"].isna()]
+    if total == 0.0 or gaps.empty:
+        return pd.Series(dtype="float64", name="missing_share")
+    names = rows.loc[gaps.index, "feature"].astype(str)
+    share = gaps.groupby(names).sum() / total
+    return share.loc[share > 0].sort_values(ascending=False).rename("missing_share")
+
+
 def explain_panel(
     panel: pd.DataFrame,
     models: Mapping[int, Any],

@@ -474,6 +474,7 @@ def write_training_report(
     """
     from relapse import tracking
     from relapse.report import make_report
+    from relapse.report.inputs import report_notes
 
     models = {h: tracking.load_registered(cfg, h, str(v)) for h, v in versions.items()}
     return make_report(
@@ -486,4 +487,5 @@ def write_training_report(
         options=cfg.report,
         data_vintage=built.data_vintage,
         seed=int(cfg.seed),
+        **report_notes(cfg, built.panel),
     )

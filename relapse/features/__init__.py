@@ -20,7 +20,7 @@ member features in the row (missing when all of them are missing).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 
 import pandas as pd
@@ -78,7 +78,9 @@ def effective_lag(cfg: DictConfig, name: str) -> int:
 
 
 def registry_table(cfg: DictConfig) -> pd.DataFrame:
-    """The registry as a table: name, family, sources, unit, lag, description, enabled."""
+    """The registry as a table: name, family, sources, unit, lag, description, enabled,
+    max_age_years (the as-of limit, :func:`max_age`; 0 for age features) and age_of (the
+    features an age feature describes, comma-separated; empty otherwise)."""
     enabled = set(cfg.features.families)
     rows = [
         {
@@ -89,6 +91,8 @@ def registry_table(cfg: DictConfig) -> pd.DataFrame:
             "lag": effective_lag(cfg, name),
             "description": spec.description,
             "enabled": spec.family in enabled,
+            "max_age_years": max_age(cfg, name) if spec.age_of is None else 0,
+            "age_of": ", ".join(spec.age_of) if spec.age_of is not None else "",
         }
         for name, spec in cfg.features.registry.items()
     ]
@@ -231,3 +235,32 @@ def assemble(
     for name in feature_columns(cfg):
         panel[name] = pd.to_numeric(panel[name]).astype("float64")
     return panel
+
+
+def last_recorded_year(
+    years_with_value: pd.Series | Sequence[int], lag: int, max_age_years: int
+) -> int | None:
+    """The last year the source had a value, read back from the panel (the as-of rule inverted).
+
+    Parameters
+    ----------
+    years_with_value
+        The panel years before t in which one country's feature is not missing (the feature is
+        missing from the last of them + 1 up to t).
+    lag
+        The feature's publication lag (:func:`effective_lag`).
+    max_age_years
+        The feature's as-of limit (:func:`max_age`).
+
+    Returns
+    -------
+    int or None
+        ``y − lag − max_age_years`` for the last such year ``y``: the panel row of year y uses
+        the source's year y − lag or a value up to ``max_age_years`` older, and row y + 1 being
+        missing means that value had reached the limit, so it is exactly the source's last
+        year before t. None when the feature was never recorded for the country.
+    """
+    years = pd.Series(years_with_value, dtype="float64").dropna()
+    if years.empty:
+        return None
+    return int(years.max()) - int(lag) - int(max_age_years)

@@ -47,6 +47,8 @@ def build_context(
     options: Any = None,
     data_vintage: str | None = None,
     as_of: int | None = None,
+    location_note: str | None = None,
+    track_record: pd.DataFrame | None = None,
     title: str = "Risk of relapse into armed conflict",
     global_rows: int = 1500,
     seed: int = 0,
@@ -77,6 +79,12 @@ def build_context(
         Hash of the panel's input files (``BuildResult.data_vintage``).
     as_of
         Forecast year; default the last year of the panel with post-conflict countries.
+    location_note
+        Which conflict location (``target.location``) is used and which countries the other
+        choice would change (:func:`relapse.score.location_note`); shown in the caveats.
+    track_record
+        ``relapse.track_record.read_track_record(scores_dir)``: how the archived forecasts
+        did; None when no ``track_record.csv`` exists yet (the report says so).
     global_rows
         The global view ("what drives the forecasts") uses every post-conflict row, or a
         random sample of this many (seeded by ``seed``) when there are more, to keep the
@@ -195,7 +203,12 @@ def build_context(
             "n_population": len(pop),
         },
         "skill": _skill(metrics, backtest, horizons),
-        "caveats": _caveats(pop, scored_mask, reg, fmap, families, model_info, data_vintage),
+        "caveats": {
+            **_caveats(pop, scored_mask, reg, fmap, families, model_info, data_vintage),
+            "missing_share": _missing_share_text(shap_long, as_of),
+            "location_note": location_note or "",
+        },
+        "track_record": _track_record(track_record),
         "model": model_info,
         "interval_note": (
             f'"Past forecasts this high came true": among the back-test\'s past forecasts '
@@ -376,21 +389,28 @@ def _summary(latest: pd.DataFrame, horizons: list[int], cuts: Banding, as_of: in
     return text
 
 
-def _top_features(shap_row: pd.DataFrame, reg: pd.DataFrame, k: int) -> list[dict[str, Any]]:
-    rows = shap_row.assign(a=shap_row["value"].abs()).sort_values("a", ascending=False).head(k)
-    out = []
+def _top_features(
+    shap_row: pd.DataFrame, reg: pd.DataFrame, k: int, since: Mapping[str, int | None]
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``k`` recorded factors that move the forecast most, and the gaps among the top ``k``.
+
+    A factor whose value is missing is never listed as a driver: among the ``k`` largest
+    |SHAP| values, missing ones are listed apart as "not recorded since YEAR"
+    (:func:`relapse.features.last_recorded_year`).
+    """
+    rows = shap_row.assign(a=shap_row["value"].abs()).sort_values("a", ascending=False)
+    missing = rows["feature_value"].isna()
+    drivers = []
     for name, value, feature_value in zip(
-        rows["feature"].astype(str),
-        rows["value"].to_numpy(dtype=float),
-        rows["feature_value"].to_numpy(dtype=float),
+        rows.loc[~missing, "feature"].astype(str).head(k),
+        rows.loc[~missing, "value"].to_numpy(dtype=float)[:k],
+        rows.loc[~missing, "feature_value"].to_numpy(dtype=float)[:k],
         strict=True,
     ):
         spec = reg.loc[name] if name in reg.index else None
-        out.append(
+        drivers.append(
             {
-                "description": str(spec["description"]).strip().rstrip(".")
-                if spec is not None
-                else name,
+                "description": _description(reg, name),
                 "family": words.family_label(str(spec["family"])) if spec is not None else "",
                 "value": words.format_value(
                     float(feature_value), str(spec["unit"]) if spec is not None else ""
@@ -401,7 +421,165 @@ def _top_features(shap_row: pd.DataFrame, reg: pd.DataFrame, k: int) -> list[dic
                 "sign": 1 if value > 1e-9 else (-1 if value < -1e-9 else 0),
             }
         )
+    gaps = [
+        {"description": _description(reg, name), "since": words.not_recorded(since.get(name))}
+        for name in rows.head(k).loc[missing.head(k), "feature"].astype(str)
+    ]
+    return {"top_features": drivers, "gaps": gaps}
+
+
+def _description(reg: pd.DataFrame, name: str) -> str:
+    """A feature's registry description without its final full stop (its name if unknown)."""
+    if name not in reg.index:
+        return name
+    return str(reg.loc[name, "description"]).strip().rstrip(".")
+
+
+def _reg_int(reg: pd.DataFrame, name: str, column: str) -> int:
+    """An integer registry field of a feature (0 when the registry lacks it)."""
+    if column not in reg.columns or name not in reg.index or pd.isna(reg.loc[name, column]):
+        return 0
+    return int(reg.loc[name, column])
+
+
+def _recorded_since(
+    country_rows: pd.DataFrame, year: int, names: Sequence[str], reg: pd.DataFrame
+) -> dict[str, int | None]:
+    """For each feature missing in ``year``: the source's last year for the country before it."""
+    from relapse.features import last_recorded_year
+
+    now = country_rows.loc[country_rows["year"] == year]
+    before = country_rows.loc[country_rows["year"] < year]
+    out: dict[str, int | None] = {}
+    for name in names:
+        if now.empty or now[name].notna().any():
+            continue
+        out[name] = last_recorded_year(
+            before.loc[before[name].notna(), "year"],
+            _reg_int(reg, name, "lag"),
+            _reg_int(reg, name, "max_age_years"),
+        )
     return out
+
+
+def _data_as_of(
+    country_rows: pd.DataFrame,
+    year: int,
+    names: Sequence[str],
+    reg: pd.DataFrame,
+    since: Mapping[str, int | None],
+) -> list[dict[str, Any]]:
+    """Per family: factors recorded, the years the values describe, and what is not recorded.
+
+    A value used at ``year`` describes the source's year ``year − lag``, or an older one under
+    the as-of rule: the family's age features (registry ``age_of``) say by how much; a family
+    with carried factors but no age feature shows the as-of limit as an upper bound.
+    """
+    now = country_rows.loc[country_rows["year"] == year]
+    if now.empty:
+        return []
+    row = now.iloc[0]
+    age_of = reg["age_of"] if "age_of" in reg.columns else pd.Series(dtype="object")
+    covered_by = {
+        m.strip(): str(a)
+        for a, members in age_of.items()
+        if members
+        for m in str(members).split(",")
+    }
+    by_family: dict[str, list[str]] = {}
+    for name in names:
+        if name in reg.index and not (isinstance(age_of.get(name), str) and age_of.get(name)):
+            by_family.setdefault(str(reg.loc[name, "family"]), []).append(name)
+    out = []
+    for family in [f for f in FAMILIES if f in by_family] + [
+        f for f in by_family if f not in FAMILIES
+    ]:
+        members = by_family[family]
+        recorded = [n for n in members if pd.notna(row[n])]
+        newest = max((year - _reg_int(reg, n, "lag") for n in recorded), default=None)
+        oldest, bound = newest, False
+        for n in recorded:
+            age_name = covered_by.get(n)
+            if age_name is not None and age_name in row.index and pd.notna(row[age_name]):
+                age = int(row[age_name])
+            else:
+                age = _reg_int(reg, n, "max_age_years")
+                bound = bound or age > 0
+            oldest = min(oldest, year - _reg_int(reg, n, "lag") - age)
+        out.append(
+            {
+                "family": words.family_label(family),
+                "recorded": f"{len(recorded)} of {len(members)}",
+                "years": words.year_span(oldest, newest, bound),
+                "age": "—"
+                if newest is None
+                else f"{year - oldest} year{'s' if year - oldest != 1 else ''}",
+                "gaps": "; ".join(
+                    f"{_description(reg, n)} ({words.not_recorded(since.get(n))})"
+                    for n in members
+                    if n not in recorded
+                ),
+            }
+        )
+    return out
+
+
+def _missing_share_text(shap_long: pd.DataFrame, as_of: int) -> str:
+    """How much of the explanation weight in the forecast year comes from missing values."""
+    share = explain.missing_share(shap_long, as_of)
+    if pd.isna(share):
+        return ""
+    return (
+        f"In {as_of}, {words.pct(share, 1)} of the explanation weight (absolute SHAP values, "
+        "all horizons, the countries explained in this report) comes from factors whose value "
+        'is not recorded; the country sections list those as "not recorded since" rather '
+        "than as drivers."
+    )
+
+
+def _track_record(table: pd.DataFrame | None) -> dict[str, Any]:
+    """How our past forecasts did: rows of ``track_record.csv``, or a sentence if none."""
+    if table is None:
+        return {
+            "available": False,
+            "text": "No track record yet: `relapse track-record` has not been run, so no "
+            "archived forecast has been compared with what happened.",
+            "rows": [],
+        }
+    if table.empty:
+        return {
+            "available": False,
+            "text": "No archived forecast has a known outcome yet: the data do not reach the "
+            "end of any archived forecast's horizon.",
+            "rows": [],
+        }
+    rows = []
+    for r in table.sort_values(["as_of_year", "horizon_years"]).itertuples(index=False):
+        rows.append(
+            {
+                "as_of": int(r.as_of_year),
+                "horizon": words.horizon_label(int(r.horizon_years)),
+                "resolved": f"{int(r.resolved)} of {int(r.forecasts)}",
+                "relapsed": int(r.relapsed),
+                "auc": _pair(r.roc_auc, r.baseline_roc_auc),
+                "ap": _pair(r.average_precision, r.baseline_average_precision),
+                "brier": _pair(r.brier, r.baseline_brier),
+                "top_k": f"{int(r.top_k_hits)} of {int(r.top_k)}",
+                "countries": str(r.relapsed_countries)
+                if isinstance(r.relapsed_countries, str) and r.relapsed_countries
+                else "none",
+            }
+        )
+    return {"available": True, "text": "", "rows": rows}
+
+
+def _pair(model: Any, baseline: Any) -> str:
+    """``0.81 (baseline 0.77)``; a dash for a value not computed."""
+
+    def fmt(v: Any) -> str:
+        return "—" if v is None or pd.isna(v) else f"{float(v):.2f}"
+
+    return f"{fmt(model)} (baseline {fmt(baseline)})"
 
 
 def _what_changed(
@@ -458,6 +636,8 @@ def _country_section(
     history: dict[int, pd.DataFrame] = {}
     current: dict[int, tuple[int, float]] = {}
     per_h, waterfalls = [], []
+    names = [n for n in dict.fromkeys(shap_latest["feature"].astype(str)) if n in panel.columns]
+    since = _recorded_since(country_rows, int(row.year), names, reg)
     own = fam_latest.loc[fam_latest["gwno"] == gw]
     lead = own.loc[own["horizon"] == horizons[0]]
     family_order = lead.sort_values("value", key=abs, ascending=False)["family"].tolist()
@@ -495,7 +675,7 @@ def _country_section(
                 "band": band,
                 "band_index": idx,
                 "range": None if pd.isna(lo) else f"{words.pct(lo)}–{words.pct(hi)}",
-                "top_features": _top_features(s, reg, top_k),
+                **_top_features(s, reg, top_k, since),
                 "changed": _what_changed(c, p, getattr(row, f"prev{h}"), int(row.year)),
             }
         )
@@ -518,6 +698,7 @@ def _country_section(
         "year": int(row.year),
         "peace": peace,
         "horizons": per_h,
+        "data_as_of": _data_as_of(country_rows, int(row.year), names, reg, since),
         "risk_plot": plots.risk_over_time(history, current, conflict_years),
         "waterfall_plot": plots.waterfalls(waterfalls),
     }

@@ -105,3 +105,17 @@ def short_description(text: str, limit: int = 60) -> str:
     """A registry description cut to fit a chart label."""
     text = text.strip().rstrip(".")
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def not_recorded(since: int | None) -> str:
+    """``not recorded since 2010`` (the source's last year before t), or ``never recorded``."""
+    return "never recorded" if since is None else f"not recorded since {since}"
+
+
+def year_span(oldest: int | None, newest: int | None, bound: bool = False) -> str:
+    """``2017``, ``2014–2017``, or ``2014–2017 (at the oldest)`` when ``oldest`` is only a bound."""
+    if newest is None or oldest is None:
+        return "—"
+    if oldest == newest:
+        return str(newest)
+    return f"{oldest}–{newest}" + (" (at the oldest)" if bound else "")

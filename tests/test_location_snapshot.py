@@ -1,0 +1,72 @@
+"""target.location=battle on the real snapshot: where the fighting was changes who is at war.
+
+UCDP places a conflict in the government's country. The United States' war with al-Qaida
+(conflict 418) was fought in Afghanistan, Pakistan, Yemen, Somalia, Syria... (on US soil only
+in 2001), and Uganda's war with the ADF (conflict 314) in DR Congo after 2007, so with battle
+locations the United States and Uganda stop being at war and DR Congo is at war instead.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from relapse.config import compose_config
+from relapse.panel import build_base_panel, location_changes
+from relapse.sources import load_tables
+
+pytestmark = [pytest.mark.snapshot]
+
+USA, UGANDA, DRC = 2, 500, 490
+
+
+@pytest.fixture(scope="module")
+def tables(data_dir) -> dict[str, pd.DataFrame]:
+    return load_tables(["ucdp_acd", "ucdp_brd", "gw_states", "country_codes"], data_dir)
+
+
+@pytest.fixture(scope="module")
+def panels(data_dir, tables) -> dict[str, pd.DataFrame]:
+    return {loc: build_base_panel(tables, _cfg(data_dir, loc)) for loc in ("government", "battle")}
+
+
+def _cfg(data_dir, location: str):
+    return compose_config("build", [f"paths.data_dir={data_dir}", f"target.location={location}"])
+
+
+def _status(panel: pd.DataFrame, gwno: int, year: int) -> str:
+    row = panel.loc[(panel["gwno"] == gwno) & (panel["year"] == year)].iloc[0]
+    if row["active"]:
+        return "active"
+    return "post-conflict" if row["in_population"] else "at peace"
+
+
+@pytest.mark.parametrize(
+    ("gwno", "year", "government", "battle"),
+    [
+        # al-Qaida: active in the US by UCDP's location; battles abroad (US soil only in 2001,
+        # so post-conflict to 2011 and at peace from 2012 with the 10-year window).
+        (USA, 2010, "active", "post-conflict"),
+        (USA, 2015, "active", "at peace"),
+        # 2018: the al-Qaida conflict is inactive, so the US is post-conflict by location only.
+        (USA, 2018, "post-conflict", "at peace"),
+        # ADF: fought in DR Congo from 2008 (last battles in Uganda in 2007).
+        (UGANDA, 2010, "active", "post-conflict"),
+        (UGANDA, 2015, "active", "post-conflict"),
+        (DRC, 2015, "post-conflict", "active"),
+    ],
+)
+def test_battle_location_changes_status(panels, gwno, year, government, battle) -> None:
+    assert _status(panels["government"], gwno, year) == government
+    assert _status(panels["battle"], gwno, year) == battle
+
+
+def test_location_changes_lists_the_united_states_and_uganda(data_dir, tables) -> None:
+    cfg = _cfg(data_dir, "government")
+    spine = build_base_panel(tables, cfg)[["gwno", "year", "iso3", "country"]]
+    changes = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target, 2015)
+    by_gw = changes.set_index("gwno")
+    assert by_gw.loc[USA, ["government", "battle"]].tolist() == ["active", "at peace"]
+    assert by_gw.loc[UGANDA, ["government", "battle"]].tolist() == ["active", "post-conflict"]
+    assert by_gw.loc[DRC, ["government", "battle"]].tolist() == ["post-conflict", "active"]
+    assert (changes["government"] != changes["battle"]).all()
