@@ -832,18 +832,20 @@ def escape_csv_injection(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|#~{}])")
+MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|#~{}])")
 """Markdown syntax characters escaped in data-derived brief text (links, images, HTML)."""
 
 
 def md_text(value: Any) -> str:
     """Data-derived text safe for a Markdown table cell: no live link, image or HTML.
 
-    Every character that can open Markdown syntax (``[ ] ( ) ! < > | ` * _ # ~ { }`` and
-    the backslash) is backslash-escaped, ``://`` is broken so no autolink forms, and line
-    breaks become spaces: ``[x](javascript:…)`` and ``![t](http://…)`` stay literal text.
+    HTML's ``& < >`` become entities (a Markdown viewer shows them as text, never as
+    markup); every other character that can open Markdown syntax (``[ ] ( ) ! | ` * _ # ~
+    { }`` and the backslash) is backslash-escaped, ``://`` is broken so no autolink forms,
+    and line breaks become spaces: ``[x](javascript:…)`` and ``![t](http://…)`` stay literal text.
     """
     text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = MD_SPECIAL.sub(r"\\\1", text.replace("\r", " ").replace("\n", " "))
     return text.replace("://", ":\\/\\/")
 
