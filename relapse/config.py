@@ -455,7 +455,6 @@ def _range_problems(cfg: DictConfig) -> list[str]:
         ("mlflow.deadline_s", cfg.mlflow.deadline_s, 1, 86_400),
         ("report.top_features", cfg.report.top_features, 1, 1000),
         ("report.top_k", cfg.report.top_k, 1, 1000),
-        ("split.calibration_first_origin", cfg.split.calibration_first_origin, first, this_year),
         ("score.as_of", cfg.score.as_of, first, this_year),
         ("score.lock_timeout_s", cfg.score.lock_timeout_s, 0, 86_400),
     ]
