@@ -168,6 +168,8 @@ class MlflowConfig:
     artifact_root: str = "mlartifacts"
     experiment_name: str = "relapse"
     model_name_prefix: str = "relapse-h"
+    # The one registered model holding every horizon (mlflow.pyfunc, mlflow models serve).
+    model_name: str = "relapse"
     request_timeout_s: int = 20
     max_retries: int = 3
     # Seconds of exponential backoff between retries (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR).
