@@ -30,6 +30,8 @@ def _env(uri: str | None = None) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
+    # `mlflow models serve --env-manager local` runs uvicorn from PATH: this interpreter's.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.pop("MLFLOW_TRACKING_URI", None)
     if uri:
         env["MLFLOW_TRACKING_URI"] = uri
