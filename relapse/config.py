@@ -139,6 +139,35 @@ class TuneConfig:
     enabled: bool = False
     # The MLflow run the trials are nested under (set by ``relapse train -m``).
     parent_run_id: str | None = None
+    # The Optuna trial a tuning job runs (set by the search; logged as a child-run tag).
+    trial_number: int | None = None
+
+
+@dataclass
+class SearchParam:
+    """One searched parameter: a float or int range, log-uniform when ``log``."""
+
+    low: float = MISSING
+    high: float = MISSING
+    log: bool = False
+    # float | int
+    type: str = "float"
+
+
+@dataclass
+class HparamsSearchConfig:
+    """The Optuna search of ``relapse train -m hparams_search=optuna`` (see its yaml)."""
+
+    # None: the study lives in memory (one process). A database URL (``sqlite:///study.db``,
+    # ``postgresql://host/db``): workers started on several machines with the same URL and
+    # study_name share one study; each asks Optuna for its own trials.
+    storage: str | None = None
+    study_name: str = "relapse-tune"
+    n_trials: int = 8
+    # TPE samples at random for the first trials of the study.
+    n_startup_trials: int = 4
+    # Override key → range, e.g. model.params.learning_rate: {low: 0.01, high: 0.2, log: true}
+    params: dict[str, SearchParam] = field(default_factory=dict)
 
 
 @dataclass
@@ -243,6 +272,7 @@ class RelapseConfig:
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
+    hparams_search: HparamsSearchConfig = field(default_factory=HparamsSearchConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
