@@ -483,6 +483,8 @@ def _range_problems(cfg: DictConfig) -> list[str]:
         ("split.calibration_first_origin", cfg.split.calibration_first_origin, first, this_year),
         ("score.as_of", cfg.score.as_of, first, this_year),
         ("score.lock_timeout_s", cfg.score.lock_timeout_s, 0, 86_400),
+        ("hparams_search.n_trials", cfg.hparams_search.n_trials, 1, 100_000),
+        ("hparams_search.n_startup_trials", cfg.hparams_search.n_startup_trials, 0, 100_000),
     ]
     problems = [
         f"{key} must be {low:g}-{high:g}, got {value}"
@@ -491,6 +493,11 @@ def _range_problems(cfg: DictConfig) -> list[str]:
     ]
     problems += _lightgbm_problems(cfg.model.params)
     problems += _report_problems(cfg)
+    horizon_names = {f"{cfg.mlflow.model_name_prefix}{h}" for h in cfg.target.horizons}
+    if not str(cfg.mlflow.model_name) or cfg.mlflow.model_name in horizon_names:
+        problems.append(
+            f"mlflow.model_name must be a name of its own, not one of {sorted(horizon_names)}"
+        )
     return problems
 
 

@@ -194,3 +194,11 @@ def test_served_model_answers_one_request(trained) -> None:  # type: ignore[no-u
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
         log.close()
+
+
+@pytest.mark.parametrize("override", ["mlflow.model_name=relapse-h5", "hparams_search.n_trials=0"])
+def test_model_name_and_trial_counts_are_checked_at_compose_time(override: str) -> None:
+    from relapse.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=override.split("=")[0]):
+        compose_config("train", [override])
