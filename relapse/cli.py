@@ -404,6 +404,12 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
                 "(champion or baseline), and all horizons are promoted together"
             )
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
+    if result.combined_version:
+        together = "promoted to champion" if all(result.promoted.values()) else "candidate only"
+        console.print(
+            f"registered {cfg.mlflow.model_name} v{result.combined_version} (every horizon, "
+            f"mlflow.pyfunc): {together}\n"
+        )
     _print_not_at_war(console, result)
     console.print(
         f"MLflow run {result.run_id} at {result.tracking_uri} "

@@ -139,6 +139,35 @@ class TuneConfig:
     enabled: bool = False
     # The MLflow run the trials are nested under (set by ``relapse train -m``).
     parent_run_id: str | None = None
+    # The Optuna trial a tuning job runs (set by the search; logged as a child-run tag).
+    trial_number: int | None = None
+
+
+@dataclass
+class SearchParam:
+    """One searched parameter: a float or int range, log-uniform when ``log``."""
+
+    low: float = MISSING
+    high: float = MISSING
+    log: bool = False
+    # float | int
+    type: str = "float"
+
+
+@dataclass
+class HparamsSearchConfig:
+    """The Optuna search of ``relapse train -m hparams_search=optuna`` (see its yaml)."""
+
+    # None: the study lives in memory (one process). A database URL (``sqlite:///study.db``,
+    # ``postgresql://host/db``): workers started on several machines with the same URL and
+    # study_name share one study; each asks Optuna for its own trials.
+    storage: str | None = None
+    study_name: str = "relapse-tune"
+    n_trials: int = 8
+    # TPE samples at random for the first trials of the study.
+    n_startup_trials: int = 4
+    # Override key → range, e.g. model.params.learning_rate: {low: 0.01, high: 0.2, log: true}
+    params: dict[str, SearchParam] = field(default_factory=dict)
 
 
 @dataclass
@@ -171,6 +200,8 @@ class MlflowConfig:
     artifact_root: str = "mlartifacts"
     experiment_name: str = "relapse"
     model_name_prefix: str = "relapse-h"
+    # The one registered model holding every horizon (mlflow.pyfunc, mlflow models serve).
+    model_name: str = "relapse"
     request_timeout_s: int = 20
     max_retries: int = 3
     # Seconds of exponential backoff between retries (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR).
@@ -244,6 +275,7 @@ class RelapseConfig:
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
+    hparams_search: HparamsSearchConfig = field(default_factory=HparamsSearchConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
@@ -457,6 +489,8 @@ def _range_problems(cfg: DictConfig) -> list[str]:
         ("report.top_k", cfg.report.top_k, 1, 1000),
         ("score.as_of", cfg.score.as_of, first, this_year),
         ("score.lock_timeout_s", cfg.score.lock_timeout_s, 0, 86_400),
+        ("hparams_search.n_trials", cfg.hparams_search.n_trials, 1, 100_000),
+        ("hparams_search.n_startup_trials", cfg.hparams_search.n_startup_trials, 0, 100_000),
     ]
     problems = [
         f"{key} must be {low:g}-{high:g}, got {value}"
@@ -465,6 +499,11 @@ def _range_problems(cfg: DictConfig) -> list[str]:
     ]
     problems += _lightgbm_problems(cfg.model.params)
     problems += _report_problems(cfg)
+    horizon_names = {f"{cfg.mlflow.model_name_prefix}{h}" for h in cfg.target.horizons}
+    if not str(cfg.mlflow.model_name) or cfg.mlflow.model_name in horizon_names:
+        problems.append(
+            f"mlflow.model_name must be a name of its own, not one of {sorted(horizon_names)}"
+        )
     return problems
 
 

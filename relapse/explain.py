@@ -28,6 +28,12 @@ each feature comes from the registry, ``relapse.features.family_map``). Read the
   happened to split. A small family total does not prove that the family does not matter.
 
 Everything here is associational, not causal.
+
+shap
+----
+:func:`explanation` and :func:`family_explanation` hand the same exact values to the ``shap``
+package as ``shap.Explanation`` objects, for shap's own plots (``shap.plots.waterfall``,
+``beeswarm``, ``bar``). shap is imported only there: the batch job never loads it.
 """
 
 from __future__ import annotations
@@ -437,3 +443,105 @@ def _keys(X: pd.DataFrame, keys: pd.DataFrame | None) -> pd.DataFrame:
     if len(keys) != len(X):
         raise ModelError(f"keys have {len(keys)} rows but X has {len(X)}")
     return keys.reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------- shap objects
+
+
+def _exact(model: Any, X: pd.DataFrame, horizon: int | None) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The model serving ``horizon`` and its checked contributions and base values on ``X``."""
+    import dataclasses
+
+    from relapse.forecast import Forecast
+
+    model = as_model(model)
+    if horizon is not None and isinstance(model, Forecast) and int(horizon) != model.horizon:
+        if int(horizon) not in model.horizons:
+            raise ModelError(
+                f"{model.label} forecasts horizons {list(model.horizons)}, not {horizon}"
+            )
+        model = dataclasses.replace(model, horizon=int(horizon))
+    values, base = model.contributions(X)
+    check_additivity(model, X, values, base)
+    return model, values, base
+
+
+def explanation(model: Any, X: pd.DataFrame, horizon: int | None = None) -> Any:
+    """The exact contributions of a forecast as a ``shap.Explanation`` (one row per row of X).
+
+    Parameters
+    ----------
+    model
+        A :class:`relapse.forecast.Forecast` (e.g. ``relapse.tracking.load_registered``) or a
+        bare LightGBM binary booster.
+    X
+        Feature matrix (rows to explain; extra columns are ignored).
+    horizon
+        Horizon to explain (default: the forecast's own); any horizon of the underlying model.
+
+    Returns
+    -------
+    shap.Explanation
+        ``values`` (log-odds contributions, :meth:`relapse.forecast.Forecast.contributions`:
+        the history logit's exact terms plus TreeSHAP of the trees, carried through the
+        hazard composition), ``base_values``, ``data`` (the inputs, NaN if missing) and
+        ``feature_names``. ``values.sum(axis=1) + base_values`` is the log-odds of the
+        forecast (checked to 1e-6, else :class:`ModelError`).
+    """
+    import shap
+
+    model, values, base = _exact(model, X, horizon)
+    names = list(model.feature_names)
+    return shap.Explanation(
+        values=values,
+        base_values=base,
+        data=X[names].to_numpy(dtype=np.float64, na_value=np.nan),
+        feature_names=names,
+    )
+
+
+def family_explanation(
+    model: Any,
+    X: pd.DataFrame,
+    horizon: int | None = None,
+    family_map: Mapping[str, str] | None = None,
+    families: Sequence[str] | None = None,
+) -> Any:
+    """:func:`explanation` summed within each factor family (one column per family).
+
+    Parameters
+    ----------
+    model, X, horizon
+        As :func:`explanation`.
+    family_map
+        Feature → family (default: the forecast's own ``family_map``).
+    families
+        Families in column order (default: first seen in ``family_map``); a family without
+        features gets zeros.
+
+    Returns
+    -------
+    shap.Explanation
+        ``values`` (n_rows × n_families, log-odds), ``base_values``, ``feature_names`` (the
+        families); ``data`` is None (a family has no single input value). The values still
+        add up to the log-odds with the base value.
+
+    Raises
+    ------
+    ModelError
+        If a feature has no family.
+    """
+    import shap
+
+    model, values, base = _exact(model, X, horizon)
+    names = list(model.feature_names)
+    fmap = dict(family_map if family_map is not None else getattr(model, "family_map", {}))
+    unmapped = [f for f in names if f not in fmap]
+    if unmapped:
+        raise ModelError(f"features without a family: {unmapped}")
+    order = list(families) if families is not None else list(dict.fromkeys(fmap[f] for f in names))
+    missing = sorted({fmap[f] for f in names} - set(order))
+    if missing:
+        raise ModelError(f"families {missing} of the model's features are not in {order}")
+    member = np.array([[fmap[f] == fam for fam in order] for f in names], dtype=np.float64)
+    return shap.Explanation(values=values @ member, base_values=base, feature_names=order)

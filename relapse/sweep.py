@@ -3,16 +3,18 @@
 ``relapse train`` normally composes one config with Hydra's Compose API. With ``-m`` the
 overrides go to a ``hydra.main`` application instead (:func:`multirun`), so Hydra's sweep
 syntax (``'features.families=[conflict_legacy],[conflict_legacy,mission]'``), its launchers
-(``hydra/launcher=joblib``, or ``ray`` on a cluster) and its sweepers
-(``hparams_search=optuna``) all work. Each job runs :func:`run_job`:
+(``hydra/launcher=joblib``, or ``ray`` on a cluster) work. Each job runs :func:`run_job`:
 
 * a normal job is an ordinary ``relapse train`` run (its own MLflow run, registered models,
   promotion as usual);
-* with ``hparams_search=optuna`` (``tune.enabled``) a job is a **tuning trial**
-  (:func:`run_trial`): the rolling-origin backtest on the *tuning origins* only
-  (:func:`tuning_origins`, all before ``split.first_origin``), logged as an MLflow child run
-  of the sweep's parent run; nothing is registered. Its objective, the mean over horizons of
-  the pooled average precision, goes back to Optuna.
+* with ``hparams_search=optuna`` (``tune.enabled``) the jobs are **tuning trials** asked
+  from a current Optuna by :func:`search` (not Hydra's Optuna sweeper, which pins Optuna
+  2.10, whose database storage fails on SQLAlchemy 2): each trial's config is composed with
+  Hydra's Compose API, its job (:func:`run_trial`) is the rolling-origin backtest on the
+  *tuning origins* only (:func:`tuning_origins`, all before ``split.first_origin``), logged
+  as an MLflow child run of the sweep's parent run; nothing is registered. Its objective,
+  the mean over horizons of the pooled average precision, is told to Optuna. With
+  ``hparams_search.storage`` (a database URL) workers on several machines share the study.
 
 Before launching, :func:`multirun` composes the non-sweep overrides (so a misspelt key fails
 with exit code 2 before any job starts) and creates the MLflow experiment, so parallel jobs
@@ -117,7 +119,7 @@ def tune_objective(
     Parameters
     ----------
     cfg
-        The trial's config (``model.params`` as suggested by the sweeper).
+        The trial's config (``model.params`` as suggested by Optuna).
     panel
         The panel (:func:`relapse.train.training_panel`).
     features
@@ -177,6 +179,7 @@ def run_trial(cfg: DictConfig) -> TrialResult:
     built = training_panel(cfg)
     features = feats.feature_columns(cfg)
     result = tune_objective(cfg, built.panel, features)
+    number = _job_number() if cfg.tune.trial_number is None else str(cfg.tune.trial_number)
     experiment_id = tracking.ensure_experiment(cfg)
     uri = tracking.tracking_uri(cfg)
     params = {
@@ -198,8 +201,8 @@ def run_trial(cfg: DictConfig) -> TrialResult:
         mlflow.start_run(
             experiment_id=experiment_id,
             parent_run_id=cfg.tune.parent_run_id,
-            run_name=f"trial-{_job_number()}",
-            tags=tags,
+            run_name=f"trial-{number}",
+            tags={**tags, "optuna_trial": number},
         ) as run,
     ):
         mlflow.log_dict(to_container(cfg), "config.yaml")
@@ -221,7 +224,7 @@ def run_job(cfg: DictConfig) -> float:
     -------
     float
         The tuning objective (trial), or the mean backtest average precision over horizons
-        on the evaluation origins (training run); Hydra's sweepers read it.
+        on the evaluation origins (training run); the search tells it to Optuna.
     """
     from relapse.config import validate_config
 
@@ -230,7 +233,7 @@ def run_job(cfg: DictConfig) -> float:
         trial = run_trial(cfg)
         log.info(
             "trial %s: tuning objective %.4f (AP by horizon %s) on origins %s",
-            _job_number(),
+            cfg.tune.trial_number,
             trial.objective,
             _rounded(trial.average_precision),
             trial.origins,
@@ -252,7 +255,7 @@ def run_job(cfg: DictConfig) -> float:
 
 
 def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
-    """Run ``relapse <name> -m <overrides>`` through Hydra (sweeps, launchers, sweepers).
+    """Run ``relapse <name> -m <overrides>`` through Hydra (sweeps, launchers) or the Optuna search.
 
     Parameters
     ----------
@@ -279,7 +282,13 @@ def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
     from relapse import tracking
     from relapse.config import compose_config, config_dir, register_configs
 
-    base = compose_config(name, plain_overrides(overrides))
+    plain = plain_overrides(overrides)
+    base = compose_config(name, plain)
+    if base.tune.enabled and len(plain) != len(overrides):
+        raise ConfigError(
+            "hparams_search=optuna takes plain overrides only (no sweeps, launchers or hydra.* "
+            "settings); run ablations as a separate relapse train -m"
+        )
     experiment_id = tracking.ensure_experiment(base)  # create the store once, not per job
     sweep_id = uuid.uuid4().hex[:12]
     extra = [f"++tags.{SWEEP_TAG}={sweep_id}"]
@@ -291,8 +300,11 @@ def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
     app = hydra.main(config_path=str(config_dir()), config_name=name, version_base="1.3")(run_job)
     status = "FAILED"
     try:
-        with _argv([sys.argv[0] if sys.argv else "relapse", "--multirun", *overrides, *extra]):
-            app()
+        if base.tune.enabled:
+            search(name, base, [*plain, *extra], sweep_id)
+        else:
+            with _argv([sys.argv[0] if sys.argv else "relapse", "--multirun", *overrides, *extra]):
+                app()
         status = "FINISHED"
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid sweep: {str(exc).strip().splitlines()[0]}") from exc
@@ -301,6 +313,95 @@ def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
         if parent is not None:
             _finish_parent(base, parent, result, status)
     return result
+
+
+def search(name: str, base: DictConfig, overrides: Sequence[str], sweep_id: str) -> None:
+    """Run ``hparams_search.n_trials`` tuning trials asked from the Optuna study.
+
+    The study (``hparams_search.study_name``) is created in ``hparams_search.storage`` or
+    loaded when it exists, so several workers with the same storage share it: Optuna numbers
+    every trial once, whichever worker asks. Each trial's parameters become overrides of a
+    config composed with Hydra's Compose API; its objective (:func:`run_job`) is told back,
+    and a trial that raises is told ``FAIL`` before the error ends the search. One worker's
+    sampler is seeded with ``seed``; with a shared storage each worker draws its own seed
+    (identical seeds would propose identical startup trials in every worker).
+
+    Parameters
+    ----------
+    name
+        Primary config (``train``).
+    base
+        The composed config without trial parameters (holds ``hparams_search``).
+    overrides
+        Plain overrides of every trial (the sweep's tags and parent run included).
+    sweep_id
+        This worker's sweep id.
+    """
+    import optuna
+
+    from relapse.config import compose_config
+
+    spec = base.hparams_search
+    space = distributions(spec.params)
+    seed = int(base.seed) if spec.storage is None else int(sweep_id, 16) % (2**31)
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=int(spec.n_startup_trials))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = _open_study(spec, sampler)
+    for _ in range(int(spec.n_trials)):
+        trial = study.ask(space)
+        chosen = [f"{key}={value!r}" for key, value in trial.params.items()]
+        try:
+            cfg = compose_config(name, [*overrides, *chosen, f"tune.trial_number={trial.number}"])
+            value = run_job(cfg)
+        except BaseException:
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        if math.isfinite(value):
+            study.tell(trial, value)
+        else:  # no positive among the tuning rows: nothing to compare
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+
+def _open_study(spec: Any, sampler: Any, attempts: int = 5) -> Any:
+    """Create or load the study; retry while another worker is creating the same storage."""
+    import time
+
+    import optuna
+    from sqlalchemy.exc import SQLAlchemyError
+
+    def open_it() -> Any:
+        return optuna.create_study(
+            study_name=str(spec.study_name),
+            storage=None if spec.storage is None else str(spec.storage),
+            sampler=sampler,
+            direction="maximize",
+            load_if_exists=True,
+        )
+
+    for attempt in range(attempts - 1):
+        with contextlib.suppress(SQLAlchemyError, optuna.exceptions.DuplicatedStudyError):
+            return open_it()
+        time.sleep(1.0 + attempt)
+    return open_it()
+
+
+def distributions(params: Any) -> dict[str, Any]:
+    """Optuna distributions of ``hparams_search.params`` (:class:`ConfigError` if invalid)."""
+    import optuna
+
+    space: dict[str, Any] = {}
+    for key, p in params.items():
+        if p.type not in ("float", "int") or not p.low < p.high or (p.log and p.low <= 0):
+            raise ConfigError(
+                f"hparams_search.params.{key}: need low < high (> 0 if log), type float or int"
+            )
+        if p.type == "int":
+            space[key] = optuna.distributions.IntDistribution(int(p.low), int(p.high), log=p.log)
+        else:
+            space[key] = optuna.distributions.FloatDistribution(p.low, p.high, log=p.log)
+    if not space:
+        raise ConfigError("hparams_search.params is empty: nothing to search")
+    return space
 
 
 def collect(cfg: DictConfig, sweep_id: str, parent_run_id: str | None = None) -> SweepResult:

@@ -300,7 +300,7 @@ def git_commit(start: Path | None = None) -> str:
 
 def register_model(
     cfg: Any,
-    horizon: int,
+    horizon: int | None,
     model_dir: Path,
     X_example: pd.DataFrame,
     family_map: Mapping[str, str],
@@ -311,10 +311,12 @@ def register_model(
     The model is an MLflow *model from code* (:mod:`relapse.mlflow_model`) whose artifact is
     the model directory (:func:`relapse.forecast.save_model`: JSON and one LightGBM text file
     per interval), with a signature and an input example; ``families.json`` (feature →
-    family) goes beside it. It is registered as :func:`model_name` of ``horizon`` (every
-    version holds all horizons; this name serves one). The SHA-256 of every stored file goes
-    into the :data:`ARTIFACT_SHA256` tag (the stored model files are first checked against the
-    bytes written). The new version gets the ``candidate`` alias; promotion is
+    family) goes beside it. It is registered as :func:`model_name` of ``horizon``, or, with
+    ``horizon`` None, as ``mlflow.model_name`` (the one model for every horizon, for
+    ``mlflow.pyfunc`` and ``mlflow models serve``). Every version holds all horizons and its
+    pyfunc predicts them all. The SHA-256 of every stored file goes into the
+    :data:`ARTIFACT_SHA256` tag (the stored model files are first checked against the bytes
+    written). The new version gets the ``candidate`` alias; promotion is
     :func:`promote_run`'s job.
 
     Returns
@@ -333,7 +335,7 @@ def register_model(
 
     from relapse import forecast
 
-    name = model_name(cfg, horizon)
+    name = str(cfg.mlflow.model_name) if horizon is None else model_name(cfg, horizon)
     uri = tracking_uri(cfg)
     model = forecast.load_model(model_dir)
     features = [str(f) for f in model.feature_names_in_]
@@ -351,7 +353,7 @@ def register_model(
     signature = infer_signature(X, output)
     with mlflow_errors(f"registering {name}", uri):
         info = mlflow.pyfunc.log_model(
-            name=f"model_h{int(horizon)}",
+            name="model" if horizon is None else f"model_h{int(horizon)}",
             python_model=str(Path(__file__).with_name("mlflow_model.py")),
             artifacts={"model": str(model_dir)},
             signature=signature,
@@ -497,6 +499,7 @@ def promote_run(
     force: bool = False,
     predictions: pd.DataFrame | None = None,
     baseline_verdicts: Mapping[int, str] | None = None,
+    combined: str | None = None,
 ) -> dict[int, PromotionCheck]:
     """Make a run's candidates the champions of their horizons, all of them or none.
 
@@ -513,7 +516,9 @@ def promote_run(
     so the choice is visible). Only when every horizon passes are the ``champion`` aliases
     switched, one after the other in one tight step at the very end of a run, so that the
     champions of all horizons always come from one run (:func:`require_one_run` refuses a
-    mix, which only a process killed inside this step can leave).
+    mix, which only a process killed inside this step can leave). The run's one model for
+    every horizon (``mlflow.model_name``, version ``combined``) holds the same model as the
+    per-horizon candidates and is switched in that same step, after them.
 
     Parameters
     ----------
@@ -525,6 +530,10 @@ def promote_run(
         Promote regardless (``promote=true``).
     predictions
         The candidates' backtest predictions (``gwno, year, horizon, y_true, p_model``).
+    baseline_verdicts
+        Horizon → the verdict of the model against the history baseline.
+    combined
+        The run's version of ``mlflow.model_name`` (None: the run registered none).
 
     Returns
     -------
@@ -552,6 +561,10 @@ def promote_run(
             client = MlflowClient(tracking_uri=uri, registry_uri=uri)
             for h, (version, _) in sorted(candidates.items()):
                 client.set_registered_model_alias(model_name(cfg, h), CHAMPION, str(version))
+            if combined is not None:
+                client.set_registered_model_alias(
+                    str(cfg.mlflow.model_name), CHAMPION, str(combined)
+                )
     return checks
 
 

@@ -8,12 +8,14 @@
    last year: each interval on every row whose outcome is known, early stopping on the last
    ``split.validation_years`` of its window, then refitted on all of them; its recalibration
    is fitted on every backtest origin's out-of-sample forecasts whose outcome is known;
-3. the final model is registered once per horizon as ``relapse-h{h}`` (alias ``candidate``).
+3. the final model is registered once per horizon as ``relapse-h{h}`` and once for every
+   horizon as ``mlflow.model_name`` (``relapse``; alias ``candidate``).
 
 Only when every horizon is registered and the report written are the candidates promoted to
-``champion``, all horizons together or none (:func:`relapse.tracking.promote_run`): each must
-be at least as good as its champion like for like and not worse than the history baseline on
-its own backtest rows. A run that fails or is killed before that step changes no champion.
+``champion``, all horizons (and ``relapse``) together or none
+(:func:`relapse.tracking.promote_run`): each must be at least as good as its champion like
+for like and not worse than the history baseline on its own backtest rows. A run that fails
+or is killed before that step changes no champion.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class TrainResult:
     folds: pd.DataFrame = field(default_factory=pd.DataFrame)
     model: Any = None
     """The final :class:`relapse.model.HazardModel` (every horizon)."""
+    combined_version: str = ""
+    """The version of ``mlflow.model_name`` (every horizon) registered by the run."""
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Model − history baseline with paired intervals (:func:`relapse.evaluate.compare`)."""
     top_k: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -282,6 +286,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = Path(tmp) / "model"
             save_model(final, model_dir)
+            tags = {"data_vintage": built.data_vintage, tracking.DATA_LAST_YEAR: str(last_year)}
             for h in horizons:
                 versions[h] = tracking.register_model(
                     cfg,
@@ -289,13 +294,13 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
                     model_dir,
                     rows[features].head(20),
                     families,
-                    tags={
-                        "data_vintage": built.data_vintage,
-                        "horizon": str(h),
-                        tracking.DATA_LAST_YEAR: str(last_year),
-                    },
+                    {**tags, "horizon": str(h)},
                 )
                 say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
+            combined = tracking.register_model(
+                cfg, None, model_dir, rows[features].head(20), families, tags
+            )
+            say(f"registered {cfg.mlflow.model_name} v{combined} (candidate, every horizon)")
         report_path = None
         if cfg.report.on_train:
             say("writing the analyst report")
@@ -314,6 +319,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             baseline_verdicts={
                 h: verdict_from_comparison(comparison, h)["verdict"] for h in horizons
             },
+            combined=combined,
         )
         with tracking.mlflow_errors("logging the promotion", uri):
             log_promotion(checks)
@@ -324,6 +330,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         predictions=predictions,
         run_id=run_id,
         versions=versions,
+        combined_version=combined,
         promoted=promoted,
         data_vintage=built.data_vintage,
         folds=fold_table,

@@ -125,7 +125,7 @@ def test_optuna_sweep_logs_child_runs_scored_on_tuning_origins_only(
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     overrides = [*small_overrides(tmp_path, data_dir), "split.tune_first_origin=2006"]
     assert (
-        main(["train", "-m", "hparams_search=optuna", "hydra.sweeper.n_trials=3", *overrides]) == 0
+        main(["train", "-m", "hparams_search=optuna", "hparams_search.n_trials=3", *overrides]) == 0
     )
     out = capsys.readouterr().out
     assert "relapse train model.params.learning_rate=" in out
@@ -207,17 +207,17 @@ def test_joblib_ablation_runs_two_training_jobs(
 
 
 def test_optuna_search_space_and_objective_origins() -> None:
-    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
 
-    from relapse.config import config_dir, register_configs
-    from relapse.sweep import SEARCHED
+    from relapse.sweep import SEARCHED, distributions
 
     assert compose_config("train", ["hparams_search=optuna"]).tune.enabled
     assert not compose_config("train").tune.enabled
-    register_configs()
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose("train", ["hparams_search=optuna"], return_hydra_config=True)
-    sweeper = cfg.hydra.sweeper
-    assert sweeper.direction == "maximize"
-    assert sweeper.n_trials == 8
-    assert sorted(sweeper.params) == sorted(f"model.params.{p}" for p in SEARCHED)
+    cfg = compose_config("train", ["hparams_search=optuna"])
+    assert cfg.hparams_search.n_trials == 8 and cfg.hparams_search.storage is None
+    space = distributions(cfg.hparams_search.params)
+    assert sorted(space) == sorted(f"model.params.{p}" for p in SEARCHED)
+    assert space["model.params.learning_rate"].log
+    bad = OmegaConf.create({"model.params.lambda_l2": {"low": 20, "high": 10, "log": True}})
+    with pytest.raises(ConfigError, match="lambda_l2: need low < high"):
+        distributions({k: OmegaConf.merge({"type": "float"}, v) for k, v in bad.items()})

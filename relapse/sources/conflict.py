@@ -256,17 +256,21 @@ reintegration, ``withd`` withdrawal of foreign forces, ``pp`` power sharing in g
 # UCDP Battle-Related Deaths (dyadic)
 
 
+def _normalised_lists(lists: pd.Series) -> pd.Series:
+    """Comma-separated GW code lists with every code normalised (each distinct list once)."""
+    distinct = pd.Series(lists.unique())
+    codes = distinct.str.split(",").explode()
+    normal = normalise_gw(codes.map(int)).astype(str)
+    joined = pd.Series(normal.to_numpy(), index=codes.index).groupby(level=0).agg(",".join)
+    return lists.map(dict(zip(distinct, joined.sort_index(), strict=True)))
+
+
 def _tidy_brd(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     out = raw.copy()
     for column in ("gwno_loc", "gwno_battle"):
         # Keep the lists as written (comma-separated GW codes), normalised: the feature
         # builders expand them with :func:`expand_gw_list` on the column they need.
-        codes = out[column].astype(str).str.split(",")
-        out[column] = codes.map(
-            lambda parts: ",".join(
-                str(int(c)) for c in normalise_gw(pd.Series([int(p) for p in parts]))
-            )
-        )
+        out[column] = _normalised_lists(out[column].astype(str))
     columns = [
         "conflict_id",
         "dyad_id",
