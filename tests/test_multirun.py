@@ -150,14 +150,14 @@ def test_optuna_sweep_logs_child_runs_scored_on_tuning_origins_only(
         folds = pd.read_csv(
             client.download_artifacts(child.info.run_id, "tune_folds.csv", str(tmp_path))
         )
-        assert set(folds["horizon"]) == {1, 5}
-        assert (folds["origin"] >= 2006).all()
-        # Every label the objective saw is known at the first evaluation origin.
-        assert (folds["origin"] + folds["horizon"] <= cfg.split.first_origin).all()
+        # One fold per tuning origin (every horizon's interval models fitted at once).
+        assert folds["origin"].between(2006, cfg.split.first_origin - 1).all()
         preds = pd.read_parquet(
             client.download_artifacts(child.info.run_id, "tune_predictions.parquet", str(tmp_path))
         )
-        assert preds["year"].max() < cfg.split.first_origin
+        assert set(preds["horizon"]) == {1, 5}
+        # Every label the objective saw is known at the first evaluation origin.
+        assert (preds["year"] + preds["horizon"] <= cfg.split.first_origin).all()
         assert (preds["year"] + preds["horizon"] <= cfg.split.first_origin).all()
     assert client.search_registered_models() == []  # a sweep never registers
 
@@ -170,7 +170,12 @@ def test_joblib_ablation_runs_two_training_jobs(
     from relapse.cli import main
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    overrides = small_overrides(tmp_path, data_dir)
+    # From 2008: on the six origins from 2012 the small model is worse than the history
+    # baseline at one year, and the promotion rule rightly holds it back.
+    overrides = [
+        *(o for o in small_overrides(tmp_path, data_dir) if not o.startswith("split.first_")),
+        "split.first_origin=2008",
+    ]
     assert (
         main(
             [
