@@ -76,7 +76,8 @@ def _row(panel: pd.DataFrame, gwno: int, year: int) -> pd.Series:
     [
         (451, 2002, True, 1, 0),  # Sierra Leone: war ended 2001, no relapse
         (451, 2011, True, 10, 0),  # ... and leaves the ten-year window after 2011
-        (451, 2012, False, 11, None),
+        # Beyond the window (renewed-conflict risk): labelled like every non-active row.
+        (451, 2012, False, 11, 0),
         (450, 1999, True, 9, 1),  # Liberia: the second civil war starts in 2000
         (450, 2004, True, 1, 0),  # Liberia after the 2003 peace agreement
         (540, 2002, False, 0, None),  # Angola 2002: still active (Cabinda)

@@ -121,7 +121,7 @@ def test_a_renamed_file_works_by_override(data_copy, capsys) -> None:
 
 def test_a_manifest_file_without_loader_is_not_used_not_fatal(data_copy, capsys) -> None:
     manifest = materialise(data_copy / "MANIFEST.csv")
-    manifest.write_text(manifest.read_text() + "extra/readme_2019.csv,00ff,3,2,,,\n")
+    manifest.write_text(manifest.read_text() + "extra/readme_2019.csv," + "0f" * 32 + ",3,2,,,\n")
     assert main(["data", "check", f"paths.data_dir={data_copy}"]) == 0
     out = capsys.readouterr().out
     assert "extra/readme_2019.csv" in out and "not used" in out

@@ -154,7 +154,8 @@ def test_backtest_recovers_planted_signal(planted) -> None:
     from relapse.features import feature_columns
 
     cfg, panel = planted
-    predictions = backtest(panel, feature_columns(cfg), 5, cfg).predictions
+    predictions = backtest(panel, feature_columns(cfg), cfg).predictions
+    predictions = predictions.loc[predictions["horizon"] == 5]
     y = predictions["y_true"].to_numpy()
     auc = roc_auc(y, predictions["p_model"].to_numpy())
     assert len(predictions) > 300 and 0 < y.mean() < 1
@@ -162,14 +163,21 @@ def test_backtest_recovers_planted_signal(planted) -> None:
 
 
 def test_shap_ranks_the_noise_family_last(planted) -> None:
+    from relapse.backtest import build_hazard_model, label_frame, population
     from relapse.explain import explain_panel, global_importance
     from relapse.features import family_map, feature_columns
-    from relapse.train import fit_final
+    from relapse.forecast import Forecast
+    from relapse.model import RoutedModel
 
     cfg, panel = planted
     fmap = family_map(cfg)
-    model, _ = fit_final(panel, feature_columns(cfg), 1, cfg)
-    shap_long, _ = explain_panel(panel, {1: model.booster_}, fmap)
+    features = feature_columns(cfg)
+    pop = population(panel)
+    hazard = build_hazard_model(cfg).fit(
+        pop[features], label_frame(pop, [1, 2, 5]), pop["year"], int(panel["year"].max())
+    )
+    model = Forecast(model=RoutedModel(relapse=hazard), horizon=1, family_map=fmap)
+    shap_long, _ = explain_panel(panel, {1: model}, fmap)
     ranking = global_importance(shap_long, fmap)
     families = ranking.loc[ranking["level"] == "family"].sort_values("rank")
     order = families["name"].tolist()
