@@ -87,8 +87,11 @@ def reliability_curve(
     """
     y = np.asarray(y, dtype="float64")
     p = np.asarray(p, dtype="float64")
+    edges: np.ndarray
     if strategy == "quantile":
-        edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1))) if len(p) else []
+        edges = (
+            np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1))) if len(p) else np.array([])
+        )
         edges = np.asarray(edges, dtype="float64")
     elif strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)

@@ -461,7 +461,7 @@ class HazardModel(ClassifierMixin, BaseEstimator):
         for start, end in intervals(self.horizons_):
             mask, y = interval_rows(labels, yr, start, end, int(origin))
             window = np.unique(yr[mask])
-            val_years = window[-int(self.validation_years) :] if self.validation_years else []
+            val_years: Any = window[-int(self.validation_years) :] if self.validation_years else []
             if len(window) <= len(val_years):
                 val_years = []
             validation = np.isin(yr[mask], val_years)

@@ -871,6 +871,10 @@ def _change_words(row: Any) -> str:
     return "no change" if abs(d) < 0.05 else f"{d:+.1f} pts"
 
 
+INTENSITY_WORDS: dict[int, str] = {1: "minor (25–999 deaths)", 2: "war (1,000+ deaths)"}
+"""UCDP intensity levels in the brief's words."""
+
+
 def brief_context(result: ScoreResult) -> dict[str, Any]:
     """Everything the brief templates show (plain strings, computed once for both formats)."""
     t = result.table
@@ -905,9 +909,7 @@ def brief_context(result: ScoreResult) -> dict[str, Any]:
             "country": str(r.country),
             "conflicts": str(r.conflicts),
             "since": "" if pd.isna(r.episode_start_year) else str(r.episode_start_year),
-            "intensity": {1: "minor (25–999 deaths)", 2: "war (1,000+ deaths)"}.get(
-                None if pd.isna(r.intensity) else int(r.intensity), ""
-            ),
+            "intensity": INTENSITY_WORDS.get(-1 if pd.isna(r.intensity) else int(r.intensity), ""),
             "deaths": "" if pd.isna(r.battle_deaths) else f"{int(r.battle_deaths):,}",
             "missions": str(r.missions),
         }

@@ -497,7 +497,8 @@ def _data_as_of(
         members = by_family[family]
         recorded = [n for n in members if pd.notna(row[n])]
         newest = max((year - _reg_int(reg, n, "lag") for n in recorded), default=None)
-        oldest, bound = newest, False
+        oldest: int | None = newest
+        bound = False
         for n in recorded:
             age_name = covered_by.get(n)
             if age_name is not None and age_name in row.index and pd.notna(row[age_name]):
@@ -505,14 +506,15 @@ def _data_as_of(
             else:
                 age = _reg_int(reg, n, "max_age_years")
                 bound = bound or age > 0
-            oldest = min(oldest, year - _reg_int(reg, n, "lag") - age)
+            base = year - _reg_int(reg, n, "lag") - age
+            oldest = base if oldest is None else min(oldest, base)
         out.append(
             {
                 "family": words.family_label(family),
                 "recorded": f"{len(recorded)} of {len(members)}",
                 "years": words.year_span(oldest, newest, bound),
                 "age": "—"
-                if newest is None
+                if newest is None or oldest is None
                 else f"{year - oldest} year{'s' if year - oldest != 1 else ''}",
                 "gaps": "; ".join(
                     f"{_description(reg, n)} ({words.not_recorded(since.get(n))})"
