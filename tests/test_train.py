@@ -69,7 +69,7 @@ def check_champion_round_trip(cfg, result) -> None:  # type: ignore[no-untyped-d
             f"backtest_log_loss_h{h}",
         ):
             assert key in loaded.metrics
-        expected = result.models[h].predict_proba(rows)[:, 1]
+        expected = result.model.predict_proba(rows, h)
         np.testing.assert_allclose(loaded.predict_proba(rows), expected, rtol=1e-10)
         by_number = load_registered(cfg, h, version=result.versions[h])
         assert by_number.version == loaded.version
