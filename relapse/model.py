@@ -546,7 +546,7 @@ class HazardModel(ClassifierMixin, BaseEstimator):
         z = np.column_stack(
             [c.logit_.decision_function(X) for c in list(self.components_.values())[:k]]
         )
-        return 1.0 - np.prod(1.0 - expit(z), axis=1)
+        return cumulative_probabilities(z, [Recalibration()] * k)[:, -1]
 
 
 def cumulative_probabilities(z: np.ndarray, recalibration: Sequence[Recalibration]) -> np.ndarray:
@@ -564,7 +564,7 @@ def cumulative_probabilities(z: np.ndarray, recalibration: Sequence[Recalibratio
 
 def _cumulative_logodds(z: np.ndarray) -> np.ndarray:
     """Log-odds of ``1 - prod(1 - expit(z_j))`` over the columns of ``z``."""
-    p = 1.0 - np.prod(1.0 - expit(z), axis=1)
+    p = cumulative_probabilities(z, [Recalibration()] * z.shape[1])[:, -1]
     return np.log(p) - np.log1p(-p)
 
 

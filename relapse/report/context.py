@@ -1,8 +1,8 @@
 """Assemble everything the analyst report shows into one plain dictionary.
 
-:func:`build_context` takes plain objects — the panel, one model per horizon (a LightGBM
-booster or a ``relapse.tracking.RegisteredModel``), the feature registry, and optionally the
-back-test metrics and predictions — and returns a dict of strings, numbers, lists and base64
+:func:`build_context` takes plain objects — the panel, one model per horizon (a
+:class:`relapse.forecast.Forecast`, or a bare LightGBM booster), the feature registry, and
+optionally the back-test metrics and predictions — and returns a dict of strings, numbers, lists and base64
 images. :func:`relapse.report.render.render_report` turns it into HTML; nothing here touches
 MLflow or the file system.
 
@@ -61,9 +61,10 @@ def build_context(
         The panel (``relapse.build.build_panel(cfg).panel``): ``gwno``, ``iso3``,
         ``country``, ``year``, ``in_population``, the model features, optionally ``active``.
     models
-        Horizon → ``lightgbm.Booster`` or an object with ``booster``, ``feature_names`` and
-        optionally ``predict_proba``, ``version``, ``name``, ``data_vintage``,
-        ``family_map``, ``calibration`` (``relapse.tracking.RegisteredModel``).
+        Horizon → a :class:`relapse.forecast.Forecast` (``feature_names``,
+        ``predict_proba``, ``contributions``, ``raw_score``; ``version``, ``name``,
+        ``data_vintage``, ``family_map``, ``calibration``) or a bare ``lightgbm.Booster``
+        (seen through :func:`relapse.explain.as_model`).
     registry
         ``relapse.features.registry_table(cfg)``: ``name``, ``family``, ``unit``,
         ``description`` (and ``enabled``).
