@@ -2,9 +2,9 @@
 
 :func:`build_context` takes plain objects — the panel, one model per horizon (a
 :class:`relapse.forecast.Forecast`, or a bare LightGBM booster), the feature registry, and
-optionally the back-test metrics and predictions — and returns a dict of strings, numbers, lists and base64
-images. :func:`relapse.report.render.render_report` turns it into HTML; nothing here touches
-MLflow or the file system.
+optionally the back-test metrics and predictions — and returns a dict of strings, numbers,
+lists and base64 images. :func:`relapse.report.render.render_report` turns it into HTML;
+nothing here touches MLflow or the file system.
 
 The "range" beside each forecast
 --------------------------------
