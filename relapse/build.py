@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,9 @@ import pandas as pd
 from filelock import FileLock
 from omegaconf import DictConfig, OmegaConf
 
+from relapse import atomic
 from relapse import features as feats
-from relapse.errors import DataError, output_dir, writing
+from relapse.errors import DataError, output_dir
 from relapse.panel import build_base_panel, label_columns
 
 log = logging.getLogger(__name__)
@@ -279,30 +279,8 @@ def write_panel(panel: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
     """Write the panel and its metadata (with the panel's SHA-256) atomically."""
     data = panel.to_parquet(index=False)
     meta = {**meta, "panel_sha256": hashlib.sha256(data).hexdigest()}
-    atomic_write_bytes(path, data)
-    atomic_write_bytes(path.with_name(META_FILE), json.dumps(meta, indent=2).encode())
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
-
-    Raises
-    ------
-    OutputError
-        On any :class:`OSError` (disk full, no permission), naming ``path``.
-    """
-    with writing(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    atomic.write_bytes(path, data)
+    atomic.write_bytes(path.with_name(META_FILE), json.dumps(meta, indent=2).encode())
 
 
 def _rate(labels: pd.Series) -> float:

@@ -175,12 +175,12 @@ class FullDiskOS:
 
 
 def test_full_disk_on_build_exits_5_and_keeps_the_previous_panel(tmp_path, capsys, monkeypatch):
-    import relapse.build
+    import relapse.atomic
 
     overrides = [FAMILIES, *tmp_overrides(tmp_path)]
     assert main(["build", *overrides]) == 0
     before = tree_hashes(tmp_path / "processed")
-    monkeypatch.setattr(relapse.build, "os", FullDiskOS())
+    monkeypatch.setattr(relapse.atomic, "os", FullDiskOS())
     capsys.readouterr()
     assert main(["build", "--force", *overrides]) == 5
     err = capsys.readouterr().err
@@ -225,6 +225,7 @@ def test_full_disk_on_score_exits_5_and_keeps_the_previous_scores(
 
 @pytest.mark.parametrize("writer", ["write_report", "write_parquet"])
 def test_full_disk_on_report_keeps_the_previous_file(tmp_path, monkeypatch, writer):
+    from relapse import atomic
     from relapse.report import render
 
     write = getattr(render, writer)
@@ -235,7 +236,7 @@ def test_full_disk_on_report_keeps_the_previous_file(tmp_path, monkeypatch, writ
     )
     path = write(tmp_path / "reports" / name, old)
     before = path.read_bytes()
-    monkeypatch.setattr(render, "os", FullDiskOS())
+    monkeypatch.setattr(atomic, "os", FullDiskOS())
     with pytest.raises(OutputError, match=rf"{path}: No space left on device") as info:
         write(path, new)
     assert info.value.exit_code == 5

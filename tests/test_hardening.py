@@ -318,10 +318,10 @@ def test_killed_training_run_changes_no_champion(registry, capsys):
 
 
 def test_failed_report_changes_no_champion(registry, capsys, monkeypatch):
-    from relapse.report import render
+    from relapse import atomic
 
     before = champions(registry)
-    monkeypatch.setattr(render, "os", FullDiskOS())
+    monkeypatch.setattr(atomic, "os", FullDiskOS())
     code = main(["train", *overrides(registry, "promote=true", "report.on_train=true")])
     err = capsys.readouterr().err
     assert code == 5, err

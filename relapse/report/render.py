@@ -9,11 +9,10 @@ CSS is inline, so the file opens offline and makes no network requests.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from relapse.errors import writing
+from relapse import atomic
 
 TEMPLATE = "report.html.j2"
 
@@ -52,34 +51,9 @@ def write_report(path: str | os.PathLike[str], html: str) -> Path:
     Path
         The written file.
     """
-    target = Path(path)
-    with writing(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(html)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return target
+    return atomic.write_text(path, html)
 
 
 def write_parquet(path: str | os.PathLike[str], table: Any) -> Path:
     """Write a DataFrame to parquet atomically (temporary file, then rename)."""
-    target = Path(path)
-    with writing(target):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            table.to_parquet(tmp, index=False)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return target
+    return atomic.write_with(path, lambda tmp: table.to_parquet(tmp, index=False))
