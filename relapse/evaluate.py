@@ -10,12 +10,15 @@ are comparable.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.metrics import log_loss as _log_loss_score
 
 MODELS: dict[str, str] = {
     "model": "p_model",
@@ -28,47 +31,51 @@ BOOTSTRAPPED: tuple[str, ...] = ("roc_auc", "average_precision")
 
 
 def roc_auc(y: np.ndarray, p: np.ndarray) -> float:
-    """ROC-AUC (Mann–Whitney, ties count one half); NaN without both classes."""
+    """ROC-AUC (scikit-learn's ``roc_auc_score``); NaN without both classes."""
     y = np.asarray(y, dtype=bool)
-    n_pos = int(y.sum())
-    n_neg = len(y) - n_pos
-    if n_pos == 0 or n_neg == 0:
+    if y.all() or not y.any():
         return math.nan
-    ranks = pd.Series(np.asarray(p, dtype="float64")).rank(method="average").to_numpy()
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(y, np.asarray(p, dtype="float64")))
 
 
 def average_precision(y: np.ndarray, p: np.ndarray) -> float:
-    """Average precision (step-wise PR-AUC, as scikit-learn); NaN without positives."""
-    y = np.asarray(y, dtype="float64")
-    n_pos = y.sum()
-    if n_pos == 0:
+    """Average precision (scikit-learn's step-wise PR-AUC); NaN without positives."""
+    y = np.asarray(y, dtype=bool)
+    if not y.any():
         return math.nan
-    order = np.argsort(-np.asarray(p, dtype="float64"), kind="mergesort")
-    p_sorted = np.asarray(p, dtype="float64")[order]
-    y_sorted = y[order]
-    tp = np.cumsum(y_sorted)
-    # Evaluate only at the last row of each run of tied scores (thresholds).
-    last = np.r_[p_sorted[1:] != p_sorted[:-1], True]
-    tp, n = tp[last], (np.arange(1, len(y) + 1))[last]
-    precision = tp / n
-    recall_step = np.diff(np.r_[0.0, tp]) / n_pos
-    return float(np.sum(precision * recall_step))
+    return float(average_precision_score(y, np.asarray(p, dtype="float64")))
 
 
 def brier(y: np.ndarray, p: np.ndarray) -> float:
-    """Mean squared error of the probabilities."""
-    y = np.asarray(y, dtype="float64")
-    return float(np.mean((np.asarray(p, dtype="float64") - y) ** 2)) if len(y) else math.nan
+    """Mean squared error of the probabilities (scikit-learn's ``brier_score_loss``)."""
+    y = np.asarray(y, dtype=bool)
+    if not len(y):
+        return math.nan
+    return float(brier_score_loss(y, np.asarray(p, dtype="float64"), pos_label=True))
 
 
 def log_loss(y: np.ndarray, p: np.ndarray, eps: float = 1e-15) -> float:
-    """Mean binary log loss, probabilities clipped to ``[eps, 1 - eps]``."""
-    y = np.asarray(y, dtype="float64")
+    """Mean binary log loss (scikit-learn's), probabilities clipped to ``[eps, 1 - eps]``."""
+    y = np.asarray(y, dtype=bool)
     if not len(y):
         return math.nan
     q = np.clip(np.asarray(p, dtype="float64"), eps, 1 - eps)
-    return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
+    return float(_log_loss_score(y, q, labels=[False, True]))
+
+
+def _bins(p: np.ndarray, n_bins: int, strategy: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges of the forecasts and each forecast's bin (an inner edge opens its bin)."""
+    edges: np.ndarray
+    if strategy == "quantile":
+        edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1))) if len(p) else p
+    elif strategy == "uniform":
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    else:
+        raise ValueError(f"strategy must be quantile or uniform, got {strategy!r}")
+    if len(edges) < 2:
+        edges = np.array([0.0, 1.0])
+    edges = np.asarray(edges, dtype="float64")
+    return edges, np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, len(edges) - 2)
 
 
 def reliability_curve(
@@ -78,7 +85,12 @@ def reliability_curve(
 
     ``strategy`` ``quantile`` (default) makes ``n_bins`` bins of (nearly) equal row counts —
     deciles of the forecasts, so each bin answers "did forecasts like these come true as
-    often as they said?" — and ``uniform`` equal-width probability bins.
+    often as they said?" — and ``uniform`` equal-width probability bins. The curve is
+    scikit-learn's ``calibration_curve`` with the row counts and edges added, but for one
+    convention: a forecast equal to an inner edge belongs to the bin the edge *opens*
+    (:func:`numpy.histogram`'s convention; scikit-learn puts it in the bin the edge closes).
+    On the snapshot's tied forecasts that moves a few rows at one year and keeps the ECE
+    documented in the README.
 
     Returns
     -------
@@ -87,42 +99,30 @@ def reliability_curve(
     """
     y = np.asarray(y, dtype="float64")
     p = np.asarray(p, dtype="float64")
-    edges: np.ndarray
-    if strategy == "quantile":
-        edges = (
-            np.unique(np.quantile(p, np.linspace(0.0, 1.0, n_bins + 1))) if len(p) else np.array([])
-        )
-        edges = np.asarray(edges, dtype="float64")
-    elif strategy == "uniform":
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    else:
-        raise ValueError(f"strategy must be quantile or uniform, got {strategy!r}")
-    if len(edges) < 2:
-        edges = np.array([0.0, 1.0])
-    idx = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, len(edges) - 2)
-    rows = []
-    for b in range(len(edges) - 1):
-        m = idx == b
-        if m.any():
-            rows.append(
-                {
-                    "bin_lo": edges[b],
-                    "bin_hi": edges[b + 1],
-                    "n": int(m.sum()),
-                    "mean_predicted": float(p[m].mean()),
-                    "observed": float(y[m].mean()),
-                }
-            )
-    return pd.DataFrame(rows, columns=["bin_lo", "bin_hi", "n", "mean_predicted", "observed"])
+    edges, idx = _bins(p, n_bins, strategy)
+    n = np.bincount(idx, minlength=len(edges) - 1)
+    seen = n > 0
+    return pd.DataFrame(
+        {
+            "bin_lo": edges[:-1][seen],
+            "bin_hi": edges[1:][seen],
+            "n": n[seen].astype(int),
+            "mean_predicted": np.bincount(idx, weights=p, minlength=len(n))[seen] / n[seen],
+            "observed": np.bincount(idx, weights=y, minlength=len(n))[seen] / n[seen],
+        },
+        columns=["bin_lo", "bin_hi", "n", "mean_predicted", "observed"],
+    )
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
     """Row-weighted mean of ``|observed - mean predicted|`` over the reliability bins."""
-    curve = reliability_curve(y, p, n_bins)
-    if curve.empty:
+    y = np.asarray(y, dtype="float64")
+    p = np.asarray(p, dtype="float64")
+    if not len(p):
         return math.nan
-    gap = (curve["observed"] - curve["mean_predicted"]).abs()
-    return float((gap * curve["n"]).sum() / curve["n"].sum())
+    edges, idx = _bins(p, n_bins, "quantile")
+    gaps = np.bincount(idx, weights=y - p, minlength=len(edges) - 1)
+    return float(np.abs(gaps).sum() / len(p))
 
 
 def point_metrics(y: np.ndarray, p: np.ndarray, p_climatology: np.ndarray) -> dict[str, float]:
@@ -151,6 +151,100 @@ def country_bootstrap(groups: np.ndarray, n_samples: int, seed: int) -> list[np.
         pick = rng.integers(0, len(codes), size=len(codes))
         out.append(np.concatenate([members[i] for i in pick]))
     return out
+
+
+@dataclass(frozen=True)
+class Resamples:
+    """Country-block resamples of one set of rows, as row indices and as row weights.
+
+    A resample that draws a row twice scores exactly like one that weighs it 2: every metric
+    here depends on the rows only through weighted counts at each distinct forecast. The
+    weights let the ranking metrics and the Brier score of all resamples be computed at once
+    (:func:`bootstrap_draws`; ``benchmarks/bench_metrics.py`` has the figures).
+    """
+
+    indices: list[np.ndarray]
+    weights: np.ndarray
+    """``(n_samples, n_rows)``: how often each resample draws each row."""
+
+    @classmethod
+    def draw(cls, groups: np.ndarray, n_samples: int, seed: int) -> Resamples:
+        """The :func:`country_bootstrap` resamples of rows belonging to ``groups``."""
+        indices = country_bootstrap(groups, n_samples, seed)
+        counts = [np.bincount(i, minlength=len(groups)) for i in indices]
+        weights = np.array(counts, dtype="float64").reshape(len(indices), len(groups))
+        return cls(indices=indices, weights=weights)
+
+
+def _weight_by_forecast(
+    y: np.ndarray, p: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positive and negative weight of each distinct forecast, ascending, per resample."""
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    w = weights[:, order]
+    positive = np.add.reduceat(w * y[order], starts, axis=1)
+    return positive, np.add.reduceat(w, starts, axis=1) - positive
+
+
+def _weighted_roc_auc(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Mann–Whitney ROC-AUC of every weighting (ties count one half); NaN without both."""
+    pos, neg = _weight_by_forecast(y, p, weights)
+    below = np.cumsum(neg, axis=1) - neg
+    n_pos, n_neg = pos.sum(axis=1), neg.sum(axis=1)
+    both = (n_pos > 0) & (n_neg > 0)
+    pairs = np.where(both, n_pos * n_neg, 1.0)
+    return np.where(both, (pos * (below + 0.5 * neg)).sum(axis=1) / pairs, math.nan)
+
+
+def _weighted_average_precision(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Step-wise average precision of every weighting (thresholds at the distinct forecasts)."""
+    pos, neg = _weight_by_forecast(y, p, weights)
+    pos, neg = pos[:, ::-1], neg[:, ::-1]  # from the highest forecast down
+    # A forecast a resample never draws adds no recall step, so its 0 precision is harmless.
+    precision = np.cumsum(pos, axis=1) / np.maximum(np.cumsum(pos + neg, axis=1), 1.0)
+    n_pos = pos.sum(axis=1)
+    total = np.where(n_pos > 0, n_pos, 1.0)
+    return np.where(n_pos > 0, (precision * pos).sum(axis=1) / total, math.nan)
+
+
+def _weighted_brier(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Brier score of every weighting."""
+    return np.asarray(weights @ (p - y) ** 2 / weights.sum(axis=1))
+
+
+_WEIGHTED: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
+    "roc_auc": _weighted_roc_auc,
+    "average_precision": _weighted_average_precision,
+    "brier": _weighted_brier,
+}
+
+
+def bootstrap_draws(metric: str, y: np.ndarray, p: np.ndarray, resamples: Resamples) -> np.ndarray:
+    """``metric`` of ``(y, p)`` on every resample (NaN where it is undefined).
+
+    ROC-AUC, average precision and Brier are computed for all resamples at once from the
+    weights (equal to scikit-learn's on each resample, tested); the ECE, whose bins are the
+    deciles of each resample, one resample at a time.
+    """
+    y = np.asarray(y, dtype="float64")
+    p = np.asarray(p, dtype="float64")
+    if metric == "ece":
+        return np.array([expected_calibration_error(y[i], p[i]) for i in resamples.indices])
+    if not len(p) or not resamples.indices:
+        return np.full(len(resamples.indices), math.nan)
+    return _WEIGHTED[metric](y, p, resamples.weights)
+
+
+def _interval(draws: np.ndarray, level: float) -> tuple[float, float]:
+    """Percentile interval of the defined draws (NaN, NaN when there are none)."""
+    draws = draws[~np.isnan(draws)]
+    if not len(draws):
+        return math.nan, math.nan
+    alpha = (1.0 - level) / 2
+    lo, hi = np.quantile(draws, [alpha, 1 - alpha])
+    return float(lo), float(hi)
 
 
 def evaluate(
@@ -185,25 +279,19 @@ def evaluate(
         no interval is computed). ``base_rate`` and ``n`` are the same for every model.
     """
     rows = []
-    alpha = (1.0 - level) / 2
     for h, df in predictions.groupby("horizon", sort=True):
         y = df["y_true"].to_numpy(dtype="float64")
         clim = df[MODELS["climatology"]].to_numpy(dtype="float64")
-        samples = country_bootstrap(df["gwno"].to_numpy(), bootstrap_samples, seed + int(h))
+        samples = Resamples.draw(df["gwno"].to_numpy(), bootstrap_samples, seed + int(h))
         for name in models:
             col = MODELS[name]
             if col not in df or df[col].isna().all():
                 continue
             p = df[col].to_numpy(dtype="float64")
-            point = point_metrics(y, p, clim)
-            for metric, value in point.items():
+            for metric, value in point_metrics(y, p, clim).items():
                 lo = hi = math.nan
-                if metric in BOOTSTRAPPED and samples:
-                    f = roc_auc if metric == "roc_auc" else average_precision
-                    draws = np.array([f(y[i], p[i]) for i in samples])
-                    draws = draws[~np.isnan(draws)]
-                    if len(draws):
-                        lo, hi = (float(v) for v in np.quantile(draws, [alpha, 1 - alpha]))
+                if metric in BOOTSTRAPPED and samples.indices:
+                    lo, hi = _interval(bootstrap_draws(metric, y, p, samples), level)
                 rows.append(
                     {
                         "horizon": int(h),
@@ -220,7 +308,7 @@ def evaluate(
 COMPARED: tuple[str, ...] = ("roc_auc", "average_precision", "brier", "ece")
 """Metrics compared model − baseline with a paired interval (:func:`compare`)."""
 
-_METRIC_FN = {
+_METRIC_FN: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "roc_auc": roc_auc,
     "average_precision": average_precision,
     "brier": brier,
@@ -248,25 +336,20 @@ def compare(
         ``verdict`` (``better``, ``worse`` or ``matches``; for Brier and ECE lower is better).
     """
     rows = []
-    alpha = (1.0 - level) / 2
     for h, df in predictions.groupby("horizon", sort=True):
         y = df["y_true"].to_numpy(dtype="float64")
         p = df[MODELS["model"]].to_numpy(dtype="float64")
         q = df[MODELS[baseline]].to_numpy(dtype="float64")
-        samples = country_bootstrap(df["gwno"].to_numpy(), bootstrap_samples, seed + int(h))
+        samples = Resamples.draw(df["gwno"].to_numpy(), bootstrap_samples, seed + int(h))
         for metric in COMPARED:
             f = _METRIC_FN[metric]
             m_value, b_value = f(y, p), f(y, q)
             lo = hi = math.nan
-            if samples:
-                draws = np.array([f(y[i], p[i]) - f(y[i], q[i]) for i in samples])
-                draws = draws[~np.isnan(draws)]
-                if len(draws):
-                    lo, hi = (float(v) for v in np.quantile(draws, [alpha, 1 - alpha]))
-            lower_better = metric in ("brier", "ece")
-            verdict = "matches"
-            if not math.isnan(lo) and (lo > 0 or hi < 0):
-                verdict = "better" if (lo > 0) != lower_better else "worse"
+            if samples.indices:
+                draws = bootstrap_draws(metric, y, p, samples) - bootstrap_draws(
+                    metric, y, q, samples
+                )
+                lo, hi = _interval(draws, level)
             rows.append(
                 {
                     "horizon": int(h),
@@ -276,11 +359,18 @@ def compare(
                     "difference": m_value - b_value,
                     "lo": lo,
                     "hi": hi,
-                    "verdict": verdict,
+                    "verdict": _verdict(lo, hi, lower_better=metric in ("brier", "ece")),
                 }
             )
     columns = ["horizon", "metric", "model", "baseline", "difference", "lo", "hi", "verdict"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _verdict(lo: float, hi: float, lower_better: bool) -> str:
+    """``better``/``worse`` when the whole interval of model − baseline is on one side of 0."""
+    if math.isnan(lo) or math.isnan(hi) or not (lo > 0 or hi < 0):
+        return "matches"
+    return "better" if (lo > 0) != lower_better else "worse"
 
 
 VERDICT_METRICS: dict[str, str] = {
@@ -315,11 +405,7 @@ def skill_verdict(differences: Mapping[str, tuple[float, float, float]]) -> dict
         d, lo, hi = (float(v) for v in differences[metric])
         if math.isnan(d):
             continue
-        lower_better = metric == "brier"
-        word = "matches"
-        if not (math.isnan(lo) or math.isnan(hi)) and (lo > 0 or hi < 0):
-            word = "better" if (lo > 0) != lower_better else "worse"
-        per_metric[metric] = word
+        per_metric[metric] = _verdict(lo, hi, lower_better=metric == "brier")
         interval = "" if math.isnan(lo) else f" [{lo:+.3f}, {hi:+.3f}]"
         parts.append(f"{name} {d:+.3f}{interval}")
     if not per_metric:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.metrics import log_loss as sk_log_loss
 
 from relapse.evaluate import (
+    Resamples,
     average_precision,
+    bootstrap_draws,
     brier,
     country_bootstrap,
     evaluate,
@@ -97,3 +100,65 @@ def test_metrics_table_is_tidy_with_intervals() -> None:
 def test_reliability_plot_is_written(tmp_path) -> None:
     path = plot_reliability(_predictions(), 1, tmp_path / "rel.png")
     assert path.is_file() and path.stat().st_size > 1000
+
+
+def _tied_rows(seed: int, n: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tied forecasts of 15 countries; only countries 0 and 1 relapse, so some resamples
+    have no positive row."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, 15, n)
+    y = ((groups < 2) & (rng.random(n) < 0.6)).astype(float)
+    p = np.round(np.clip(0.1 + 0.3 * y + rng.normal(0, 0.15, n), 0.0, 1.0), 2)
+    return y, p, groups
+
+
+def _defined(metric: str, y: np.ndarray) -> bool:
+    return metric == "brier" or (y.any() and (metric == "average_precision" or not y.all()))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("metric", "reference"),
+    [
+        ("roc_auc", roc_auc_score),
+        ("average_precision", average_precision_score),
+        ("brier", brier_score_loss),
+    ],
+)
+def test_bootstrap_fast_path_equals_sklearn_on_each_resample(seed, metric, reference) -> None:
+    y, p, groups = _tied_rows(seed)
+    samples = Resamples.draw(groups, 200, seed=seed)
+    draws = bootstrap_draws(metric, y, p, samples)
+    expected = [
+        reference(y[i], p[i]) if _defined(metric, y[i]) else np.nan for i in samples.indices
+    ]
+    if metric != "brier":
+        assert 0 < np.isnan(expected).sum() < len(expected), "both kinds of resample seen"
+    np.testing.assert_allclose(draws, expected, rtol=0, atol=1e-12)
+
+
+def test_bootstrap_ece_draws_are_the_ece_of_each_resample() -> None:
+    y, p, groups = _tied_rows(3)
+    samples = Resamples.draw(groups, 20, seed=3)
+    draws = bootstrap_draws("ece", y, p, samples)
+    assert draws.tolist() == [expected_calibration_error(y[i], p[i]) for i in samples.indices]
+
+
+@pytest.mark.parametrize("strategy", ["quantile", "uniform"])
+def test_reliability_curve_is_sklearns_calibration_curve_off_the_edges(strategy: str) -> None:
+    # Continuous forecasts at even n: no forecast equals an inner edge, where the one
+    # convention differs (see reliability_curve).
+    rng = np.random.default_rng(4)
+    p = rng.beta(1.0, 6.0, 500)
+    y = (rng.random(500) < p).astype(float)
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy=strategy)
+    curve = reliability_curve(y, p, n_bins=10, strategy=strategy)
+    np.testing.assert_allclose(curve["observed"], observed, atol=1e-12)
+    np.testing.assert_allclose(curve["mean_predicted"], predicted, atol=1e-12)
+
+
+def test_a_forecast_on_an_inner_edge_opens_its_bin() -> None:
+    p = np.array([0.1, 0.2, 0.3, 0.4, 0.5])  # quintile edges at the forecasts themselves
+    curve = reliability_curve(np.zeros(5), p, n_bins=4)
+    assert curve["n"].tolist() == [1, 1, 1, 2]
+    assert curve["bin_lo"].tolist() == [0.1, 0.2, 0.3, 0.4]
