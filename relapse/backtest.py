@@ -28,10 +28,10 @@ import pandas as pd
 from relapse.model import (
     HISTORY_FEATURES,
     NOT_AT_WAR_HISTORY,
-    ClimatologyClassifier,
     HazardModel,
     Recalibration,
     RoutedModel,
+    climatology_rate,
     cumulative_probabilities,
     history_baseline,
     interval_rows,
@@ -177,7 +177,7 @@ def baselines(pop: pd.DataFrame, origin: int, horizon: int, cfg: Any) -> pd.Data
         out["p_history"] = base.predict_proba(test[history])[:, 1]
     else:
         out["p_history"] = np.nan
-    out["p_climatology"] = ClimatologyClassifier().fit(train[history], y).base_rate_
+    out["p_climatology"] = climatology_rate(y)
     return out
 
 
@@ -274,7 +274,7 @@ def _not_at_war_rows(
                     "y_true": label.to_numpy()[known].astype("int64"),
                     "p_model": p[known, j],
                     "p_history": np.nan,
-                    "p_climatology": float(train.mean()) if len(train) else np.nan,
+                    "p_climatology": climatology_rate(train) if len(train) else np.nan,
                 }
             )
         )

@@ -3,7 +3,8 @@
 :class:`HazardModel` is the relapse model: one :class:`BoostedLogit` per hazard interval of the
 horizons, composed so that longer horizons never get lower probabilities, with an optional
 logistic :class:`Recalibration` per interval. :func:`history_baseline` (the four-variable
-conflict-history logit) and :class:`ClimatologyClassifier` are the baselines.
+conflict-history logit) and :func:`climatology` (scikit-learn's prior-rate dummy) are the
+baselines.
 
 Everything here that learns follows the scikit-learn estimator contract: ``__init__`` only
 stores its arguments, learned attributes end in ``_``, ``random_state`` is honoured. Nothing
@@ -24,6 +25,7 @@ import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -42,30 +44,33 @@ def _as_array(y: Any) -> np.ndarray:
     return np.asarray(pd.Series(y).astype("float64").to_numpy(), dtype="float64")
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities (the inverse of :func:`scipy.special.expit`)."""
+    return np.asarray(np.log(p) - np.log1p(-p))
+
+
 # -------------------------------------------------------------------------------- baselines
 
 
-class ClimatologyClassifier(ClassifierMixin, BaseEstimator):
-    """Predict the training base rate for every row (the no-skill reference)."""
+def climatology() -> DummyClassifier:
+    """The no-skill reference: the training base rate for every row (``strategy="prior"``)."""
+    return DummyClassifier(strategy="prior")
 
-    def fit(self, X: Any, y: Any) -> ClimatologyClassifier:
-        """Store the training base rate in ``base_rate_``."""
-        yy = _as_array(y)
-        if len(yy) == 0 or np.isnan(yy).any():
-            raise ValueError("climatology needs at least one row and no missing labels")
-        self.base_rate_ = float(yy.mean())
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = np.shape(X)[1] if np.ndim(X) == 2 else 0
-        return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """``(n, 2)`` probabilities, all rows equal to the training base rate."""
-        p = np.full(len(X), self.base_rate_)
-        return np.column_stack([1.0 - p, p])
+def climatology_rate(y: Any) -> float:
+    """The climatology forecast of labels ``y``: their relapse share (0 without relapses).
 
-    def predict(self, X: Any) -> np.ndarray:
-        """Class labels at a 0.5 threshold."""
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+    Raises
+    ------
+    ValueError
+        Without rows or with a missing label.
+    """
+    yy = _as_array(y)
+    if len(yy) == 0 or np.isnan(yy).any():
+        raise ValueError("climatology needs at least one row and no missing labels")
+    fitted = climatology().fit(np.zeros((len(yy), 1)), yy)
+    prior = dict(zip(fitted.classes_.tolist(), fitted.class_prior_.tolist(), strict=True))
+    return float(prior.get(1.0, 0.0))
 
 
 def history_baseline(
@@ -538,7 +543,7 @@ class HazardModel(ClassifierMixin, BaseEstimator):
     def decision_function(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
         """Log-odds of :meth:`predict_proba`."""
         p = self.predict_proba(X, horizon)
-        return np.log(p) - np.log1p(-p)
+        return _logit(p)
 
     def baseline_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
         """The history logits alone (no trees, no recalibration), composed like the model."""
@@ -565,7 +570,7 @@ def cumulative_probabilities(z: np.ndarray, recalibration: Sequence[Recalibratio
 def _cumulative_logodds(z: np.ndarray) -> np.ndarray:
     """Log-odds of ``1 - prod(1 - expit(z_j))`` over the columns of ``z``."""
     p = cumulative_probabilities(z, [Recalibration()] * z.shape[1])[:, -1]
-    return np.log(p) - np.log1p(-p)
+    return _logit(p)
 
 
 NOT_AT_WAR_HISTORY: tuple[str, ...] = (*HISTORY_FEATURES, "leg_never_in_conflict")
@@ -646,7 +651,7 @@ class RoutedModel:
     def decision_function(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
         """Log-odds of :meth:`predict_proba`."""
         p = self.predict_proba(X, horizon)
-        return np.log(p) - np.log1p(-p)
+        return _logit(p)
 
     def baseline_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
         """The routed models' history-logit parts alone."""

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.special import expit
 from sklearn.base import clone
 
 from relapse import forecast
@@ -19,11 +20,11 @@ from relapse.evaluate import evaluate, inversions, metric_value
 from relapse.model import (
     HISTORY_FEATURES,
     BoostedLogit,
-    ClimatologyClassifier,
     HazardModel,
     LinearLogit,
     Recalibration,
     RoutedModel,
+    climatology,
     cumulative_probabilities,
     history_baseline,
 )
@@ -68,7 +69,7 @@ def synthetic_panel(
         df[name] = v
     logit = -2.0 + signal * df["x_signal"]
     # Relapse year after t (1..): geometric with a hazard driven by x_signal; cumulative labels.
-    hazard = 1 / (1 + np.exp(-logit))
+    hazard = expit(logit)
     first = rng.geometric(hazard.clip(1e-3, 1 - 1e-3))
     for h in (1, 2, 5):
         label = pd.array((first <= h).astype("int64"), dtype="Int8")
@@ -101,7 +102,7 @@ def fitted_hazard(seed: int = 0, origin: int = 2010, **kw) -> tuple[HazardModel,
 
 
 def test_estimators_follow_the_sklearn_contract() -> None:
-    for est in (BoostedLogit(random_state=3), HazardModel(random_state=3), ClimatologyClassifier()):
+    for est in (BoostedLogit(random_state=3), HazardModel(random_state=3), climatology()):
         params = est.get_params()
         assert clone(est).get_params() == params
         assert not [k for k in vars(est) if k.endswith("_")], "no learned state before fit"
@@ -275,7 +276,7 @@ def test_recalibration_uses_only_outcomes_known_at_the_origin() -> None:
         }
     )
     rng = np.random.default_rng(0)
-    scores["relapse_h1"] = rng.random(len(scores)) < 1 / (1 + np.exp(1 - scores["z_h1"]))
+    scores["relapse_h1"] = rng.random(len(scores)) < expit(scores["z_h1"] - 1)
     scores["relapse_h1"] = scores["relapse_h1"].astype(float)
     # Make every forecast of 2003 onwards come true: only later origins could see that.
     scores.loc[scores["origin"] >= 2003, "relapse_h1"] = 1.0
