@@ -340,69 +340,13 @@ def _multirun_train(args: argparse.Namespace) -> int:
 
 
 def _print_train_summary(result: Any, cfg: Any) -> None:
-    from rich.table import Table
-
-    from relapse.evaluate import metric_value
-
+    """Per horizon the metrics, the comparison and the registration; then the run."""
     console = _console()
-    table = result.metrics
-
-    def cell(h: int, model: str, metric: str) -> str:
-        m = (table["horizon"] == h) & (table["model"] == model) & (table["metric"] == metric)
-        if not m.any():
-            return "—"
-        row = table.loc[m].iloc[0]
-        text = f"{row['value']:.3f}"
-        if row["lo"] == row["lo"]:
-            text += f" [{row['lo']:.3f}–{row['hi']:.3f}]"
-        return text
-
-    for h in sorted(table["horizon"].unique()):
-        h = int(h)
-        n = int(metric_value(table, h, "model", "n"))
-        rate = metric_value(table, h, "model", "base_rate")
-        years = result.predictions.loc[result.predictions["horizon"] == h, "year"]
-        out = Table(
-            title=f"Relapse within {h} y — backtest pooled over origins "
-            f"{years.min()}–{years.max()}, {n} test rows, base rate {rate:.1%} "
-            f"(95% country-bootstrap intervals)"
-        )
-        for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier", "Brier skill"):
-            out.add_column(col, justify="left" if col == "model" else "right")
-        for model, label in (
-            ("model", "relapse model"),
-            ("history", "history baseline (logit)"),
-            ("climatology", "climatology"),
-        ):
-            out.add_row(
-                label,
-                cell(h, model, "roc_auc"),
-                cell(h, model, "average_precision"),
-                f"{rate:.3f}",
-                cell(h, model, "brier"),
-                cell(h, model, "brier_skill"),
-            )
-        console.print(out)
+    for h in sorted(int(h) for h in result.metrics["horizon"].unique()):
+        console.print(_metrics_table(result, h))
         _print_comparison(console, result, h)
         version = result.versions.get(h)
-        state = "promoted to champion" if result.promoted.get(h) else "candidate only"
-        check = result.promotion.get(h)
-        if check is not None and check.champion_ap is not None:
-            where = (
-                f"on {check.rows} shared backtest rows" if check.rows else "logged backtest metrics"
-            )
-            state += (
-                f" (average precision {check.candidate_ap:.3f} vs champion "
-                f"v{check.champion_version} {check.champion_ap:.3f}, {where})"
-            )
-        elif check is not None:
-            reasons = {"no champion": "there was no champion yet", "forced": "promote=true"}
-            state += f" ({reasons.get(check.basis, check.basis)})"
-        if check is not None and check.held_back_by and h not in check.held_back_by:
-            state += (
-                f"; held back with the run: horizon(s) {list(check.held_back_by)} did not pass "
-                "(champion or baseline), and all horizons are promoted together"
-            )
+        state = _promotion_state(result, h)
         console.print(f"registered {cfg.mlflow.model_name_prefix}{h} v{version}: {state}\n")
     if result.combined_version:
         together = "promoted to champion" if all(result.promoted.values()) else "candidate only"
@@ -417,6 +361,73 @@ def _print_train_summary(result: Any, cfg: Any) -> None:
     )
     if result.report_path is not None:
         console.print(f"analyst report: {result.report_path}")
+
+
+def _metrics_table(result: Any, h: int) -> Any:
+    """The backtest metrics of the model and both baselines at horizon ``h``, with intervals."""
+    from rich.table import Table
+
+    from relapse.evaluate import metric_value
+
+    table = result.metrics
+
+    def cell(model: str, metric: str) -> str:
+        m = (table["horizon"] == h) & (table["model"] == model) & (table["metric"] == metric)
+        if not m.any():
+            return "—"
+        row = table.loc[m].iloc[0]
+        text = f"{row['value']:.3f}"
+        if row["lo"] == row["lo"]:
+            text += f" [{row['lo']:.3f}–{row['hi']:.3f}]"
+        return text
+
+    n = int(metric_value(table, h, "model", "n"))
+    rate = metric_value(table, h, "model", "base_rate")
+    years = result.predictions.loc[result.predictions["horizon"] == h, "year"]
+    out = Table(
+        title=f"Relapse within {h} y — backtest pooled over origins "
+        f"{years.min()}–{years.max()}, {n} test rows, base rate {rate:.1%} "
+        f"(95% country-bootstrap intervals)"
+    )
+    for col in ("model", "ROC-AUC", "average precision", "base rate", "Brier", "Brier skill"):
+        out.add_column(col, justify="left" if col == "model" else "right")
+    for model, label in (
+        ("model", "relapse model"),
+        ("history", "history baseline (logit)"),
+        ("climatology", "climatology"),
+    ):
+        out.add_row(
+            label,
+            cell(model, "roc_auc"),
+            cell(model, "average_precision"),
+            f"{rate:.3f}",
+            cell(model, "brier"),
+            cell(model, "brier_skill"),
+        )
+    return out
+
+
+def _promotion_state(result: Any, h: int) -> str:
+    """Whether horizon ``h`` was promoted, and on what basis."""
+    state = "promoted to champion" if result.promoted.get(h) else "candidate only"
+    check = result.promotion.get(h)
+    if check is None:
+        return state
+    if check.champion_ap is not None:
+        where = f"on {check.rows} shared backtest rows" if check.rows else "logged backtest metrics"
+        state += (
+            f" (average precision {check.candidate_ap:.3f} vs champion "
+            f"v{check.champion_version} {check.champion_ap:.3f}, {where})"
+        )
+    else:
+        reasons = {"no champion": "there was no champion yet", "forced": "promote=true"}
+        state += f" ({reasons.get(check.basis, check.basis)})"
+    if check.held_back_by and h not in check.held_back_by:
+        state += (
+            f"; held back with the run: horizon(s) {list(check.held_back_by)} did not pass "
+            "(champion or baseline), and all horizons are promoted together"
+        )
+    return state
 
 
 def _print_comparison(console: Any, result: Any, h: int) -> None:

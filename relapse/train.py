@@ -209,6 +209,43 @@ def curated_params(cfg: DictConfig, features: list[str]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class BacktestScores:
+    """The backtest's evaluation: what the run logs, the report reads and promotion weighs."""
+
+    metrics: pd.DataFrame
+    """The metrics table with the model − history difference rows."""
+    comparison: pd.DataFrame
+    """Model − history baseline with paired intervals (:func:`relapse.evaluate.compare`)."""
+    top_k: pd.DataFrame
+    not_at_war: pd.DataFrame
+    """Skill on every country-year not at war (empty when ``model.not_at_war`` is off)."""
+
+
+def evaluate_backtest(result: Any, cfg: DictConfig) -> BacktestScores:
+    """Metrics, the comparison with the baseline, the top-k record and the not-at-war skill."""
+    samples, seed = int(cfg.split.bootstrap_samples), int(cfg.seed)
+    predictions = result.predictions
+    metrics = evaluate(predictions, bootstrap_samples=samples, seed=seed)
+    comparison = compare(predictions, bootstrap_samples=samples, seed=seed)
+    not_at_war_metrics = (
+        evaluate(
+            result.not_at_war,
+            bootstrap_samples=samples,
+            seed=seed,
+            models=("model", "climatology"),
+        )
+        if len(result.not_at_war)
+        else pd.DataFrame()
+    )
+    return BacktestScores(
+        metrics=pd.concat([metrics, difference_rows(comparison)], ignore_index=True),
+        comparison=comparison,
+        top_k=top_k_record(predictions, k=int(cfg.report.top_k)),
+        not_at_war=not_at_war_metrics,
+    )
+
+
 def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> TrainResult:
     """Build the panel, backtest every horizon, fit and register the final models.
 
@@ -233,14 +270,11 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     ModelError
         If MLflow cannot be reached or refuses a write.
     """
-    import mlflow
-
     from relapse import tracking
 
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
-    horizons = [int(h) for h in cfg.target.horizons]
-    refuse_older_vintage(cfg, horizons)
+    refuse_older_vintage(cfg, [int(h) for h in cfg.target.horizons])
     experiment_id = tracking.ensure_experiment(cfg)  # a store that cannot be written fails now
     built = training_panel(cfg)
     panel = built.panel
@@ -252,97 +286,122 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     say("panel ready")
 
     result = backtest(panel, features, cfg, progress=progress)
-    predictions, fold_table = result.predictions, result.folds
-    metrics = evaluate(
-        predictions, bootstrap_samples=int(cfg.split.bootstrap_samples), seed=int(cfg.seed)
-    )
-    comparison = compare(
-        predictions, bootstrap_samples=int(cfg.split.bootstrap_samples), seed=int(cfg.seed)
-    )
-    metrics = pd.concat([metrics, difference_rows(comparison)], ignore_index=True)
-    top_k = top_k_record(predictions, k=int(cfg.report.top_k))
-    not_at_war_metrics = (
-        evaluate(
-            result.not_at_war,
-            bootstrap_samples=int(cfg.split.bootstrap_samples),
-            seed=int(cfg.seed),
-            models=("model", "climatology"),
-        )
-        if len(result.not_at_war)
-        else pd.DataFrame()
-    )
+    scores = evaluate_backtest(result, cfg)
     say("backtest evaluated")
-
     final = fit_final(panel, features, cfg, result)
-    rows = population(panel)
     say("final model fitted")
 
     uri = tracking.tracking_uri(cfg)
-    versions: dict[int, str] = {}
     with tracking.bounded_run(experiment_id, uri) as run:
         with tracking.mlflow_errors("logging the training run", uri):
-            log_run_contents(cfg, built, last_year, features, metrics, predictions, fold_table)
-            log_model_checks(result, final, comparison, top_k, not_at_war_metrics)
-        with tempfile.TemporaryDirectory() as tmp:
-            model_dir = Path(tmp) / "model"
-            save_model(final, model_dir)
-            tags = {"data_vintage": built.data_vintage, tracking.DATA_LAST_YEAR: str(last_year)}
-            for h in horizons:
-                versions[h] = tracking.register_model(
-                    cfg,
-                    h,
-                    model_dir,
-                    rows[features].head(20),
-                    families,
-                    {**tags, "horizon": str(h)},
-                )
-                say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
-            combined = tracking.register_model(
-                cfg, None, model_dir, rows[features].head(20), families, tags
+            log_run_contents(
+                cfg, built, last_year, features, scores.metrics, result.predictions, result.folds
             )
-            say(f"registered {cfg.mlflow.model_name} v{combined} (candidate, every horizon)")
+            log_model_checks(result, final, scores.comparison, scores.top_k, scores.not_at_war)
+        example = population(panel)[features].head(20)
+        versions, combined = register_final(cfg, final, built, example, families, say)
         report_path = None
         if cfg.report.on_train:
             say("writing the analyst report")
-            report_path = write_training_report(cfg, built, metrics, predictions, versions)
-            with tracking.mlflow_errors("logging the report", uri):
-                mlflow.log_artifact(str(report_path), artifact_path="report")
+            report_path = log_training_report(cfg, built, scores.metrics, result, versions)
         # Last step, after everything else succeeded: all horizons switch together or none.
-        checks = tracking.promote_run(
-            cfg,
-            {
-                h: (versions[h], metric_value(metrics, h, "model", "average_precision"))
-                for h in horizons
-            },
-            force=bool(cfg.promote),
-            predictions=predictions,
-            baseline_verdicts={
-                h: verdict_from_comparison(comparison, h)["verdict"] for h in horizons
-            },
-            combined=combined,
-        )
+        checks = promote_candidates(cfg, scores, result.predictions, versions, combined)
         with tracking.mlflow_errors("logging the promotion", uri):
             log_promotion(checks)
         run_id = run.info.run_id
-    promoted = {h: check.promoted for h, check in checks.items()}
     return TrainResult(
-        metrics=metrics,
-        predictions=predictions,
+        metrics=scores.metrics,
+        predictions=result.predictions,
         run_id=run_id,
         versions=versions,
         combined_version=combined,
-        promoted=promoted,
+        promoted={h: check.promoted for h, check in checks.items()},
         data_vintage=built.data_vintage,
-        folds=fold_table,
+        folds=result.folds,
         model=final,
-        comparison=comparison,
-        top_k=top_k,
+        comparison=scores.comparison,
+        top_k=scores.top_k,
         top_k_size=int(cfg.report.top_k),
-        not_at_war_metrics=not_at_war_metrics,
+        not_at_war_metrics=scores.not_at_war,
         tracking_uri=uri,
         seconds=time.perf_counter() - start,
         report_path=report_path,
         promotion=checks,
+    )
+
+
+def register_final(
+    cfg: DictConfig,
+    final: Any,
+    built: Any,
+    example: pd.DataFrame,
+    families: dict[str, str],
+    say: Callable[[str], None],
+) -> tuple[dict[int, str], str]:
+    """Register the final model per horizon and for every horizon, all as candidates.
+
+    Returns the version of each ``relapse-h{h}`` and that of ``mlflow.model_name``.
+    """
+    from relapse import tracking
+
+    last_year = int(built.panel["year"].max())
+    tags = {"data_vintage": built.data_vintage, tracking.DATA_LAST_YEAR: str(last_year)}
+    versions: dict[int, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(tmp) / "model"
+        save_model(final, model_dir)
+        for h in (int(h) for h in cfg.target.horizons):
+            versions[h] = tracking.register_model(
+                cfg, h, model_dir, example, families, {**tags, "horizon": str(h)}
+            )
+            say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
+        combined = tracking.register_model(cfg, None, model_dir, example, families, tags)
+        say(f"registered {cfg.mlflow.model_name} v{combined} (candidate, every horizon)")
+    return versions, combined
+
+
+def log_training_report(
+    cfg: DictConfig, built: Any, metrics: pd.DataFrame, result: Any, versions: dict[int, str]
+) -> Path:
+    """Write the analyst report (:func:`write_training_report`) and log it to the run."""
+    import mlflow
+
+    from relapse import tracking
+
+    path = write_training_report(cfg, built, metrics, result.predictions, versions)
+    uri = tracking.tracking_uri(cfg)
+    with tracking.mlflow_errors("logging the report", uri):
+        mlflow.log_artifact(str(path), artifact_path="report")
+    return path
+
+
+def promote_candidates(
+    cfg: DictConfig,
+    scores: BacktestScores,
+    predictions: pd.DataFrame,
+    versions: dict[int, str],
+    combined: str,
+) -> dict[int, Any]:
+    """Promote the run's candidates, every horizon together or none.
+
+    :func:`relapse.tracking.promote_run` weighs each horizon's backtest average precision
+    against its champion and the verdict against the history baseline; returns its checks.
+    """
+    from relapse import tracking
+
+    horizons = [int(h) for h in cfg.target.horizons]
+    return tracking.promote_run(
+        cfg,
+        {
+            h: (versions[h], metric_value(scores.metrics, h, "model", "average_precision"))
+            for h in horizons
+        },
+        force=bool(cfg.promote),
+        predictions=predictions,
+        baseline_verdicts={
+            h: verdict_from_comparison(scores.comparison, h)["verdict"] for h in horizons
+        },
+        combined=combined,
     )
 
 
