@@ -81,6 +81,8 @@ def _print_checks(results: Sequence[Any], title: str) -> None:
     """The data check table, then the units each source excluded, by name."""
     from rich.table import Table
 
+    from relapse.sources.base import NEW_EXCLUDED_UNITS
+
     table = Table(title=title)
     for col in ("source", "file", "rows", "years", "status"):
         table.add_column(col, overflow="fold")
@@ -104,7 +106,7 @@ def _print_checks(results: Sequence[Any], title: str) -> None:
             "[green]ok[/green]" + (note if units else ""),
         )
         if units:
-            new = set(result.notes.get("new_excluded_units", []))
+            new = set(result.notes.get(NEW_EXCLUDED_UNITS, []))
             names = ", ".join(f"{u}{' [new]' if u in new else ''} ({n})" for u, n in units.items())
             excluded.append(f"  {source.path}: {names}")
     console = _console()
@@ -116,13 +118,11 @@ def _print_checks(results: Sequence[Any], title: str) -> None:
 
 
 def _excluded_units(notes: dict[str, Any]) -> dict[str, int]:
-    """Rows excluded per unit, merged over a load's ``excluded_*`` notes."""
-    units: dict[str, int] = {}
-    for key, value in notes.items():
-        if key.startswith("excluded_") and isinstance(value, dict):
-            for unit, n in value.items():
-                units[str(unit)] = units.get(str(unit), 0) + int(n)
-    return dict(sorted(units.items()))
+    """Rows excluded per unit that is not a state (the load's ``EXCLUDED_NON_STATES`` note)."""
+    from relapse.sources.base import EXCLUDED_NON_STATES
+
+    units = notes.get(EXCLUDED_NON_STATES, {})
+    return {str(unit): int(units[unit]) for unit in sorted(units, key=str)}
 
 
 def cmd_data_manifest(args: argparse.Namespace) -> int:
