@@ -8,6 +8,7 @@ notebooks, tests and the batch job.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from relapse.errors import ConfigError
+from relapse.errors import ConfigError, OutputError
 
 FAMILIES: tuple[str, ...] = (
     "mission",
@@ -331,6 +332,10 @@ def config_dir() -> Path:
 def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictConfig:
     """Compose a primary config with Hydra overrides, validate it, and return it.
 
+    A composition is cached (:func:`_cached_composition`): the same config files, schema and
+    overrides give the same composed (unresolved) config, so it is composed by Hydra once and
+    read back afterwards; validation runs every time.
+
     Parameters
     ----------
     name
@@ -344,6 +349,17 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
         On an unknown config, group option or key, a value of the wrong type, or a value
         outside its allowed range (see :func:`validate_config`).
     """
+    key = _composition_key(name, list(overrides))
+    cfg = _cached_composition(key)
+    if cfg is None:
+        cfg = _hydra_compose(name, list(overrides))
+        _store_composition(key, cfg)
+    validate_config(cfg)
+    return cfg
+
+
+def _hydra_compose(name: str, overrides: list[str]) -> DictConfig:
+    """Hydra's composition of a primary config (no caching, no validation)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
@@ -353,13 +369,106 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            cfg = compose(config_name=name, overrides=list(overrides))
+            return compose(config_name=name, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(f"invalid configuration: {_first_line(exc)}") from exc
     finally:
         GlobalHydra.instance().clear()
-    validate_config(cfg)
+
+
+COMPOSE_CACHE_ENV = "RELAPSE_CACHE_DIR"
+"""Directory of the composition cache (default ``$XDG_CACHE_HOME/relapse``, else
+``~/.cache/relapse``); set to an empty string to compose without a cache."""
+
+_MEMO: dict[str, bytes] = {}
+
+
+def _composition_key(name: str, overrides: list[str]) -> str:
+    """SHA-256 of everything a composition depends on.
+
+    The config files (names and bytes), this module (the schema), the Python, Hydra and
+    OmegaConf versions, the primary config and the overrides. Environment variables are not
+    part of it: ``${oc.env:...}`` stays an unresolved interpolation in the composed config.
+    """
+    import json
+    import sys
+    from importlib.metadata import version
+
+    import omegaconf
+
+    digest = hashlib.sha256()
+    meta = [sys.version, version("hydra-core"), omegaconf.__version__, name, overrides]
+    digest.update(json.dumps(meta).encode())
+    digest.update(Path(__file__).read_bytes())
+    root = config_dir()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    """The composition cache directory, None when switched off."""
+    import os
+
+    configured = os.environ.get(COMPOSE_CACHE_ENV)
+    if configured is not None:
+        return Path(configured) / "compose" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "relapse" / "compose"
+
+
+def _private(directory: Path) -> bool:
+    """Whether ``directory`` is this user's and writable by no one else (safe to unpickle from)."""
+    import os
+
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _cached_composition(key: str) -> DictConfig | None:
+    """The composed config stored under ``key`` (in this process, else on disk), or None."""
+    import pickle
+
+    data = _MEMO.get(key)
+    directory = _cache_dir()
+    if data is None and directory is not None and _private(directory):
+        try:
+            data = (directory / f"{key}.pickle").read_bytes()
+        except OSError:
+            return None
+    if data is None:
+        return None
+    try:
+        cfg = pickle.loads(data)
+    except Exception:  # a damaged or foreign entry is composed again
+        return None
+    if not isinstance(cfg, DictConfig):
+        return None
+    _MEMO[key] = data
     return cfg
+
+
+def _store_composition(key: str, cfg: DictConfig) -> None:
+    """Keep a composition in this process and, where possible, on disk (atomically)."""
+    import pickle
+
+    from relapse import atomic
+
+    data = pickle.dumps(cfg, protocol=pickle.HIGHEST_PROTOCOL)
+    _MEMO[key] = data
+    directory = _cache_dir()
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if _private(directory):
+            atomic.write_bytes(directory / f"{key}.pickle", data)
+    except (OSError, OutputError):  # a read-only or full disk costs the next run a composition
+        pass
 
 
 def validate_config(cfg: DictConfig) -> None:
