@@ -12,6 +12,7 @@ import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +20,71 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from relapse.errors import ConfigError, OutputError
 
-FAMILIES: tuple[str, ...] = (
-    "mission",
-    "security_sector_reform",
-    "elections",
-    "governance",
-    "services",
-    "economy",
-    "conflict_legacy",
-)
 
-CALIBRATIONS: tuple[str, ...] = ("none", "intercept", "logistic")
-"""``model.calibration``: none, or a recalibration of each interval's log-odds fitted on
-earlier origins' out-of-sample forecasts: a shift (``intercept``) or slope and shift
-(``logistic``)."""
-"""The seven factor families of ``shared/docs/DOMAIN.md``; every feature is in exactly one."""
+class Vocabulary(StrEnum):
+    """A closed set of config values: each member's name is its value, as written in YAML and
+    on the command line, and it compares, hashes and prints (``repr`` too) as that string."""
+
+    __repr__ = str.__repr__
+
+
+class Family(Vocabulary):
+    """The seven factor families of ``shared/docs/DOMAIN.md``; every feature is in exactly one
+    (its builder: :data:`relapse.features.FAMILY_MODULES`, its registry:
+    ``conf/features/registry/<family>.yaml``)."""
+
+    mission = "mission"
+    security_sector_reform = "security_sector_reform"
+    elections = "elections"
+    governance = "governance"
+    services = "services"
+    economy = "economy"
+    conflict_legacy = "conflict_legacy"
+
+
+class TargetLevel(Vocabulary):
+    """``target.level``: any internal conflict in the country, or the same conflict again."""
+
+    country = "country"
+    conflict = "conflict"
+
+
+class Location(Vocabulary):
+    """``target.location``: UCDP's location (the government's country) or, from 1989, where
+    the battles were (ucdp_brd's ``gwno_battle``)."""
+
+    government = "government"
+    battle = "battle"
+
+
+class Calibration(Vocabulary):
+    """``model.calibration``: none, or a recalibration of each interval's log-odds fitted on
+    earlier origins' out-of-sample forecasts: a shift (``intercept``) or slope and shift
+    (``logistic``)."""
+
+    none = "none"
+    intercept = "intercept"
+    logistic = "logistic"
+
+
+class ScoreScope(Vocabulary):
+    """``score.scope``: which countries the batch job scores (:mod:`relapse.score`)."""
+
+    active_missions = "active_missions"
+    not_at_war = "not_at_war"
+    all_post_conflict = "all_post_conflict"
+    countries = "countries"
+
+
+class DataSource(Vocabulary):
+    """``data.name``: the raw public snapshot, or the seeded simulation (relapse.synthetic)."""
+
+    snapshot = "snapshot"
+    synthetic = "synthetic"
+
+
+FAMILIES: tuple[str, ...] = tuple(f.value for f in Family)
+"""The family names in their report order (plain strings)."""
 
 
 @dataclass
@@ -52,7 +103,7 @@ class PathsConfig:
 class DataConfig:
     """Which raw data to read and how strictly."""
 
-    name: str = "snapshot"
+    name: DataSource = DataSource.snapshot
     manifest: str = "MANIFEST.csv"
     verify_checksums: bool = True
     # Cut every source at this year, as if the data had been released then (None: no cut).
@@ -70,10 +121,8 @@ class DataConfig:
 class TargetConfig:
     """What counts as conflict, as post-conflict, and as relapse."""
 
-    level: str = "country"
-    # Where a conflict-year counts: "government" (UCDP's location) or "battle" (ucdp_brd's
-    # gwno_battle from 1989).
-    location: str = "government"
+    level: TargetLevel = TargetLevel.country
+    location: Location = Location.government
     horizons: list[int] = field(default_factory=lambda: [1, 2, 5])
     window_years: int = 10
     conflict_types: list[int] = field(default_factory=lambda: [3, 4])
@@ -84,7 +133,7 @@ class TargetConfig:
 class FeatureSpec:
     """One entry of the feature registry."""
 
-    family: str = MISSING
+    family: Family = MISSING
     sources: list[str] = MISSING
     unit: str = MISSING
     description: str = MISSING
@@ -101,7 +150,7 @@ class FeatureSpec:
 class FeaturesConfig:
     """The feature registry, per-source publication lags and the families switched on."""
 
-    families: list[str] = field(default_factory=lambda: list(FAMILIES))
+    families: list[Family] = field(default_factory=lambda: list(Family))
     source_lags: dict[str, int] = field(default_factory=dict)
     # As-of rule: a missing value may be replaced by the source's last value from at most
     # this many years before the year normally used; sources not listed: 0 (never carried).
@@ -178,9 +227,9 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
     num_boost_round: int = 500
     early_stopping_rounds: int = 50
-    # none | intercept | logistic: recalibrate each interval's log-odds on earlier origins'
-    # out-of-sample forecasts (relapse.backtest).
-    calibration: str = "none"
+    # Recalibrate each interval's log-odds on earlier origins' out-of-sample forecasts
+    # (relapse.backtest).
+    calibration: Calibration = Calibration.none
     # Also fit the not-at-war model (every non-active country-year) for the countries beyond
     # the post-conflict window or never in conflict (relapse.model.RoutedModel).
     not_at_war: bool = True
@@ -239,14 +288,11 @@ class MissionHost:
     interstate: bool = False
 
 
-SCOPES: tuple[str, ...] = ("active_missions", "not_at_war", "all_post_conflict", "countries")
-
-
 @dataclass
 class ScoreConfig:
     """What the batch job scores."""
 
-    scope: str = "active_missions"
+    scope: ScoreScope = ScoreScope.active_missions
     countries: list[str] | None = None
     as_of: int | None = None
     model_version: str = "champion"
@@ -371,9 +417,44 @@ def _hydra_compose(name: str, overrides: list[str]) -> DictConfig:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
             return compose(config_name=name, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"invalid configuration: {_first_line(exc)}") from exc
+        message = _vocabulary_problem(exc) or _first_line(exc)
+        raise ConfigError(f"invalid configuration: {message}") from exc
     finally:
         GlobalHydra.instance().clear()
+
+
+VOCABULARY: dict[str, type[Vocabulary]] = {
+    "data.name": DataSource,
+    "target.level": TargetLevel,
+    "target.location": Location,
+    "features.families": Family,
+    "model.calibration": Calibration,
+    "score.scope": ScoreScope,
+}
+"""The config keys that take one of a closed set of values (and ``features.registry.*.family``)."""
+
+
+def _vocabulary_problem(exc: BaseException) -> str | None:
+    """The message for a value outside its :class:`Vocabulary`, None for any other error."""
+    import re
+
+    from omegaconf.errors import ValidationError
+
+    while exc is not None and not isinstance(exc, ValidationError):
+        exc = exc.__cause__  # type: ignore[assignment]
+    if exc is None or not str(exc).startswith("Invalid value"):
+        return None
+    key = re.sub(r"\[\d+\]$", "", str(getattr(exc, "full_key", "")))
+    value = re.match(r"Invalid value '(.*?)'", str(exc))
+    got = value.group(1) if value else "?"
+    feature = re.fullmatch(r"features\.registry\.(.+)\.family", key)
+    if feature:
+        return f"feature {feature.group(1)!r} has unknown family {got!r}"
+    if key == "features.families":
+        return f"features.families has unknown families [{got!r}]; known: {list(FAMILIES)}"
+    if key in VOCABULARY:
+        return f"{key} must be one of {', '.join(VOCABULARY[key])}, got {got!r}"
+    return None
 
 
 COMPOSE_CACHE_ENV = "RELAPSE_CACHE_DIR"
@@ -472,31 +553,23 @@ def _store_composition(key: str, cfg: DictConfig) -> None:
 
 
 def validate_config(cfg: DictConfig) -> None:
-    """Check value ranges the type system cannot express; raise :class:`ConfigError`."""
+    """Check value ranges the type system cannot express; raise :class:`ConfigError`.
+
+    Closed sets of values (:data:`VOCABULARY`) are enforced when the config is composed.
+    """
     problems: list[str] = []
     target = cfg.target
-    if target.level not in ("country", "conflict"):
-        problems.append(f"target.level must be 'country' or 'conflict', got {target.level!r}")
     if not target.horizons:
         problems.append("target.horizons must list at least one horizon")
     if any(h < 1 for h in target.horizons):
         problems.append(f"target.horizons must be positive years, got {list(target.horizons)}")
     if len(set(target.horizons)) != len(target.horizons):
         problems.append(f"target.horizons has duplicates: {list(target.horizons)}")
-    if target.location not in ("government", "battle"):
-        problems.append(
-            f"target.location must be 'government' or 'battle', got {target.location!r}"
-        )
     if target.window_years < 1:
         problems.append(f"target.window_years must be at least 1, got {target.window_years}")
     bad_types = [t for t in target.conflict_types if t not in (1, 2, 3, 4)]
     if bad_types or not target.conflict_types:
         problems.append(f"target.conflict_types must be UCDP types 1-4, got {bad_types or '[]'}")
-    unknown = [f for f in cfg.features.families if f not in FAMILIES]
-    if unknown:
-        problems.append(
-            f"features.families has unknown families {unknown}; known: {list(FAMILIES)}"
-        )
     for source, lag in cfg.features.source_lags.items():
         if lag < 0:
             problems.append(f"features.source_lags.{source} must be >= 0, got {lag}")
@@ -507,8 +580,6 @@ def validate_config(cfg: DictConfig) -> None:
         problems.append(f"features.neighbour_km must be >= 0, got {cfg.features.neighbour_km}")
     problems.extend(_age_feature_problems(cfg.features.registry))
     for fname, spec in cfg.features.registry.items():
-        if spec.family not in FAMILIES:
-            problems.append(f"feature {fname!r} has unknown family {spec.family!r}")
         if spec.lag is not None and spec.lag < 0:
             problems.append(f"feature {fname!r} has negative lag {spec.lag}")
         unlagged = [s for s in spec.sources if s not in cfg.features.source_lags]
@@ -516,10 +587,6 @@ def validate_config(cfg: DictConfig) -> None:
             problems.append(
                 f"feature {fname!r}: source(s) {unlagged} have no entry in features.source_lags"
             )
-    if cfg.model.calibration not in CALIBRATIONS:
-        problems.append(
-            f"model.calibration must be one of {list(CALIBRATIONS)}, got {cfg.model.calibration!r}"
-        )
     registered = set(cfg.features.registry)
     unknown_logit = [f for f in cfg.model.logit_features if f not in registered]
     if unknown_logit:
@@ -532,13 +599,9 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.split.validation_years < 1:
         problems.append("split.validation_years must be at least 1")
     problems.extend(_tuning_problems(cfg.split))
-    if cfg.score.scope not in SCOPES:
-        problems.append(f"score.scope must be one of {', '.join(SCOPES)}, got {cfg.score.scope!r}")
     problems.extend(_band_problems(list(cfg.report.risk_band_multiples)))
     if cfg.track_record.top_k < 1:
         problems.append(f"track_record.top_k must be at least 1, got {cfg.track_record.top_k}")
-    if cfg.data.name not in ("snapshot", "synthetic"):
-        problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
     if cfg.data.name == "synthetic":
         problems.extend(_synthetic_problems(cfg.data))
     problems.extend(_range_problems(cfg))
@@ -679,7 +742,7 @@ def _synthetic_problems(data: Any) -> list[str]:
 
 def to_container(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain Python containers (for logging and hashing)."""
-    out = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    out = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True, enum_to_str=True)
     assert isinstance(out, dict)
     return {str(k): v for k, v in out.items()}
 
