@@ -93,7 +93,6 @@ class PathsConfig:
 
     data_dir: str = "${oc.env:RELAPSE_DATA_DIR,data/raw}"
     processed_dir: str = "data/processed"
-    models_dir: str = "models"
     reports_dir: str = "reports"
     scores_dir: str = "scores"
     output_dir: str = "outputs"
@@ -104,7 +103,6 @@ class DataConfig:
     """Which raw data to read and how strictly."""
 
     name: DataSource = DataSource.snapshot
-    manifest: str = "MANIFEST.csv"
     verify_checksums: bool = True
     # Cut every source at this year, as if the data had been released then (None: no cut).
     vintage_year: int | None = None
@@ -261,6 +259,13 @@ class MlflowConfig:
     deadline_s: float = 120.0
 
 
+def _default_band_multiples() -> list[float]:
+    """:data:`relapse.bands.DEFAULT_MULTIPLES` (imported when composing: it brings pandas)."""
+    from relapse.bands import DEFAULT_MULTIPLES
+
+    return list(DEFAULT_MULTIPLES)
+
+
 @dataclass
 class ReportConfig:
     """What the analyst report shows."""
@@ -272,7 +277,7 @@ class ReportConfig:
     # The top-k record: of the k highest-ranked countries each origin year, how many relapsed.
     top_k: int = 3
     # Risk bands as multiples of each horizon's base rate (relapse.bands).
-    risk_band_multiples: list[float] = field(default_factory=lambda: [0.5, 1.5, 3.0])
+    risk_band_multiples: list[float] = field(default_factory=_default_band_multiples)
     # Write the report at the end of `relapse train` (for the models just registered).
     on_train: bool = True
 
