@@ -701,7 +701,7 @@ COMMAND_OPTIONS: dict[str, str] = {
     + """\
   split.first_origin=2000     first backtest origin (tuning origins lie before it)
   split.bootstrap_samples=500 country-block bootstrap resamples for the intervals
-  model.calibration=none      none | isotonic | platt (fitted in-fold)
+  model.calibration=none      none | intercept | logistic (fitted on earlier origins)
   model.params.KEY=VALUE      LightGBM parameters (learning_rate, num_leaves, ...)
   promote=true                make the new models champions regardless of the rule
   report.on_train=false       skip the analyst report
@@ -726,7 +726,7 @@ COMMAND_OPTIONS: dict[str, str] = {
     "score": "Main options:\n"
     + _DATA
     + """\
-  score.scope=active_missions active_missions | all_post_conflict | countries
+  score.scope=active_missions active_missions | not_at_war | all_post_conflict | countries
   'score.countries=[MLI,451]' with score.scope=countries (ISO3 or GW numbers)
   score.as_of=YEAR            year to score (default: the data's last year)
   score.model_version=champion alias or version number of the registered models
