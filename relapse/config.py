@@ -472,9 +472,10 @@ _MEMO: dict[str, bytes] = {}
 def _composition_key(name: str, overrides: list[str]) -> str:
     """SHA-256 of everything a composition depends on.
 
-    The config files (names and bytes), this module (the schema), the Python, Hydra and
-    OmegaConf versions, the primary config and the overrides. Environment variables are not
-    part of it: ``${oc.env:...}`` stays an unresolved interpolation in the composed config.
+    The config files (names and bytes), the schema's modules (this one and
+    :mod:`relapse.bands`, whose multiples are a default), the Python, Hydra and OmegaConf
+    versions, the primary config and the overrides. Environment variables are not part of it:
+    ``${oc.env:...}`` stays an unresolved interpolation in the composed config.
     """
     import json
     import sys
@@ -485,7 +486,8 @@ def _composition_key(name: str, overrides: list[str]) -> str:
     digest = hashlib.sha256()
     meta = [sys.version, version("hydra-core"), omegaconf.__version__, name, overrides]
     digest.update(json.dumps(meta).encode())
-    digest.update(Path(__file__).read_bytes())
+    for module in ("config.py", "bands.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
     root = config_dir()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())

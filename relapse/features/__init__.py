@@ -95,7 +95,7 @@ def registry_table(cfg: DictConfig) -> pd.DataFrame:
     rows = [
         {
             "name": name,
-            "family": spec.family,
+            "family": str(spec.family),
             "sources": ", ".join(spec.sources),
             "unit": spec.unit,
             "lag": effective_lag(cfg, name),
