@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from relapse import atomic
 from relapse import features as feats
 from relapse.errors import DataError, output_dir
-from relapse.panel import build_base_panel, label_columns
+from relapse.panel import Panel, build_base_panel, label_columns
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +166,9 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
                 )
             if reason is not None:
                 log.warning("cached panel %s not used: %s; rebuilding it", path, reason)
-        panel = make_panel(cfg, keys, progress=progress)
-        notes = {"outside_state_system": panel.attrs.get("outside_state_system", [])}
-        panel.attrs = {}
+        made = make_panel(cfg, keys, progress=progress)
+        panel = made.frame
+        notes = {"outside_state_system": made.outside_state_system}
         write_panel(
             panel,
             path,
@@ -215,9 +215,7 @@ def read_cached(path: Path, digest: str) -> tuple[pd.DataFrame | None, str | Non
         return None, f"{PANEL_FILE} is unreadable ({type(exc).__name__})"
 
 
-def make_panel(
-    cfg: DictConfig, keys: list[str] | None = None, progress: Any = None
-) -> pd.DataFrame:
+def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = None) -> Panel:
     """Load the sources and assemble the panel in memory (no caching, no writing)."""
     from relapse.sources import load_tables
 
@@ -235,12 +233,8 @@ def make_panel(
     base = build_base_panel(tables, cfg)
     if progress:
         progress("labels")
-    tables["spine"] = base[["gwno", "year", "iso3", "country"]]
-    tables["timeline"] = base
-    outside = base.attrs.get("outside_state_system", [])
-    panel = order_columns(feats.assemble(base, tables, cfg, progress=progress), cfg)
-    panel.attrs["outside_state_system"] = outside
-    return panel
+    panel = order_columns(feats.assemble(base.frame, tables, cfg, progress=progress), cfg)
+    return Panel(panel, base.outside_state_system)
 
 
 def order_columns(panel: pd.DataFrame, cfg: DictConfig) -> pd.DataFrame:

@@ -81,6 +81,8 @@ def _print_checks(results: Sequence[Any], title: str) -> None:
     """The data check table, then the units each source excluded, by name."""
     from rich.table import Table
 
+    from relapse.sources.base import NEW_EXCLUDED_UNITS
+
     table = Table(title=title)
     for col in ("source", "file", "rows", "years", "status"):
         table.add_column(col, overflow="fold")
@@ -104,7 +106,7 @@ def _print_checks(results: Sequence[Any], title: str) -> None:
             "[green]ok[/green]" + (note if units else ""),
         )
         if units:
-            new = set(result.notes.get("new_excluded_units", []))
+            new = set(result.notes.get(NEW_EXCLUDED_UNITS, []))
             names = ", ".join(f"{u}{' [new]' if u in new else ''} ({n})" for u, n in units.items())
             excluded.append(f"  {source.path}: {names}")
     console = _console()
@@ -116,13 +118,11 @@ def _print_checks(results: Sequence[Any], title: str) -> None:
 
 
 def _excluded_units(notes: dict[str, Any]) -> dict[str, int]:
-    """Rows excluded per unit, merged over a load's ``excluded_*`` notes."""
-    units: dict[str, int] = {}
-    for key, value in notes.items():
-        if key.startswith("excluded_") and isinstance(value, dict):
-            for unit, n in value.items():
-                units[str(unit)] = units.get(str(unit), 0) + int(n)
-    return dict(sorted(units.items()))
+    """Rows excluded per unit that is not a state (the load's ``EXCLUDED_NON_STATES`` note)."""
+    from relapse.sources.base import EXCLUDED_NON_STATES
+
+    units = notes.get(EXCLUDED_NON_STATES, {})
+    return {str(unit): int(units[unit]) for unit in sorted(units, key=str)}
 
 
 def cmd_data_manifest(args: argparse.Namespace) -> int:
@@ -712,7 +712,7 @@ COMMAND_OPTIONS: dict[str, str] = {
     + """\
   split.first_origin=2000     first backtest origin (tuning origins lie before it)
   split.bootstrap_samples=500 country-block bootstrap resamples for the intervals
-  model.calibration=none      none | isotonic | platt (fitted in-fold)
+  model.calibration=none      none | intercept | logistic (fitted on earlier origins)
   model.params.KEY=VALUE      LightGBM parameters (learning_rate, num_leaves, ...)
   promote=true                make the new models champions regardless of the rule
   report.on_train=false       skip the analyst report
@@ -737,7 +737,7 @@ COMMAND_OPTIONS: dict[str, str] = {
     "score": "Main options:\n"
     + _DATA
     + """\
-  score.scope=active_missions active_missions | all_post_conflict | countries
+  score.scope=active_missions active_missions | not_at_war | all_post_conflict | countries
   'score.countries=[MLI,451]' with score.scope=countries (ISO3 or GW numbers)
   score.as_of=YEAR            year to score (default: the data's last year)
   score.model_version=champion alias or version number of the registered models

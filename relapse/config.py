@@ -8,31 +8,83 @@ notebooks, tests and the batch job.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from relapse.errors import ConfigError
+from relapse.errors import ConfigError, OutputError
 
-FAMILIES: tuple[str, ...] = (
-    "mission",
-    "security_sector_reform",
-    "elections",
-    "governance",
-    "services",
-    "economy",
-    "conflict_legacy",
-)
 
-CALIBRATIONS: tuple[str, ...] = ("none", "intercept", "logistic")
-"""``model.calibration``: none, or a recalibration of each interval's log-odds fitted on
-earlier origins' out-of-sample forecasts: a shift (``intercept``) or slope and shift
-(``logistic``)."""
-"""The seven factor families of ``shared/docs/DOMAIN.md``; every feature is in exactly one."""
+class Vocabulary(StrEnum):
+    """A closed set of config values: each member's name is its value, as written in YAML and
+    on the command line, and it compares, hashes and prints (``repr`` too) as that string."""
+
+    __repr__ = str.__repr__
+
+
+class Family(Vocabulary):
+    """The seven factor families of ``shared/docs/DOMAIN.md``; every feature is in exactly one
+    (its builder: :data:`relapse.features.FAMILY_MODULES`, its registry:
+    ``conf/features/registry/<family>.yaml``)."""
+
+    mission = "mission"
+    security_sector_reform = "security_sector_reform"
+    elections = "elections"
+    governance = "governance"
+    services = "services"
+    economy = "economy"
+    conflict_legacy = "conflict_legacy"
+
+
+class TargetLevel(Vocabulary):
+    """``target.level``: any internal conflict in the country, or the same conflict again."""
+
+    country = "country"
+    conflict = "conflict"
+
+
+class Location(Vocabulary):
+    """``target.location``: UCDP's location (the government's country) or, from 1989, where
+    the battles were (ucdp_brd's ``gwno_battle``)."""
+
+    government = "government"
+    battle = "battle"
+
+
+class Calibration(Vocabulary):
+    """``model.calibration``: none, or a recalibration of each interval's log-odds fitted on
+    earlier origins' out-of-sample forecasts: a shift (``intercept``) or slope and shift
+    (``logistic``)."""
+
+    none = "none"
+    intercept = "intercept"
+    logistic = "logistic"
+
+
+class ScoreScope(Vocabulary):
+    """``score.scope``: which countries the batch job scores (:mod:`relapse.score`)."""
+
+    active_missions = "active_missions"
+    not_at_war = "not_at_war"
+    all_post_conflict = "all_post_conflict"
+    countries = "countries"
+
+
+class DataSource(Vocabulary):
+    """``data.name``: the raw public snapshot, or the seeded simulation (relapse.synthetic)."""
+
+    snapshot = "snapshot"
+    synthetic = "synthetic"
+
+
+FAMILIES: tuple[str, ...] = tuple(f.value for f in Family)
+"""The family names in their report order (plain strings)."""
 
 
 @dataclass
@@ -41,7 +93,6 @@ class PathsConfig:
 
     data_dir: str = "${oc.env:RELAPSE_DATA_DIR,data/raw}"
     processed_dir: str = "data/processed"
-    models_dir: str = "models"
     reports_dir: str = "reports"
     scores_dir: str = "scores"
     output_dir: str = "outputs"
@@ -51,8 +102,7 @@ class PathsConfig:
 class DataConfig:
     """Which raw data to read and how strictly."""
 
-    name: str = "snapshot"
-    manifest: str = "MANIFEST.csv"
+    name: DataSource = DataSource.snapshot
     verify_checksums: bool = True
     # Cut every source at this year, as if the data had been released then (None: no cut).
     vintage_year: int | None = None
@@ -69,10 +119,8 @@ class DataConfig:
 class TargetConfig:
     """What counts as conflict, as post-conflict, and as relapse."""
 
-    level: str = "country"
-    # Where a conflict-year counts: "government" (UCDP's location) or "battle" (ucdp_brd's
-    # gwno_battle from 1989).
-    location: str = "government"
+    level: TargetLevel = TargetLevel.country
+    location: Location = Location.government
     horizons: list[int] = field(default_factory=lambda: [1, 2, 5])
     window_years: int = 10
     conflict_types: list[int] = field(default_factory=lambda: [3, 4])
@@ -83,7 +131,7 @@ class TargetConfig:
 class FeatureSpec:
     """One entry of the feature registry."""
 
-    family: str = MISSING
+    family: Family = MISSING
     sources: list[str] = MISSING
     unit: str = MISSING
     description: str = MISSING
@@ -100,7 +148,7 @@ class FeatureSpec:
 class FeaturesConfig:
     """The feature registry, per-source publication lags and the families switched on."""
 
-    families: list[str] = field(default_factory=lambda: list(FAMILIES))
+    families: list[Family] = field(default_factory=lambda: list(Family))
     source_lags: dict[str, int] = field(default_factory=dict)
     # As-of rule: a missing value may be replaced by the source's last value from at most
     # this many years before the year normally used; sources not listed: 0 (never carried).
@@ -177,9 +225,9 @@ class ModelConfig:
     params: dict[str, Any] = field(default_factory=dict)
     num_boost_round: int = 500
     early_stopping_rounds: int = 50
-    # none | intercept | logistic: recalibrate each interval's log-odds on earlier origins'
-    # out-of-sample forecasts (relapse.backtest).
-    calibration: str = "none"
+    # Recalibrate each interval's log-odds on earlier origins' out-of-sample forecasts
+    # (relapse.backtest).
+    calibration: Calibration = Calibration.none
     # Also fit the not-at-war model (every non-active country-year) for the countries beyond
     # the post-conflict window or never in conflict (relapse.model.RoutedModel).
     not_at_war: bool = True
@@ -211,6 +259,13 @@ class MlflowConfig:
     deadline_s: float = 120.0
 
 
+def _default_band_multiples() -> list[float]:
+    """:data:`relapse.bands.DEFAULT_MULTIPLES` (imported when composing: it brings pandas)."""
+    from relapse.bands import DEFAULT_MULTIPLES
+
+    return list(DEFAULT_MULTIPLES)
+
+
 @dataclass
 class ReportConfig:
     """What the analyst report shows."""
@@ -222,7 +277,7 @@ class ReportConfig:
     # The top-k record: of the k highest-ranked countries each origin year, how many relapsed.
     top_k: int = 3
     # Risk bands as multiples of each horizon's base rate (relapse.bands).
-    risk_band_multiples: list[float] = field(default_factory=lambda: [0.5, 1.5, 3.0])
+    risk_band_multiples: list[float] = field(default_factory=_default_band_multiples)
     # Write the report at the end of `relapse train` (for the models just registered).
     on_train: bool = True
 
@@ -238,14 +293,11 @@ class MissionHost:
     interstate: bool = False
 
 
-SCOPES: tuple[str, ...] = ("active_missions", "not_at_war", "all_post_conflict", "countries")
-
-
 @dataclass
 class ScoreConfig:
     """What the batch job scores."""
 
-    scope: str = "active_missions"
+    scope: ScoreScope = ScoreScope.active_missions
     countries: list[str] | None = None
     as_of: int | None = None
     model_version: str = "champion"
@@ -331,6 +383,10 @@ def config_dir() -> Path:
 def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictConfig:
     """Compose a primary config with Hydra overrides, validate it, and return it.
 
+    A composition is cached (:func:`_cached_composition`): the same config files, schema and
+    overrides give the same composed (unresolved) config, so it is composed by Hydra once and
+    read back afterwards; validation runs every time.
+
     Parameters
     ----------
     name
@@ -344,6 +400,17 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
         On an unknown config, group option or key, a value of the wrong type, or a value
         outside its allowed range (see :func:`validate_config`).
     """
+    key = _composition_key(name, list(overrides))
+    cfg = _cached_composition(key)
+    if cfg is None:
+        cfg = _hydra_compose(name, list(overrides))
+        _store_composition(key, cfg)
+    validate_config(cfg)
+    return cfg
+
+
+def _hydra_compose(name: str, overrides: list[str]) -> DictConfig:
+    """Hydra's composition of a primary config (no caching, no validation)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
@@ -353,41 +420,163 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            cfg = compose(config_name=name, overrides=list(overrides))
+            return compose(config_name=name, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"invalid configuration: {_first_line(exc)}") from exc
+        message = _vocabulary_problem(exc) or _first_line(exc)
+        raise ConfigError(f"invalid configuration: {message}") from exc
     finally:
         GlobalHydra.instance().clear()
-    validate_config(cfg)
+
+
+VOCABULARY: dict[str, type[Vocabulary]] = {
+    "data.name": DataSource,
+    "target.level": TargetLevel,
+    "target.location": Location,
+    "features.families": Family,
+    "model.calibration": Calibration,
+    "score.scope": ScoreScope,
+}
+"""The config keys that take one of a closed set of values (and ``features.registry.*.family``)."""
+
+
+def _vocabulary_problem(exc: BaseException) -> str | None:
+    """The message for a value outside its :class:`Vocabulary`, None for any other error."""
+    import re
+
+    from omegaconf.errors import ValidationError
+
+    while exc is not None and not isinstance(exc, ValidationError):
+        exc = exc.__cause__  # type: ignore[assignment]
+    if exc is None or not str(exc).startswith("Invalid value"):
+        return None
+    key = re.sub(r"\[\d+\]$", "", str(getattr(exc, "full_key", "")))
+    value = re.match(r"Invalid value '(.*?)'", str(exc))
+    got = value.group(1) if value else "?"
+    feature = re.fullmatch(r"features\.registry\.(.+)\.family", key)
+    if feature:
+        return f"feature {feature.group(1)!r} has unknown family {got!r}"
+    if key == "features.families":
+        return f"features.families has unknown families [{got!r}]; known: {list(FAMILIES)}"
+    if key in VOCABULARY:
+        return f"{key} must be one of {', '.join(VOCABULARY[key])}, got {got!r}"
+    return None
+
+
+COMPOSE_CACHE_ENV = "RELAPSE_CACHE_DIR"
+"""Directory of the composition cache (default ``$XDG_CACHE_HOME/relapse``, else
+``~/.cache/relapse``); set to an empty string to compose without a cache."""
+
+_MEMO: dict[str, bytes] = {}
+
+
+def _composition_key(name: str, overrides: list[str]) -> str:
+    """SHA-256 of everything a composition depends on.
+
+    The config files (names and bytes), the schema's modules (this one and
+    :mod:`relapse.bands`, whose multiples are a default), the Python, Hydra and OmegaConf
+    versions, the primary config and the overrides. Environment variables are not part of it:
+    ``${oc.env:...}`` stays an unresolved interpolation in the composed config.
+    """
+    import json
+    import sys
+    from importlib.metadata import version
+
+    import omegaconf
+
+    digest = hashlib.sha256()
+    meta = [sys.version, version("hydra-core"), omegaconf.__version__, name, overrides]
+    digest.update(json.dumps(meta).encode())
+    for module in ("config.py", "bands.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    root = config_dir()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path | None:
+    """The composition cache directory, None when switched off."""
+    import os
+
+    configured = os.environ.get(COMPOSE_CACHE_ENV)
+    if configured is not None:
+        return Path(configured) / "compose" if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "relapse" / "compose"
+
+
+def _private(directory: Path) -> bool:
+    """Whether ``directory`` is this user's and writable by no one else (safe to unpickle from)."""
+    import os
+
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _cached_composition(key: str) -> DictConfig | None:
+    """The composed config stored under ``key`` (in this process, else on disk), or None."""
+    import pickle
+
+    data = _MEMO.get(key)
+    directory = _cache_dir()
+    if data is None and directory is not None and _private(directory):
+        try:
+            data = (directory / f"{key}.pickle").read_bytes()
+        except OSError:
+            return None
+    if data is None:
+        return None
+    try:
+        cfg = pickle.loads(data)
+    except Exception:  # a damaged or foreign entry is composed again
+        return None
+    if not isinstance(cfg, DictConfig):
+        return None
+    _MEMO[key] = data
     return cfg
 
 
+def _store_composition(key: str, cfg: DictConfig) -> None:
+    """Keep a composition in this process and, where possible, on disk (atomically)."""
+    import pickle
+
+    from relapse import atomic
+
+    data = pickle.dumps(cfg, protocol=pickle.HIGHEST_PROTOCOL)
+    _MEMO[key] = data
+    directory = _cache_dir()
+    if directory is None:
+        return
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if _private(directory):
+            atomic.write_bytes(directory / f"{key}.pickle", data)
+    except (OSError, OutputError):  # a read-only or full disk costs the next run a composition
+        pass
+
+
 def validate_config(cfg: DictConfig) -> None:
-    """Check value ranges the type system cannot express; raise :class:`ConfigError`."""
+    """Check value ranges the type system cannot express; raise :class:`ConfigError`.
+
+    Closed sets of values (:data:`VOCABULARY`) are enforced when the config is composed.
+    """
     problems: list[str] = []
     target = cfg.target
-    if target.level not in ("country", "conflict"):
-        problems.append(f"target.level must be 'country' or 'conflict', got {target.level!r}")
     if not target.horizons:
         problems.append("target.horizons must list at least one horizon")
     if any(h < 1 for h in target.horizons):
         problems.append(f"target.horizons must be positive years, got {list(target.horizons)}")
     if len(set(target.horizons)) != len(target.horizons):
         problems.append(f"target.horizons has duplicates: {list(target.horizons)}")
-    if target.location not in ("government", "battle"):
-        problems.append(
-            f"target.location must be 'government' or 'battle', got {target.location!r}"
-        )
     if target.window_years < 1:
         problems.append(f"target.window_years must be at least 1, got {target.window_years}")
     bad_types = [t for t in target.conflict_types if t not in (1, 2, 3, 4)]
     if bad_types or not target.conflict_types:
         problems.append(f"target.conflict_types must be UCDP types 1-4, got {bad_types or '[]'}")
-    unknown = [f for f in cfg.features.families if f not in FAMILIES]
-    if unknown:
-        problems.append(
-            f"features.families has unknown families {unknown}; known: {list(FAMILIES)}"
-        )
     for source, lag in cfg.features.source_lags.items():
         if lag < 0:
             problems.append(f"features.source_lags.{source} must be >= 0, got {lag}")
@@ -398,8 +587,6 @@ def validate_config(cfg: DictConfig) -> None:
         problems.append(f"features.neighbour_km must be >= 0, got {cfg.features.neighbour_km}")
     problems.extend(_age_feature_problems(cfg.features.registry))
     for fname, spec in cfg.features.registry.items():
-        if spec.family not in FAMILIES:
-            problems.append(f"feature {fname!r} has unknown family {spec.family!r}")
         if spec.lag is not None and spec.lag < 0:
             problems.append(f"feature {fname!r} has negative lag {spec.lag}")
         unlagged = [s for s in spec.sources if s not in cfg.features.source_lags]
@@ -407,10 +594,6 @@ def validate_config(cfg: DictConfig) -> None:
             problems.append(
                 f"feature {fname!r}: source(s) {unlagged} have no entry in features.source_lags"
             )
-    if cfg.model.calibration not in CALIBRATIONS:
-        problems.append(
-            f"model.calibration must be one of {list(CALIBRATIONS)}, got {cfg.model.calibration!r}"
-        )
     registered = set(cfg.features.registry)
     unknown_logit = [f for f in cfg.model.logit_features if f not in registered]
     if unknown_logit:
@@ -423,13 +606,9 @@ def validate_config(cfg: DictConfig) -> None:
     if cfg.split.validation_years < 1:
         problems.append("split.validation_years must be at least 1")
     problems.extend(_tuning_problems(cfg.split))
-    if cfg.score.scope not in SCOPES:
-        problems.append(f"score.scope must be one of {', '.join(SCOPES)}, got {cfg.score.scope!r}")
     problems.extend(_band_problems(list(cfg.report.risk_band_multiples)))
     if cfg.track_record.top_k < 1:
         problems.append(f"track_record.top_k must be at least 1, got {cfg.track_record.top_k}")
-    if cfg.data.name not in ("snapshot", "synthetic"):
-        problems.append(f"data.name must be 'snapshot' or 'synthetic', got {cfg.data.name!r}")
     if cfg.data.name == "synthetic":
         problems.extend(_synthetic_problems(cfg.data))
     problems.extend(_range_problems(cfg))
@@ -570,7 +749,7 @@ def _synthetic_problems(data: Any) -> list[str]:
 
 def to_container(cfg: DictConfig) -> dict[str, Any]:
     """The resolved config as plain Python containers (for logging and hashing)."""
-    out = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    out = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True, enum_to_str=True)
     assert isinstance(out, dict)
     return {str(k): v for k, v in out.items()}
 

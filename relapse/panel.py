@@ -439,7 +439,24 @@ def label_columns(horizons: list[int] | tuple[int, ...]) -> list[str]:
     return [f"relapse_h{h}" for h in horizons]
 
 
-def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Panel:
+    """A country-year panel and what building it set aside.
+
+    Attributes
+    ----------
+    frame
+        One row per state and year.
+    outside_state_system
+        Conflict-years located in no state of the GW system that year
+        (:func:`outside_state_system`), for the build's notes.
+    """
+
+    frame: pd.DataFrame
+    outside_state_system: list[str]
+
+
+def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> Panel:
     """Spine, conflict timeline, population and labels (no feature families yet).
 
     Parameters
@@ -448,6 +465,11 @@ def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.
         At least ``ucdp_acd``, ``gw_states`` and ``country_codes`` (tidy loader output).
     cfg
         Composed config; uses ``target``.
+
+    Returns
+    -------
+    Panel
+        The base panel and the conflict-years outside the state system.
     """
     target = cfg.target
     acd = battle_locations(
@@ -459,11 +481,8 @@ def build_base_panel(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.
     )
     outside = outside_state_system(history, spine)
     timeline = country_timeline(spine, history)
-    timeline.attrs["outside_state_system"] = outside
     timeline["in_population"] = population_mask(timeline, int(target.window_years))
     timeline["risk_type"] = risk_types(timeline, timeline["in_population"])
     timeline["years_at_peace"] = years_at_peace(timeline)
     labels = relapse_labels(timeline, history, list(target.horizons), str(target.level))
-    panel = pd.concat([timeline, labels], axis=1)
-    panel.attrs["outside_state_system"] = outside
-    return panel
+    return Panel(pd.concat([timeline, labels], axis=1), outside)

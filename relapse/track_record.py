@@ -122,18 +122,22 @@ def outcomes(cfg: DictConfig, horizons: list[int]) -> pd.DataFrame:
     target = OmegaConf.to_container(cfg.target, resolve=True)
     assert isinstance(target, dict)
     labelled = OmegaConf.create({"target": {**target, "horizons": sorted(horizons)}})
-    panel = build_base_panel(tables, labelled)
+    panel = build_base_panel(tables, labelled).frame
     return panel[["gwno", "year", *label_columns(sorted(horizons))]]
 
 
-def resolve(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The scored rows with their outcome (``relapsed``), and what is still pending.
+def resolve(
+    scores: pd.DataFrame, labels: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """The scored rows with their outcome (``relapsed``), the unresolved counts, what is pending.
 
     Returns
     -------
-    (DataFrame, list)
-        Scored rows whose outcome is known, with an int ``relapsed`` column; and one line per
-        (as_of, horizon) whose outcome the data do not know yet.
+    (DataFrame, Series, list)
+        Scored rows whose outcome is known, with an int ``relapsed`` column; the number of rows
+        per (as_of_year, horizon_years) whose year is known but that have no label (the state
+        left the system, or the revised data put the row outside the post-conflict
+        population); and one line per (as_of, horizon) whose outcome the data do not know yet.
     """
     scored = scores.loc[scores["status"].astype(str) == "scored"].copy()
     scored["as_of_year"] = scored["as_of_year"].astype("int64")
@@ -155,17 +159,15 @@ def resolve(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[pd.DataFrame, l
         for a, h in sorted(zip(waiting["as_of_year"], waiting["horizon_years"], strict=True))
     ]
     out = merged.loc[known].assign(relapsed=lambda d: d["relapsed"].astype("int64"))
-    # Known years without a label: the state left the system, or the revised data put the
-    # row outside the post-conflict population; counted per (as_of, horizon).
-    out.attrs["unresolved"] = (
-        merged.loc[resolvable & ~known].groupby(["as_of_year", "horizon_years"]).size()
-    )
-    return out, pending
+    unresolved = merged.loc[resolvable & ~known].groupby(["as_of_year", "horizon_years"]).size()
+    return out, unresolved, pending
 
 
-def summarise(resolved: pd.DataFrame, top_k: int) -> pd.DataFrame:
-    """One row per (as_of, horizon): counts, model and baseline metrics, top-k hits, relapses."""
-    unresolved = resolved.attrs.get("unresolved", pd.Series(dtype="int64"))
+def summarise(resolved: pd.DataFrame, unresolved: pd.Series, top_k: int) -> pd.DataFrame:
+    """One row per (as_of, horizon): counts, model and baseline metrics, top-k hits, relapses.
+
+    ``resolved`` and ``unresolved`` are the first two results of :func:`resolve`.
+    """
     rows = []
     for (as_of, h), group in resolved.groupby(["as_of_year", "horizon_years"], sort=True):
         y = group["relapsed"].to_numpy()
@@ -231,8 +233,8 @@ def track_record(cfg: DictConfig) -> TrackRecordResult:
         empty = pd.DataFrame(columns=list(SUMMARY_COLUMNS))
         return TrackRecordResult(empty, scores, [])
     horizons = sorted({int(h) for h in scores["horizon_years"]})
-    resolved, pending = resolve(scores, outcomes(cfg, horizons))
-    summary = summarise(resolved, int(cfg.track_record.top_k))
+    resolved, unresolved, pending = resolve(scores, outcomes(cfg, horizons))
+    summary = summarise(resolved, unresolved, int(cfg.track_record.top_k))
     return TrackRecordResult(summary, resolved, pending)
 
 

@@ -67,8 +67,17 @@ def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
+def builder_args(inputs: dict) -> tuple:
+    """A test's inputs (source tables plus ``spine``) as a builder's ``grid, tables``."""
+    from relapse.features.align import Grid
+
+    tables = {key: table for key, table in inputs.items() if key != "spine"}
+    return Grid(spine=inputs["spine"]), tables
+
+
 def family_inputs(sources: tuple[str, ...], data_dir: Path, last_year: int = 2018) -> dict:
-    """A family builder's inputs from the snapshot: its sources plus the GW spine."""
+    """A family builder's inputs from the snapshot: its sources plus the GW spine (the builder
+    gets them through :func:`builder_args`)."""
     from relapse.panel import build_spine
     from relapse.sources import load, load_tables
 

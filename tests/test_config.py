@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from relapse import config
 from relapse.config import FAMILIES, compose_config, config_dir
 from relapse.errors import ConfigError
 
@@ -89,3 +90,33 @@ def test_every_experiment_composes_and_overrides_only_what_it_names(name: str) -
     cfg = compose_config("train", [f"experiment={name}"])
     assert cfg.tags.experiment == name
     assert cfg.target == base.target and cfg.split == base.split  # experiments change models
+
+
+def test_every_family_has_a_builder_a_registry_file_and_a_label() -> None:
+    """One list of families (relapse.config.Family): everything keyed by family covers it."""
+    import yaml
+
+    from relapse.features import FAMILY_MODULES
+    from relapse.report.words import FAMILY_LABELS
+
+    families = set(FAMILIES)
+    assert set(FAMILY_MODULES) == families and set(FAMILY_LABELS) == families
+    for family, module in FAMILY_MODULES.items():
+        assert module.__name__ == f"relapse.features.{family}"
+    registry = config_dir() / "features"
+    assert {p.stem for p in (registry / "registry").glob("*.yaml")} == families
+    defaults = yaml.safe_load((registry / "default.yaml").read_text())["defaults"]
+    assert sorted(d for d in defaults if d != "_self_") == sorted(f"registry/{f}" for f in families)
+
+
+def test_vocabulary_values_are_the_yaml_strings() -> None:
+    from omegaconf import OmegaConf
+
+    from relapse.config import Calibration, TargetLevel
+
+    cfg = compose_config("build", ["target=conflict", "model.calibration=logistic"])
+    assert cfg.target.level is TargetLevel.conflict and cfg.target.level == "conflict"
+    assert cfg.model.calibration is Calibration.logistic
+    assert f"{cfg.model.calibration}" == "logistic" and repr(cfg.target.level) == "'conflict'"
+    assert "level: conflict" in OmegaConf.to_yaml(cfg)
+    assert config.to_container(cfg)["target"]["level"] == "conflict"

@@ -24,6 +24,16 @@ def test_data_check_passes_on_snapshot(data_dir, capsys) -> None:
     assert ACD in out
 
 
+def test_data_check_names_the_economic_loaders_exclusions(data_dir, capsys) -> None:
+    """WDI's aggregates and microstates are listed (one notes key for every loader)."""
+    assert main(["data", "check", f"paths.data_dir={data_dir}"]) == 0
+    out = capsys.readouterr().out
+    listed = out[out.index("Units excluded as not states") :]
+    wdi = next(line for line in listed.splitlines() if SOURCES["wdi_population"].path in line)
+    assert "WLD (59)" in wdi and "LIE (" in wdi
+    assert any(SOURCES["cow_nmc"].path in line for line in listed.splitlines())
+
+
 def test_every_manifest_file_has_a_loader(data_dir) -> None:
     import pandas as pd
 

@@ -50,7 +50,7 @@ def test_assembled_panel_obeys_max_age(data_dir) -> None:
     from relapse.features import age_features, max_age
 
     cfg = compose_config("build", [f"paths.data_dir={data_dir}", "features.families=[services]"])
-    panel = make_panel(cfg)
+    panel = make_panel(cfg).frame
     limit = max(max_age(cfg, m) for m in age_features(cfg)["srv_data_age"])
     assert panel["srv_data_age"].max() <= limit
     # Infant mortality (Gapminder ends 2016) is carried into 2018, two years old.

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import family_inputs
+from conftest import builder_args, family_inputs
 
 from relapse.config import compose_config
 from relapse.features import build_family, economy
@@ -27,7 +27,7 @@ def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def built(tables, cfg) -> pd.DataFrame:
-    return build_family("economy", tables, cfg)
+    return build_family("economy", *builder_args(tables), cfg)
 
 
 @pytest.mark.snapshot
@@ -101,7 +101,7 @@ def test_growth_falls_back_to_maddison_only_where_pwt_is_missing(cfg):
             {**empty, "e_total_oil_income_pc": [0.0], "e_total_resources_income_pc": [0.0]}
         ),
     }
-    out = economy.build(tables, cfg)
+    out = economy.build(*builder_args(tables), cfg)
     np.testing.assert_allclose(out["eco_gdp_growth_pct"], [np.nan, 20.0, 5.0])
     np.testing.assert_allclose(out["eco_log_population"], np.log([1e6, 1e6, 1e6]))
 
@@ -109,14 +109,14 @@ def test_growth_falls_back_to_maddison_only_where_pwt_is_missing(cfg):
 @pytest.mark.snapshot
 @pytest.mark.parametrize("vintage", [1995, 2010, 2016])
 def test_vintage_cut_does_not_change_past_rows(tables, cfg, vintage):
-    full = economy.build(tables, cfg)
+    full = economy.build(*builder_args(tables), cfg)
     cut = {
         key: cut_to_vintage(t, get_source(key), vintage)
         for key, t in tables.items()
         if key != "spine"
     }
     cut["spine"] = tables["spine"]
-    again = economy.build(cut, cfg)
+    again = economy.build(*builder_args(cut), cfg)
     past = full["year"] <= vintage - 1
     assert full.loc[past].notna().sum().sum() > 0
     pd.testing.assert_frame_equal(full.loc[past], again.loc[past])

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import builder_args
 
 from relapse.config import compose_config
 from relapse.features import mission
@@ -31,7 +32,7 @@ def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def features(tables: dict[str, pd.DataFrame], cfg) -> pd.DataFrame:
-    return mission.build(tables, cfg)
+    return mission.build(*builder_args(tables), cfg)
 
 
 def _at(features: pd.DataFrame, gwno: int, year: int) -> pd.Series:
@@ -150,7 +151,7 @@ def test_vintage_invariance(tables, features: pd.DataFrame, cfg, vintage: int) -
         key: (table if key == "spine" else cut_to_vintage(table, get_source(key), vintage))
         for key, table in tables.items()
     }
-    early = mission.build(cut, cfg)
+    early = mission.build(*builder_args(cut), cfg)
     keep = features["year"] <= vintage - 1
     pd.testing.assert_frame_equal(
         early.loc[keep].reset_index(drop=True), features.loc[keep].reset_index(drop=True)
@@ -281,7 +282,7 @@ def _toy_tables() -> dict[str, pd.DataFrame]:
 
 
 def test_toy_monthly_to_annual_and_episode_duplicates(cfg) -> None:
-    out = mission.build(_toy_tables(), cfg).set_index("year")
+    out = mission.build(*builder_args(_toy_tables()), cfg).set_index("year")
     # Each mission-month appears once per episode: counted once, December value.
     assert out.loc[2000, "mis_personnel"] == 115.0
     assert out.loc[2001, "mis_personnel"] == 215.0

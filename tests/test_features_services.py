@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import family_inputs
+from conftest import builder_args, family_inputs
 
 from relapse.config import compose_config
 from relapse.features import build_family, services
@@ -27,7 +27,7 @@ def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def built(tables, cfg) -> pd.DataFrame:
-    return build_family("services", tables, cfg)
+    return build_family("services", *builder_args(tables), cfg)
 
 
 @pytest.mark.snapshot
@@ -58,7 +58,9 @@ def test_infant_mortality_prefers_gapminder_then_vdem(cfg):
     vdem = pd.DataFrame(
         {"gwno": [1, 1, 1], "year": [2000, 2001, 2002], "e_peinfmor": [60.0, 40.0, np.nan]}
     )
-    out = services.build({"spine": spine, "gapminder": gap, "vdem_infant_cso": vdem}, cfg)
+    out = services.build(
+        *builder_args({"spine": spine, "gapminder": gap, "vdem_infant_cso": vdem}), cfg
+    )
     # Same-year values only: 2002 stays missing although 2001 is known.
     assert out["srv_infant_mortality"].tolist()[:2] == [50.0, 40.0]
     assert np.isnan(out["srv_infant_mortality"].iloc[2])
@@ -67,14 +69,14 @@ def test_infant_mortality_prefers_gapminder_then_vdem(cfg):
 @pytest.mark.snapshot
 @pytest.mark.parametrize("vintage", [1995, 2010, 2016])
 def test_vintage_cut_does_not_change_past_rows(tables, cfg, vintage):
-    full = services.build(tables, cfg)
+    full = services.build(*builder_args(tables), cfg)
     cut = {
         key: cut_to_vintage(t, get_source(key), vintage)
         for key, t in tables.items()
         if key != "spine"
     }
     cut["spine"] = tables["spine"]
-    again = services.build(cut, cfg)
+    again = services.build(*builder_args(cut), cfg)
     past = full["year"] <= vintage - 1
     assert full.loc[past].notna().sum().sum() > 0
     pd.testing.assert_frame_equal(full.loc[past], again.loc[past])

@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import builder_args
 
 from relapse.config import compose_config
 from relapse.features import build_family, family_module
 from relapse.features.align import recent_flag, window_max
 from relapse.features.elections import years_since_election
-from relapse.features.security import _ssr_aid
+from relapse.features.security_sector_reform import _ssr_aid
 from relapse.panel import build_spine
 from relapse.sources import get_source, load_tables
 from relapse.sources.base import cut_to_vintage
@@ -43,7 +44,8 @@ def tables(data_dir: Path) -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def built(tables, cfg) -> dict[str, pd.DataFrame]:
     return {
-        family: build_family(family, tables, cfg).set_index(["gwno", "year"]) for family in FAMILIES
+        family: build_family(family, *builder_args(tables), cfg).set_index(["gwno", "year"])
+        for family in FAMILIES
     }
 
 
@@ -131,7 +133,7 @@ def test_vintage_invariance(tables, built, cfg, cut: int) -> None:
     early["spine"] = tables["spine"].loc[tables["spine"]["year"] <= cut]
     for family in FAMILIES:
         a = built[family].loc[pd.IndexSlice[:, : cut - 1], :]
-        b = build_family(family, early, cfg).set_index(["gwno", "year"])
+        b = build_family(family, *builder_args(early), cfg).set_index(["gwno", "year"])
         b = b.loc[pd.IndexSlice[:, : cut - 1], :]
         pd.testing.assert_frame_equal(a, b, obj=family)
 

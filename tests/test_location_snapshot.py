@@ -27,7 +27,9 @@ def tables(data_dir) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def panels(data_dir, tables) -> dict[str, pd.DataFrame]:
-    return {loc: build_base_panel(tables, _cfg(data_dir, loc)) for loc in ("government", "battle")}
+    return {
+        loc: build_base_panel(tables, _cfg(data_dir, loc)).frame for loc in ("government", "battle")
+    }
 
 
 def _cfg(data_dir, location: str):
@@ -63,7 +65,7 @@ def test_battle_location_changes_status(panels, gwno, year, government, battle) 
 
 def test_location_changes_lists_the_united_states_and_uganda(data_dir, tables) -> None:
     cfg = _cfg(data_dir, "government")
-    spine = build_base_panel(tables, cfg)[["gwno", "year", "iso3", "country"]]
+    spine = build_base_panel(tables, cfg).frame[["gwno", "year", "iso3", "country"]]
     changes = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target, 2015)
     by_gw = changes.set_index("gwno")
     assert by_gw.loc[USA, ["government", "battle"]].tolist() == ["active", "at peace"]

@@ -64,7 +64,7 @@ def _codes() -> pd.DataFrame:
 def _panel(*overrides: str) -> pd.DataFrame:
     cfg = compose_config("build", ["target.first_year=2000", "target.horizons=[1,2]", *overrides])
     tables = {"ucdp_acd": _acd(), "gw_states": _states(), "country_codes": _codes()}
-    return build_base_panel(tables, cfg).set_index(["gwno", "year"]).sort_index()
+    return build_base_panel(tables, cfg).frame.set_index(["gwno", "year"]).sort_index()
 
 
 NA = None

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.snapshot, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def full_panel(data_dir) -> pd.DataFrame:
     cfg = compose_config("build", [f"paths.data_dir={data_dir}"])
-    return make_panel(cfg)
+    return make_panel(cfg).frame
 
 
 @pytest.mark.parametrize("cut", [2005, 2012])
@@ -27,7 +27,7 @@ def test_vintage_invariance(data_dir, full_panel, cut) -> None:
     scaler fitted on all years, an episode end read before it is known) in every family.
     """
     cfg = compose_config("build", [f"paths.data_dir={data_dir}", f"data.vintage_year={cut}"])
-    early = make_panel(cfg)
+    early = make_panel(cfg).frame
     assert early["year"].max() == cut
     cols = ["in_population", "years_since_conflict", *feature_columns(cfg)]
     a = full_panel.loc[full_panel["year"] <= cut - 1].set_index(["gwno", "year"])[cols]

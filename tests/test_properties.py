@@ -99,7 +99,7 @@ def _naive(h: dict, panel: pd.DataFrame) -> pd.DataFrame:
 @PROPERTY
 @given(histories())
 def test_labels_match_their_definition(h: dict) -> None:
-    panel = build_base_panel(_tables(h), _cfg(h["window"]))
+    panel = build_base_panel(_tables(h), _cfg(h["window"])).frame
     expected = _naive(h, panel)
     got = panel.set_index(["gwno", "year"]).sort_index()
     assert got.index.equals(expected.index)
@@ -116,7 +116,7 @@ def test_labels_match_their_definition(h: dict) -> None:
 @PROPERTY
 @given(histories())
 def test_labels_are_monotone_and_population_is_at_peace(h: dict) -> None:
-    panel = build_base_panel(_tables(h), _cfg(h["window"]))
+    panel = build_base_panel(_tables(h), _cfg(h["window"])).frame
     pop = panel.loc[panel["in_population"]]
     assert not pop["active"].any()
     assert pop["years_since_conflict"].between(1, h["window"]).all()

@@ -10,7 +10,7 @@ import pytest
 
 from relapse.errors import DataError
 from relapse.sources import economic, get_source
-from relapse.sources.base import load_source
+from relapse.sources.base import EXCLUDED_NON_STATES, load_source
 from tests.conftest import materialise
 
 KEYS = [s.key for s in economic.SOURCES]
@@ -60,7 +60,7 @@ def test_wdi_long_layout_and_aggregates(loaded):
     assert 7e6 <= pop[(451, 2015)] <= 8e6  # Sierra Leone
     assert result.table["year"].between(1960, 2018).all()
     assert set(result.table.columns) == {"gwno", "iso3", "country", "year", "population"}
-    excluded = result.notes["excluded_non_state"]
+    excluded = result.notes[EXCLUDED_NON_STATES]
     assert excluded["WLD"] == 59 and "SSF" in excluded
     assert "WLD" not in set(result.table["iso3"])
     # Gleditsch-Ward traps: Serbia 345, Yemen 678, Germany 260, Vietnam 816, Sudans.
@@ -76,7 +76,7 @@ def test_wdi_long_layout_and_aggregates(loaded):
     ]
     # GW states missing from the crosswalk are mapped here, microstates excluded and counted.
     assert iso["BHS"] == 31
-    assert "LIE" in result.notes["excluded_non_state"]
+    assert "LIE" in result.notes[EXCLUDED_NON_STATES]
 
 
 @pytest.mark.snapshot

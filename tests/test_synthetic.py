@@ -111,7 +111,7 @@ def test_bad_synthetic_sizes_are_rejected(override: str, message: str) -> None:
 
 def test_synthetic_run_is_isolated_from_the_real_one() -> None:
     real, synthetic = compose_config("train"), compose_config("train", ["data=synthetic"])
-    for key in ("processed_dir", "data_dir", "models_dir", "reports_dir", "scores_dir"):
+    for key in ("processed_dir", "data_dir", "reports_dir", "scores_dir"):
         assert synthetic.paths[key] != real.paths[key], key
     assert synthetic.mlflow.model_name_prefix != real.mlflow.model_name_prefix
     assert synthetic.mlflow.experiment_name != real.mlflow.experiment_name

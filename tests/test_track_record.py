@@ -52,9 +52,9 @@ def test_outcomes_metrics_and_relapses_counted_by_hand() -> None:
     ).assign(baseline_probability=[0.5, 0.1, 0.05, np.nan])
     # Aland and Carpania relapse in 2011; Borduria does not.
     labels = _labels(2012, {(1, 2010): 1, (3, 2010): 1})
-    resolved, pending = resolve(scores, labels)
+    resolved, unresolved, pending = resolve(scores, labels)
     assert pending == [] and len(resolved) == 3
-    row = summarise(resolved, top_k=2).iloc[0]
+    row = summarise(resolved, unresolved, top_k=2).iloc[0]
     assert (row.resolved, row.relapsed, row.top_k, row.top_k_hits) == (3, 2, 2, 2)
     assert row.roc_auc == 1.0 and row.average_precision == 1.0
     assert row.brier == pytest.approx((0.1**2 + 0.2**2 + 0.4**2) / 3)
@@ -67,13 +67,13 @@ def test_unknown_outcomes_are_pending_and_missing_baseline_is_not_recorded() -> 
     scores = _scores(2012, [(1, "Aland", 1, 0.3, "scored"), (2, "Borduria", 1, 0.1, "scored")])
     scores["baseline_probability"] = np.nan
     labels = _labels(2013, {(1, 2012): 1, (2, 2012): None})
-    resolved, pending = resolve(scores, labels)
-    row = summarise(resolved, top_k=3).iloc[0]
+    resolved, unresolved, pending = resolve(scores, labels)
+    row = summarise(resolved, unresolved, top_k=3).iloc[0]
     # Borduria's label is undefined (left the population): counted, not scored.
     assert (row.forecasts, row.resolved, row.unresolved, row.top_k) == (2, 1, 1, 1)
     assert math.isnan(row.baseline_brier) and math.isnan(row.roc_auc)
     assert row.relapsed_countries == "Aland 30.0% (baseline not recorded)"
-    later, pending = resolve(scores.assign(as_of_year=2013), labels)
+    later, _, pending = resolve(scores.assign(as_of_year=2013), labels)
     assert later.empty and pending == [
         "as of 2013, 1-year horizon: outcome known after 2014 (the data end in 2013)"
     ]

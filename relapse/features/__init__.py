@@ -1,8 +1,8 @@
 """Feature families: the registry in config, the builders, and how they join the panel.
 
-Each family module (``conflict``, ``mission``, ``security``, ``elections``, ``governance``,
-``services``, ``economy``) exposes ``FAMILY``, ``SOURCES_USED`` and a pure
-``build(tables, cfg) -> DataFrame`` returning one row per spine (gwno, year) with the family's
+Each family module, named as its family (:data:`FAMILY_MODULES`), exposes ``SOURCES_USED``
+and a pure ``build(grid, tables, cfg) -> DataFrame`` returning one row per spine (gwno, year) of the
+:class:`~relapse.features.align.Grid` (source tables by key in ``tables``) with the family's
 features *unlagged* (each value describes its own year). :func:`assemble` checks every builder
 against the registry (``conf/features/registry/``), applies the as-of rule and then each
 feature's publication lag: the value used at year t is the builder's value at t − lag.
@@ -19,25 +19,35 @@ member features in the row (missing when all of them are missing).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.config import FAMILIES
+from relapse.config import FAMILIES, Family
 from relapse.errors import ConfigError, DataError
+from relapse.features import (
+    conflict_legacy,
+    economy,
+    elections,
+    governance,
+    mission,
+    security_sector_reform,
+    services,
+)
+from relapse.features.align import Grid
 
-FAMILY_MODULES: dict[str, str] = {
-    "conflict_legacy": "relapse.features.conflict",
-    "mission": "relapse.features.mission",
-    "security_sector_reform": "relapse.features.security",
-    "elections": "relapse.features.elections",
-    "governance": "relapse.features.governance",
-    "services": "relapse.features.services",
-    "economy": "relapse.features.economy",
+FAMILY_MODULES: dict[Family, ModuleType] = {
+    Family.conflict_legacy: conflict_legacy,
+    Family.mission: mission,
+    Family.security_sector_reform: security_sector_reform,
+    Family.elections: elections,
+    Family.governance: governance,
+    Family.services: services,
+    Family.economy: economy,
 }
+"""Each family's builder module, named as the family."""
 
 IDENTIFIERS: tuple[str, ...] = ("gwno", "year", "iso3", "country")
 """Never model features (country identifiers would let a model memorise countries)."""
@@ -45,9 +55,9 @@ IDENTIFIERS: tuple[str, ...] = ("gwno", "year", "iso3", "country")
 
 def family_module(family: str) -> ModuleType:
     """The builder module of a family."""
-    if family not in FAMILY_MODULES:
+    if family not in FAMILIES:
         raise ConfigError(f"unknown feature family {family!r}; known: {list(FAMILIES)}")
-    return importlib.import_module(FAMILY_MODULES[family])
+    return FAMILY_MODULES[Family(family)]
 
 
 def max_age(cfg: DictConfig, name: str) -> int:
@@ -85,7 +95,7 @@ def registry_table(cfg: DictConfig) -> pd.DataFrame:
     rows = [
         {
             "name": name,
-            "family": spec.family,
+            "family": str(spec.family),
             "sources": ", ".join(spec.sources),
             "unit": spec.unit,
             "lag": effective_lag(cfg, name),
@@ -144,11 +154,13 @@ def apply_lag(values: pd.DataFrame, columns: list[str], lag: int) -> pd.DataFram
     return values[["gwno", "year"]].merge(shifted, on=["gwno", "year"], how="left")
 
 
-def build_family(family: str, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build_family(
+    family: str, grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig
+) -> pd.DataFrame:
     """Run one family's builder and check it against the spine and the registry."""
     module = family_module(family)
-    spine = tables["spine"]
-    out = module.build(tables, cfg)
+    spine = grid.spine
+    out = module.build(grid, tables, cfg)
     expected = sorted(
         n for n, s in cfg.features.registry.items() if s.family == family and s.age_of is None
     )
@@ -214,10 +226,15 @@ def _age_column(name: str) -> str:
 def assemble(
     base: pd.DataFrame, tables: Mapping[str, pd.DataFrame], cfg: DictConfig, progress=None
 ) -> pd.DataFrame:
-    """Join every enabled family, carried (as-of rule) and lagged, onto the base panel."""
+    """Join every enabled family, carried (as-of rule) and lagged, onto the base panel.
+
+    ``base`` is :func:`relapse.panel.build_base_panel`'s panel: the families are built for its
+    country-years (its spine columns) and the conflict legacy reads its conflict timeline.
+    """
+    grid = Grid(spine=base[["gwno", "year", "iso3", "country"]], timeline=base)
     panel = base
     for family in cfg.features.families:
-        built = build_family(family, tables, cfg)
+        built = build_family(family, grid, tables, cfg)
         names = [c for c in built.columns if c not in ("gwno", "year")]
         carried, ages = carry_forward(built, names, {n: max_age(cfg, n) for n in names})
         carried = carried.join(ages[names].rename(columns=_age_column))

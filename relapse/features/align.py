@@ -6,9 +6,28 @@ them are safe for the vintage-invariance test.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import overload
 
 import pandas as pd
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The country-years every family builds its features for.
+
+    Attributes
+    ----------
+    spine
+        ``gwno``, ``year``, ``iso3``, ``country``: one row per state and year
+        (:func:`relapse.panel.build_spine`), in the order the builders return their rows.
+    timeline
+        The spine with each country's conflict history up to each year
+        (:func:`relapse.panel.build_base_panel`); read by the conflict-legacy family only.
+    """
+
+    spine: pd.DataFrame
+    timeline: pd.DataFrame | None = None
 
 
 @overload

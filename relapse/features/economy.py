@@ -33,9 +33,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.align import on_spine
+from relapse.features.align import Grid, on_spine
 
-FAMILY = "economy"
 SOURCES_USED: tuple[str, ...] = (
     "pwt",
     "wdi_gdp_pc",
@@ -46,13 +45,15 @@ SOURCES_USED: tuple[str, ...] = (
 )
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Economy features for every spine country-year (see the module docstring).
 
     Parameters
     ----------
+    grid
+        The country-years to build (:class:`~relapse.features.align.Grid`; its ``spine``).
     tables
-        ``spine`` and every key of :data:`SOURCES_USED` (tidy loader outputs).
+        Every key of :data:`SOURCES_USED` (tidy loader outputs).
     cfg
         The composed build config (unused: the family has no settings).
 
@@ -62,7 +63,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         ``gwno``, ``year`` and the ``eco_*`` features (float64), one row per spine row, in
         spine order.
     """
-    spine = tables["spine"][["gwno", "year"]].reset_index(drop=True)
+    spine = grid.spine[["gwno", "year"]].reset_index(drop=True)
     pwt = on_spine(spine, tables["pwt"], ["rgdpe_pc", "pop"])
     wdi_gdp = on_spine(spine, tables["wdi_gdp_pc"], ["gdp_pc_usd"])
     wdi_pop = on_spine(spine, tables["wdi_population"], ["population"])

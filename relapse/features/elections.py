@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.align import on_spine, recent_flag
-from relapse.features.security import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_YEAR
+from relapse.features.align import Grid, on_spine, recent_flag
+from relapse.features.security_sector_reform import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_YEAR
 
-FAMILY = "elections"
 SOURCES_USED: tuple[str, ...] = (
     "elections",
     "vdem_indices",
@@ -42,13 +41,15 @@ ELECTIONS_FIRST_YEAR = 1945
 """First year of the elections file: years since the last election are censored there."""
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Election features for every spine country-year.
 
     Parameters
     ----------
+    grid
+        The country-years to build (:class:`~relapse.features.align.Grid`; its ``spine``).
     tables
-        ``spine`` and the tidy tables of :data:`SOURCES_USED`.
+        The tidy tables of :data:`SOURCES_USED`.
     cfg
         The composed ``build`` config (unused).
 
@@ -58,7 +59,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         ``gwno``, ``year`` and the ``ele_*`` features (float64, unlagged), one row per spine
         country-year, in spine order. See the module docstring for coverage.
     """
-    spine = tables["spine"][["gwno", "year"]].reset_index(drop=True)
+    spine = grid.spine[["gwno", "year"]].reset_index(drop=True)
     elections = tables["elections"]
     out = spine.copy()
     out["ele_election_this_year"] = on_spine(spine, elections, "natelec")

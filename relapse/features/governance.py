@@ -29,11 +29,10 @@ from collections.abc import Mapping
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.align import on_spine, recent_flag
-from relapse.features.security import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_YEAR
+from relapse.features.align import Grid, on_spine, recent_flag
+from relapse.features.security_sector_reform import AGREEMENT_WINDOW_YEARS, AGREEMENTS_FIRST_YEAR
 from relapse.sources.governance import WGI_INDICATORS
 
-FAMILY = "governance"
 SOURCES_USED: tuple[str, ...] = (
     "vdem_indices",
     "vdem_econ_coups",
@@ -47,13 +46,15 @@ SOURCES_USED: tuple[str, ...] = (
 POLITY_TRANSITION = -88
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Governance features for every spine country-year.
 
     Parameters
     ----------
+    grid
+        The country-years to build (:class:`~relapse.features.align.Grid`; its ``spine``).
     tables
-        ``spine`` and the tidy tables of :data:`SOURCES_USED`.
+        The tidy tables of :data:`SOURCES_USED`.
     cfg
         The composed ``build`` config (unused).
 
@@ -63,7 +64,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         ``gwno``, ``year`` and the ``gov_*`` features (float64, unlagged), one row per spine
         country-year, in spine order. See the module docstring for coverage.
     """
-    spine = tables["spine"][["gwno", "year"]].reset_index(drop=True)
+    spine = grid.spine[["gwno", "year"]].reset_index(drop=True)
     out = spine.copy()
     vdem = tables["vdem_indices"]
     out["gov_liberal_democracy"] = on_spine(spine, vdem, "v2x_libdem")

@@ -86,7 +86,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-FAMILY = "mission"
+from relapse.features.align import Grid
+
 SOURCES_USED: tuple[str, ...] = (
     "bara_hultman",
     "un_personnel",
@@ -133,13 +134,15 @@ _KEY = ["gwno", "year"]
 _PERSONNEL = ("troops", "police", "observers")
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Mission features for every spine row (see the module docstring for the rules).
 
     Parameters
     ----------
+    grid
+        The country-years to build (:class:`~relapse.features.align.Grid`; its ``spine``).
     tables
-        Tidy tables of :data:`SOURCES_USED` plus ``spine`` (``gwno``, ``year`` …).
+        Tidy tables of :data:`SOURCES_USED`.
     cfg
         The composed configuration (not used: the rules have no settings).
 
@@ -149,7 +152,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         ``gwno``, ``year`` and the float64 features of :data:`FEATURES`, one row per spine row
         in spine order, unlagged.
     """
-    spine = tables["spine"][_KEY].astype("int64")
+    spine = grid.spine[_KEY].astype("int64")
     years = (int(spine["year"].min()), int(spine["year"].max()))
     out = spine.copy()
 
@@ -165,7 +168,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     listed = _indicator(out, un_list, first_un, years[1]).fillna(0.0)
     out["mis_years_deployed"] = _years_deployed(out.assign(present=listed))
 
-    out = out.merge(_un_personnel(tables, un_list), on=_KEY, how="left")
+    out = out.merge(_un_personnel(grid, tables, un_list), on=_KEY, how="left")
     population = _population(tables["wdi_population"])
     out = out.merge(population, on=_KEY, how="left")
     out["mis_personnel_per_1000"] = out["mis_personnel"] / (out["population_prev"] / 1000.0)
@@ -323,7 +326,9 @@ def _december(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return dec.drop_duplicates(keys)
 
 
-def _un_personnel(tables: Mapping[str, pd.DataFrame], un_list: pd.DataFrame) -> pd.DataFrame:
+def _un_personnel(
+    grid: Grid, tables: Mapping[str, pd.DataFrame], un_list: pd.DataFrame
+) -> pd.DataFrame:
     """Year-end UN uniformed personnel by country-year, the older series spliced to the newer."""
     bh = tables["bara_hultman"].copy()
     bh.loc[bh["year"] >= BH_NO_OBSERVERS_FROM, "observers"] = np.nan
@@ -347,10 +352,12 @@ def _un_personnel(tables: Mapping[str, pd.DataFrame], un_list: pd.DataFrame) -> 
     first, older_last = _span(older_years)
     newer = _contribution_sizes(tables)
     newer = newer.loc[newer["year"] > older_last]
-    grid = tables["spine"][_KEY].astype("int64")
-    grid = grid.loc[grid["year"].between(first, int(grid["year"].max()))]
+    country_years = grid.spine[_KEY].astype("int64")
+    country_years = country_years.loc[
+        country_years["year"].between(first, int(country_years["year"].max()))
+    ]
     sizes = pd.concat([older, newer], ignore_index=True)
-    out = grid.merge(sizes, on=_KEY, how="left", indicator="rows")
+    out = country_years.merge(sizes, on=_KEY, how="left", indicator="rows")
     # No personnel rows at year end is a zero, unless the mission list has a UN mission there
     # still, and after the older series a year without usable contributions is unknown.
     counted = un_list.loc[

@@ -19,9 +19,8 @@ from collections.abc import Mapping
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.align import on_spine
+from relapse.features.align import Grid, on_spine
 
-FAMILY = "services"
 SOURCES_USED: tuple[str, ...] = ("gapminder", "vdem_infant_cso")
 
 GAPMINDER_FEATURES: dict[str, str] = {
@@ -36,11 +35,13 @@ GAPMINDER_FEATURES: dict[str, str] = {
 """Feature name → Gapminder column, taken as published."""
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Services features for every spine country-year (see the module docstring).
 
     Parameters
     ----------
+    grid
+        The country-years to build (:class:`~relapse.features.align.Grid`; its ``spine``).
     tables
         ``spine``, ``gapminder`` and ``vdem_infant_cso`` (tidy loader outputs).
     cfg
@@ -52,7 +53,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         ``gwno``, ``year`` and the ``srv_*`` features (float64), one row per spine row, in
         spine order.
     """
-    spine = tables["spine"][["gwno", "year"]].reset_index(drop=True)
+    spine = grid.spine[["gwno", "year"]].reset_index(drop=True)
     gap = on_spine(spine, tables["gapminder"], ["infant_mortality", *GAPMINDER_FEATURES.values()])
     vdem = on_spine(spine, tables["vdem_infant_cso"], ["e_peinfmor"])
     out = spine.copy()

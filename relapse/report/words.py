@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 
-FAMILY_LABELS: dict[str, str] = {
-    "mission": "Peace operation",
-    "security_sector_reform": "Security sector reform",
-    "elections": "Elections",
-    "governance": "Governance and rule of law",
-    "services": "Basic services",
-    "economy": "Economy",
-    "conflict_legacy": "Conflict history",
+from relapse.config import FAMILIES, Family
+
+FAMILY_LABELS: dict[Family, str] = {  # one per Family (tests/test_config.py)
+    Family.mission: "Peace operation",
+    Family.security_sector_reform: "Security sector reform",
+    Family.elections: "Elections",
+    Family.governance: "Governance and rule of law",
+    Family.services: "Basic services",
+    Family.economy: "Economy",
+    Family.conflict_legacy: "Conflict history",
 }
 
 METRICS: dict[str, tuple[str, bool]] = {
@@ -40,7 +42,9 @@ MODEL_NOTES: dict[str, str] = {
 
 def family_label(family: str) -> str:
     """The family's name for readers."""
-    return FAMILY_LABELS.get(family, family.replace("_", " ").capitalize())
+    if family in FAMILIES:
+        return FAMILY_LABELS[Family(family)]
+    return family.replace("_", " ").capitalize()
 
 
 def horizon_label(h: int) -> str:

@@ -32,6 +32,13 @@ COUNTRY_CODE_MAX = 99_999
 scaling runs and numbers them from 1000 up. A code that is not a state still fails where it is
 mapped (:func:`relapse.countries.map_country_codes`)."""
 
+EXCLUDED_NON_STATES = "excluded_non_states"
+"""Load-notes key: rows excluded per unit that is not a state of the GW system (territories,
+regional aggregates, unallocated aid); ``relapse data check`` lists them by source."""
+
+NEW_EXCLUDED_UNITS = "new_excluded_units"
+"""Load-notes key: the excluded units not in a loader's list of known ones (a new release's)."""
+
 TidyFn = Callable[[pd.DataFrame, "LoadContext"], pd.DataFrame]
 CutFn = Callable[[pd.DataFrame, int], pd.DataFrame]
 

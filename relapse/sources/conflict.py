@@ -385,7 +385,7 @@ estimates.
 **Leak warning.** GED includes an event only if its dyad or actor reached 25 deaths in *some*
 calendar year, possibly later. A count below 25 in a year can therefore exist only because the
 dyad escalated afterwards: features must use only totals that reach :data:`GED_THRESHOLD`
-within the year itself (:mod:`relapse.features.conflict`). The rows below the threshold are
+within the year itself (:mod:`relapse.features.conflict_legacy`). The rows below the threshold are
 counted in the load notes.
 """
 

@@ -17,7 +17,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 from relapse.countries import exclude_uncoded_units, map_country_codes
-from relapse.sources.base import COUNTRY_CODE_MAX, LoadContext, Source
+from relapse.sources.base import (
+    COUNTRY_CODE_MAX,
+    EXCLUDED_NON_STATES,
+    NEW_EXCLUDED_UNITS,
+    LoadContext,
+    Source,
+)
 
 _YEAR = pa.Column(int, pa.Check.in_range(1800, 2100), coerce=True)
 _ISO3 = pa.Column(str, pa.Check.str_matches(r"^[A-Z]{3}$"), coerce=True)
@@ -49,7 +55,7 @@ def map_iso3(df: pd.DataFrame, column: str, ctx: LoadContext) -> pd.DataFrame:
         For any code that is neither mappable nor explicitly excluded.
     """
     mapped, excluded = map_country_codes(df, column, "iso3", ctx.data_dir, source=ctx.path)
-    _merge_counts(ctx, "excluded_non_state", excluded)
+    _merge_counts(ctx, EXCLUDED_NON_STATES, excluded)
     return mapped
 
 
@@ -227,8 +233,8 @@ def _tidy_gapminder(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     historical, excluded = exclude_uncoded_units(
         historical, "gwno", "geo", ctx.data_dir, source=ctx.path
     )
-    _merge_counts(ctx, "excluded_non_state", excluded)
-    ctx.notes["new_excluded_units"] = sorted(set(excluded) - set(GAPMINDER_HISTORICAL_GEO))
+    _merge_counts(ctx, EXCLUDED_NON_STATES, excluded)
+    ctx.notes[NEW_EXCLUDED_UNITS] = sorted(set(excluded) - set(GAPMINDER_HISTORICAL_GEO))
     historical["gwno"] = historical["gwno"].astype("int64")
     modern = map_iso3(df.loc[~no_iso], "iso3", ctx)
     # Gapminder back-casts today's states to their present borders with every indicator; the
@@ -438,7 +444,7 @@ def _tidy_nmc(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     )
     df = _drop_rows(df, transition, ctx, "dropped_transition_rows")
     out, excluded = map_country_codes(df, "cow", "cow", ctx.data_dir, source=ctx.path)
-    _merge_counts(ctx, "excluded_microstate", excluded)
+    _merge_counts(ctx, EXCLUDED_NON_STATES, excluded)
     # COW 255 is Germany (Prussia) up to 1945, GW 255; the shared trap 255 -> 260 is for 1990+.
     out.loc[(out["cow"] == 255) & (out["year"] <= 1945), "gwno"] = 255
     for col in NMC_COLUMNS:

@@ -27,7 +27,9 @@ from relapse.countries import (
 from relapse.errors import DataError
 from relapse.sources.base import (
     COUNTRY_CODE_MAX,
+    EXCLUDED_NON_STATES,
     LATEST_POSSIBLE_YEAR,
+    NEW_EXCLUDED_UNITS,
     LoadContext,
     Source,
 )
@@ -46,11 +48,12 @@ def _exclude_non_states(
     """Drop (and name) units without a country code; flag those not in the known list.
 
     The rule is :func:`relapse.countries.exclude_uncoded_units`: a territory a later release
-    adds is excluded like the known ones and listed under ``new_excluded_units``.
+    adds is excluded like the known ones and listed under
+    :data:`~relapse.sources.base.NEW_EXCLUDED_UNITS`.
     """
     kept, excluded = exclude_uncoded_units(df, code, name, ctx.data_dir, source=ctx.path)
-    ctx.notes["excluded_non_states"] = excluded
-    ctx.notes["new_excluded_units"] = sorted(set(excluded) - non_states)
+    ctx.notes[EXCLUDED_NON_STATES] = excluded
+    ctx.notes[NEW_EXCLUDED_UNITS] = sorted(set(excluded) - non_states)
     return kept
 
 
@@ -186,7 +189,7 @@ def _tidy_vdem_cow(
         # units as in the companion extracts (Palestine, Somaliland, Hong Kong, the German
         # states, Piedmont-Sardinia), which are not states in the GW system.
         missing = raw[code].isna()
-        ctx.notes["excluded_non_states"] = {"(no COW code)": int(missing.sum())}
+        ctx.notes[EXCLUDED_NON_STATES] = {"(no COW code)": int(missing.sum())}
         df = raw.loc[~missing].copy()
     df, _ = map_country_codes(df, code, "cow", ctx.data_dir, source=ctx.path)
     return df[["gwno", "year", *columns]].sort_values(["gwno", "year"], ignore_index=True)
@@ -440,7 +443,7 @@ def _iso3_to_gwno(
     fixed = df[column].map(extra or {})
     rest = df.loc[fixed.isna()]
     rest, non_states = map_country_codes(rest, column, "iso3", ctx.data_dir, source=ctx.path)
-    ctx.notes["excluded_non_states"] = dict(sorted(non_states.items()))
+    ctx.notes[EXCLUDED_NON_STATES] = dict(sorted(non_states.items()))
     done = df.loc[fixed.notna()].assign(gwno=fixed[fixed.notna()].astype("int64"))
     return pd.concat([done, rest]).sort_index()
 
@@ -606,7 +609,7 @@ def _tidy_aiddata(raw: pd.DataFrame, ctx: LoadContext) -> pd.DataFrame:
     import country_converter as coco
 
     non_state = raw["recipient"].str.contains(AIDDATA_NON_STATE)
-    ctx.notes["excluded_non_state_recipients"] = {
+    ctx.notes[EXCLUDED_NON_STATES] = {
         str(k): int(v) for k, v in raw.loc[non_state, "recipient"].value_counts().items()
     }
     df = raw.loc[~non_state].copy()

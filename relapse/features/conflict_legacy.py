@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
+from relapse.errors import DataError
 from relapse.features import neighbours
+from relapse.features.align import Grid
 
-FAMILY = "conflict_legacy"
 SOURCES_USED: tuple[str, ...] = (
     "ucdp_acd",
     "ucdp_termination",
@@ -45,13 +46,15 @@ OUTCOME_FEATURES: dict[int, str] = {
 AGREEMENTS_FIRST_YEAR = 1975
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Conflict-legacy features for every spine row (see the module docstring).
 
-    ``tables`` must hold ``timeline`` (from :func:`relapse.panel.country_timeline`),
-    and the tables of :data:`SOURCES_USED`.
+    ``grid.timeline`` is the conflict timeline (:func:`relapse.panel.build_base_panel`) and
+    ``tables`` holds the tables of :data:`SOURCES_USED`.
     """
-    tl = tables["timeline"]
+    if grid.timeline is None:
+        raise DataError("the conflict-legacy family needs the conflict timeline (Grid.timeline)")
+    tl = grid.timeline
     has_history = tl["last_active_year"].notna()
     out = tl[["gwno", "year"]].copy()
     out["leg_years_at_peace"] = tl["years_since_conflict"].astype("Float64").astype(float)

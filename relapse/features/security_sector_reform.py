@@ -32,9 +32,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from relapse.features.align import on_spine, recent_flag, window_max
+from relapse.features.align import Grid, on_spine, recent_flag, window_max
 
-FAMILY = "security_sector_reform"
 SOURCES_USED: tuple[str, ...] = (
     "ucdp_peace_agreements",
     "police_reform",
@@ -55,13 +54,15 @@ AIDDATA_LAST_YEAR = 2010
 COUP_WINDOW_YEARS = 5
 
 
-def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
+def build(grid: Grid, tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
     """Security-sector-reform features for every spine country-year.
 
     Parameters
     ----------
+    grid
+        The country-years to build (:class:`~relapse.features.align.Grid`; its ``spine``).
     tables
-        ``spine`` and the tidy tables of :data:`SOURCES_USED`.
+        The tidy tables of :data:`SOURCES_USED`.
     cfg
         The composed ``build`` config (unused: windows are module constants).
 
@@ -71,7 +72,7 @@ def build(tables: Mapping[str, pd.DataFrame], cfg: DictConfig) -> pd.DataFrame:
         ``gwno``, ``year`` and the ``ssr_*`` features (float64, unlagged), one row per spine
         country-year, in spine order. See the module docstring for coverage.
     """
-    spine = tables["spine"][["gwno", "year"]].reset_index(drop=True)
+    spine = grid.spine[["gwno", "year"]].reset_index(drop=True)
     out = spine.copy()
     agreements = tables["ucdp_peace_agreements"]
     out["ssr_army_integration_10y"] = recent_flag(
