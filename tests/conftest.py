@@ -1,20 +1,20 @@
-"""Shared fixtures: the real snapshot directory, temporary altered copies, composed configs."""
+"""Shared fixtures: the real snapshot directory, temporary altered copies, stand-in models.
+
+Helpers that are not fixtures (altering a copied file, overrides, stand-ins) live in
+``tests/helpers/`` and are imported from there.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from helpers.data import snapshot_dir
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def snapshot_dir() -> Path:
-    """The raw data snapshot: $RELAPSE_DATA_DIR, else ../shared/data beside the repository."""
-    env = os.environ.get("RELAPSE_DATA_DIR")
-    return (Path(env) if env else REPO.parent / "shared" / "data").resolve()
+if TYPE_CHECKING:
+    from helpers.scoring import StandInModel
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +30,8 @@ def data_dir() -> Path:
 def data_copy(tmp_path: Path, data_dir: Path) -> Path:
     """A writable copy of the snapshot (symlinks to the read-only originals, plus MANIFEST).
 
-    Tests that alter a file must first call :func:`materialise` on it, which replaces the
-    symlink with a real copy, so the shared originals are never touched.
+    Tests that alter a file must first call :func:`helpers.data.materialise` on it, which
+    replaces the symlink with a real copy, so the shared originals are never touched.
     """
     root = tmp_path / "data"
     for src in data_dir.rglob("*"):
@@ -42,16 +42,6 @@ def data_copy(tmp_path: Path, data_dir: Path) -> Path:
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.symlink_to(src)
     return root
-
-
-def materialise(path: Path) -> Path:
-    """Replace a symlink made by ``data_copy`` with a writable copy of its target."""
-    if path.is_symlink():
-        target = path.resolve()
-        path.unlink()
-        shutil.copyfile(target, path)
-        path.chmod(0o644)
-    return path
 
 
 @pytest.fixture(autouse=True)
@@ -67,13 +57,17 @@ def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-def family_inputs(sources: tuple[str, ...], data_dir: Path, last_year: int = 2018) -> dict:
-    """A family builder's inputs from the snapshot: its sources plus the GW spine."""
-    from relapse.panel import build_spine
-    from relapse.sources import load, load_tables
+@pytest.fixture(scope="module")
+def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A processed-data folder shared by one module's scoring tests."""
+    return tmp_path_factory.mktemp("processed")
 
-    tables = load_tables(sources, data_dir)
-    tables["spine"] = build_spine(
-        load("gw_states", data_dir), 1946, last_year, load("country_codes", data_dir)
-    )
-    return tables
+
+@pytest.fixture(scope="module")
+def models(
+    processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, StandInModel]:
+    """Stand-in models per horizon, trained once per module on the snapshot (conflict legacy)."""
+    from helpers.scoring import train_stand_in_models
+
+    return train_stand_in_models(processed_dir, tmp_path_factory)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import synthetic_explain as syn
+from helpers import synthetic_explain as syn
 
 from relapse.errors import ConfigError
 from relapse.report import build_context, make_report, render_report, write_report

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import synthetic_explain as syn
+from helpers import synthetic_explain as syn
 
 from relapse.report import build_context, render_report, write_report
 
