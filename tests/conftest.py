@@ -57,17 +57,21 @@ def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A processed-data folder shared by one module's scoring tests."""
+    """The processed-data folder (the cached conflict-legacy panel) of the scoring tests.
+
+    One per session: the tests read the cached panel and never alter it (a test that builds
+    another configuration there only makes the next one rebuild it, with the same content)."""
     return tmp_path_factory.mktemp("processed")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def models(
     processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[int, StandInModel]:
-    """Stand-in models per horizon, trained once per module on the snapshot (conflict legacy)."""
+    """Stand-in models per horizon, trained once per session on the snapshot (conflict
+    legacy) for the scoring and fault tests, which only read them."""
     from helpers.scoring import train_stand_in_models
 
     return train_stand_in_models(processed_dir, tmp_path_factory)
