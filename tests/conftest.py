@@ -14,6 +14,7 @@ import pytest
 from helpers.data import snapshot_dir
 
 if TYPE_CHECKING:
+    import pandas as pd
     from helpers.scoring import StandInModel
 
 
@@ -75,3 +76,28 @@ def models(
     from helpers.scoring import train_stand_in_models
 
     return train_stand_in_models(processed_dir, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def synthetic_frame() -> pd.DataFrame:
+    """The seeded synthetic panel of :mod:`helpers.synthetic_explain` (read only)."""
+    from helpers import synthetic_explain as syn
+
+    return syn.panel()
+
+
+@pytest.fixture(scope="session")
+def synthetic_boosters(synthetic_frame: pd.DataFrame) -> dict:
+    """Boosters per horizon (80 rounds) on ``synthetic_frame``, trained once for the report
+    tests, which only read them."""
+    from helpers import synthetic_explain as syn
+
+    return {h: syn.train(synthetic_frame, h, rounds=80) for h in syn.HORIZONS}
+
+
+@pytest.fixture(scope="session")
+def synthetic_backtest(synthetic_frame: pd.DataFrame, synthetic_boosters: dict) -> pd.DataFrame:
+    """Stand-in back-test predictions of ``synthetic_boosters`` (read only)."""
+    from helpers import synthetic_explain as syn
+
+    return syn.backtest(synthetic_frame, synthetic_boosters)
