@@ -3,7 +3,8 @@ generated there first.
 
 The one place that knows both :mod:`relapse.sources` (the loaders) and
 :mod:`relapse.synthetic` (which writes the loaders' files), so the dependency runs one way:
-``data_dir`` → ``synthetic`` → ``sources``.
+``data_dir`` → ``synthetic`` → ``sources``. The simulator is imported only for
+``data=synthetic``, so the snapshot's commands (scoring among them) do not pay for it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from relapse.sources import configure_files
-from relapse.synthetic import ensure_dataset
 
 
 def ensure_data_dir(cfg: Any) -> Path:
@@ -33,5 +33,7 @@ def ensure_data_dir(cfg: Any) -> Path:
     """
     configure_files(cfg.paths.data_dir, cfg.data.files)
     if str(cfg.data.name) == "synthetic":
+        from relapse.synthetic import ensure_dataset
+
         return ensure_dataset(cfg)
     return Path(cfg.paths.data_dir)
