@@ -6,7 +6,7 @@ Usage (from the repository)::
     .venv/bin/python benchmarks/bench_scaling.py --units 140 1400 --threads 1 2 \\
         --csv benchmarks/results/scaling.csv --plot benchmarks/results/scaling.png
 
-For each size, ``data=synthetic data.n_units=N data.n_years=73`` (``relapse/synthetic.py``)
+For each size, ``data=synthetic data.n_units=N data.n_years=73`` (``relapse/synthetic/``)
 writes a raw data set with the snapshot's schemas into a temporary directory (deleted at the
 end, ``--keep`` to keep it), and every stage runs in a **fresh process** whose own peak RSS
 (``ru_maxrss`` from ``os.wait4``) is recorded:

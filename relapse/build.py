@@ -91,7 +91,8 @@ def data_last_year(cfg: DictConfig) -> int:
     Reads (and verifies) only the UCDP/PRIO ACD, cut to ``data.vintage_year``, so commands
     can compare data releases before doing any work.
     """
-    from relapse.sources import ensure_data_dir, load
+    from relapse.data_dir import ensure_data_dir
+    from relapse.sources import load
 
     acd = load(
         "ucdp_acd",
@@ -145,7 +146,7 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
     -------
     BuildResult
     """
-    from relapse.sources import ensure_data_dir
+    from relapse.data_dir import ensure_data_dir
 
     ensure_data_dir(cfg)
     keys = source_keys(cfg)

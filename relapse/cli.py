@@ -55,7 +55,8 @@ def _print_cfg(cfg: Any) -> None:
 
 def cmd_data_check(args: argparse.Namespace) -> int:
     """Load and validate every source; verify checksums; print a table."""
-    from relapse.sources import check_all, ensure_data_dir
+    from relapse.data_dir import ensure_data_dir
+    from relapse.sources import check_all
 
     cfg = _compose("data_check", args.overrides)
     if args.cfg:
@@ -127,7 +128,7 @@ def _excluded_units(notes: dict[str, Any]) -> dict[str, int]:
 
 def cmd_data_manifest(args: argparse.Namespace) -> int:
     """Validate the configured files and write the data directory's MANIFEST.csv."""
-    from relapse.sources import ensure_data_dir
+    from relapse.data_dir import ensure_data_dir
     from relapse.sources.manifest import describe, write_manifest
 
     cfg = _compose("data_check", args.overrides)

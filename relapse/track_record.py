@@ -110,8 +110,9 @@ def archived_scores(scores_dir: Path | str) -> pd.DataFrame:
 def outcomes(cfg: DictConfig, horizons: list[int]) -> pd.DataFrame:
     """``relapse_h{h}`` per (gwno, year) from the current data, for ``horizons``."""
     from relapse.build import BASE_SOURCES
+    from relapse.data_dir import ensure_data_dir
     from relapse.panel import build_base_panel, label_columns
-    from relapse.sources import ensure_data_dir, load_tables
+    from relapse.sources import load_tables
 
     tables = load_tables(
         BASE_SOURCES,

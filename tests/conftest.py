@@ -1,20 +1,21 @@
-"""Shared fixtures: the real snapshot directory, temporary altered copies, composed configs."""
+"""Shared fixtures: the real snapshot directory, temporary altered copies, stand-in models.
+
+Helpers that are not fixtures (altering a copied file, overrides, stand-ins) live in
+``tests/helpers/`` and are imported from there.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from helpers.data import snapshot_dir
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def snapshot_dir() -> Path:
-    """The raw data snapshot: $RELAPSE_DATA_DIR, else ../shared/data beside the repository."""
-    env = os.environ.get("RELAPSE_DATA_DIR")
-    return (Path(env) if env else REPO.parent / "shared" / "data").resolve()
+if TYPE_CHECKING:
+    import pandas as pd
+    from helpers.scoring import StandInModel
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +31,8 @@ def data_dir() -> Path:
 def data_copy(tmp_path: Path, data_dir: Path) -> Path:
     """A writable copy of the snapshot (symlinks to the read-only originals, plus MANIFEST).
 
-    Tests that alter a file must first call :func:`materialise` on it, which replaces the
-    symlink with a real copy, so the shared originals are never touched.
+    Tests that alter a file must first call :func:`helpers.data.materialise` on it, which
+    replaces the symlink with a real copy, so the shared originals are never touched.
     """
     root = tmp_path / "data"
     for src in data_dir.rglob("*"):
@@ -42,16 +43,6 @@ def data_copy(tmp_path: Path, data_dir: Path) -> Path:
             dst.parent.mkdir(parents=True, exist_ok=True)
             dst.symlink_to(src)
     return root
-
-
-def materialise(path: Path) -> Path:
-    """Replace a symlink made by ``data_copy`` with a writable copy of its target."""
-    if path.is_symlink():
-        target = path.resolve()
-        path.unlink()
-        shutil.copyfile(target, path)
-        path.chmod(0o644)
-    return path
 
 
 @pytest.fixture(autouse=True)
@@ -67,22 +58,46 @@ def _outside_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
-def builder_args(inputs: dict) -> tuple:
-    """A test's inputs (source tables plus ``spine``) as a builder's ``grid, tables``."""
-    from relapse.features.align import Grid
+@pytest.fixture(scope="session")
+def processed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The processed-data folder (the cached conflict-legacy panel) of the scoring tests.
 
-    tables = {key: table for key, table in inputs.items() if key != "spine"}
-    return Grid(spine=inputs["spine"]), tables
+    One per session: the tests read the cached panel and never alter it (a test that builds
+    another configuration there only makes the next one rebuild it, with the same content)."""
+    return tmp_path_factory.mktemp("processed")
 
 
-def family_inputs(sources: tuple[str, ...], data_dir: Path, last_year: int = 2018) -> dict:
-    """A family builder's inputs from the snapshot: its sources plus the GW spine (the builder
-    gets them through :func:`builder_args`)."""
-    from relapse.panel import build_spine
-    from relapse.sources import load, load_tables
+@pytest.fixture(scope="session")
+def models(
+    processed_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, StandInModel]:
+    """Stand-in models per horizon, trained once per session on the snapshot (conflict
+    legacy) for the scoring and fault tests, which only read them."""
+    from helpers.scoring import train_stand_in_models
 
-    tables = load_tables(sources, data_dir)
-    tables["spine"] = build_spine(
-        load("gw_states", data_dir), 1946, last_year, load("country_codes", data_dir)
-    )
-    return tables
+    return train_stand_in_models(processed_dir, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def synthetic_frame() -> pd.DataFrame:
+    """The seeded synthetic panel of :mod:`helpers.synthetic_explain` (read only)."""
+    from helpers import synthetic_explain as syn
+
+    return syn.panel()
+
+
+@pytest.fixture(scope="session")
+def synthetic_boosters(synthetic_frame: pd.DataFrame) -> dict:
+    """Boosters per horizon (80 rounds) on ``synthetic_frame``, trained once for the report
+    tests, which only read them."""
+    from helpers import synthetic_explain as syn
+
+    return {h: syn.train(synthetic_frame, h, rounds=80) for h in syn.HORIZONS}
+
+
+@pytest.fixture(scope="session")
+def synthetic_backtest(synthetic_frame: pd.DataFrame, synthetic_boosters: dict) -> pd.DataFrame:
+    """Stand-in back-test predictions of ``synthetic_boosters`` (read only)."""
+    from helpers import synthetic_explain as syn
+
+    return syn.backtest(synthetic_frame, synthetic_boosters)

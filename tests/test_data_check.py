@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from conftest import materialise
+from helpers.data import (
+    ACD,
+    duplicate_row,
+    edit,
+    future_year,
+    header_rename,
+    string_in_number,
+)
 
 from relapse.cli import main
 from relapse.errors import DataError
@@ -13,8 +18,6 @@ from relapse.sources import SOURCES, load
 from relapse.sources.base import load_source
 
 pytestmark = pytest.mark.snapshot
-
-ACD = "conflict/ucdp_prio_acd_v25_1.csv"
 
 
 def test_data_check_passes_on_snapshot(data_dir, capsys) -> None:
@@ -41,11 +44,6 @@ def test_every_manifest_file_has_a_loader(data_dir) -> None:
     assert listed == {s.path for s in SOURCES.values()}
 
 
-def _edit(path: Path, fn) -> None:
-    materialise(path)
-    path.write_text(fn(path.read_text()))
-
-
 def _truncate(text: str) -> str:
     return text[: len(text) // 2].rsplit("\n", 1)[0] + "\n"
 
@@ -54,8 +52,8 @@ def _truncate(text: str) -> str:
     ("alter", "message"),
     [
         (lambda p: p.unlink(), "file not found"),
-        (lambda p: _edit(p, lambda t: t + "\n"), "SHA-256"),
-        (lambda p: _edit(p, _truncate), "SHA-256"),
+        (lambda p: edit(p, lambda t: t + "\n"), "SHA-256"),
+        (lambda p: edit(p, _truncate), "SHA-256"),
     ],
     ids=["missing", "checksum", "truncated"],
 )
@@ -72,34 +70,10 @@ def test_missing_data_directory(tmp_path, capsys) -> None:
     assert "does not exist" in capsys.readouterr().err
 
 
-def _header_rename(text: str) -> str:
-    head, rest = text.split("\n", 1)
-    return head.replace("type_of_conflict", "conflict_type") + "\n" + rest
-
-
-def _string_in_number(text: str) -> str:
-    lines = text.split("\n")
-    fields = lines[5].split(",")
-    fields[0] = "eleven"
-    lines[5] = ",".join(fields)
-    return "\n".join(lines)
-
-
-def _duplicate_row(text: str) -> str:
-    lines = text.rstrip("\n").split("\n")
-    return "\n".join([*lines, lines[3]]) + "\n"
-
-
 def _bad_quote(text: str) -> str:
     lines = text.split("\n")
     lines[4] = lines[4] + ',"unterminated'
     return "\n".join(lines) + '\n"'
-
-
-def _future_year(text: str) -> str:
-    lines = text.split("\n")
-    lines[1] = lines[1].replace(",2012,", ",2031,", 1)
-    return "\n".join(lines)
 
 
 def _bad_location(text: str) -> str:
@@ -111,11 +85,11 @@ def _bad_location(text: str) -> str:
 @pytest.mark.parametrize(
     ("alter", "message"),
     [
-        (_header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
-        (_string_in_number, "column 'conflict_id'"),
-        (_duplicate_row, "conflict_id"),
+        (header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
+        (string_in_number, "column 'conflict_id'"),
+        (duplicate_row, "conflict_id"),
         (_bad_quote, "malformed CSV|column"),
-        (_future_year, "year 2031 is in the future"),
+        (future_year, "year 2031 is in the future"),
         (_bad_location, "gwno_loc"),
     ],
     ids=[
@@ -128,14 +102,14 @@ def _bad_location(text: str) -> str:
     ],
 )
 def test_schema_rejects_altered_acd(data_copy, alter, message) -> None:
-    _edit(data_copy / ACD, alter)
+    edit(data_copy / ACD, alter)
     with pytest.raises(DataError, match=message) as info:
         load_source(SOURCES["ucdp_acd"], data_copy, verify=False)
     assert str(info.value).startswith(ACD)
 
 
 def test_build_writes_nothing_on_bad_input(data_copy, tmp_path, capsys) -> None:
-    _edit(data_copy / ACD, lambda t: t + "\n")
+    edit(data_copy / ACD, lambda t: t + "\n")
     out = tmp_path / "processed"
     code = main(["build", f"paths.data_dir={data_copy}", f"paths.processed_dir={out}"])
     assert code == 3
@@ -155,7 +129,7 @@ def test_gwno_loc_lists_are_expanded(data_dir) -> None:
 def test_a_joined_source_is_verified_too(data_copy) -> None:
     """The mission list joins the mission→host crosswalk: an altered crosswalk is caught."""
     crosswalk = "crosswalks/un_pko_mission_to_iso3.csv"
-    _edit(data_copy / crosswalk, lambda t: t + "\n")
+    edit(data_copy / crosswalk, lambda t: t + "\n")
     with pytest.raises(DataError, match=r"un_pko_mission_to_iso3\.csv: SHA-256"):
         load_source(SOURCES["un_mission_list"], data_copy, verify=True)
     # Without verification (synthetic data) the join still works.

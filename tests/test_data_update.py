@@ -111,7 +111,7 @@ def test_new_release_is_trained_promoted_by_rule_and_scored(tmp_path, data_dir, 
 
 def test_a_release_with_a_renamed_file_and_no_manifest(data_copy, data_dir, tmp_path, capsys):
     """The README's steps for a new release: check, write the manifest, check again, build."""
-    from conftest import materialise
+    from helpers.data import materialise
 
     renamed = "conflict/ucdp_prio_acd_v26_1.csv"
     (data_copy / "conflict/ucdp_prio_acd_v25_1.csv").rename(data_copy / renamed)
@@ -147,7 +147,7 @@ def test_a_release_with_a_renamed_file_and_no_manifest(data_copy, data_dir, tmp_
 
 
 def test_the_manifest_is_refused_when_a_file_fails(data_copy, capsys):
-    from conftest import materialise
+    from helpers.data import materialise
 
     acd = materialise(data_copy / "conflict/ucdp_prio_acd_v25_1.csv")
     acd.write_text(acd.read_text().replace("type_of_conflict", "conflict_type", 1))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import synthetic_explain as syn
+from helpers import synthetic_explain as syn
 
 from relapse import explain
 from relapse.errors import ModelError

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import synthetic_explain as syn
+from helpers import synthetic_explain as syn
 
 from relapse.explain import missing_share, missing_weight_by_feature
 from relapse.features import last_recorded_year

@@ -8,76 +8,35 @@ closed port, a hanging one is a socket on 127.0.0.1 that reads and never answers
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from test_data_check import (
+from helpers.data import (
     ACD,
-    _duplicate_row,
-    _edit,
-    _future_year,
-    _header_rename,
-    _string_in_number,
+    duplicate_row,
+    edit,
+    future_year,
+    header_rename,
+    string_in_number,
 )
-from test_score import (  # noqa: F401  (models, processed_dir: fixtures)
-    FAMILIES,
-    file_hashes,
-    make_cfg,
-    models,
-    processed_dir,
-    run,
-)
-from test_train import free_port
+from helpers.faults import FAST, FullDiskOS, SilentServer, tmp_overrides, tree_hashes
+from helpers.scoring import FAMILIES, file_hashes, make_cfg, run
+from helpers.training import free_port
 
 from relapse import score as score_mod
 from relapse.cli import main
 from relapse.errors import OutputError
 
 pytestmark = pytest.mark.snapshot
-
-FAST = [
-    "features.families=[conflict_legacy]",
-    "target.horizons=[1]",
-    "split.first_origin=2012",
-    "split.bootstrap_samples=30",
-    "model.num_boost_round=60",
-    "model.params.num_threads=1",
-    "report.on_train=false",
-]
-
-
-def tmp_overrides(tmp: Path) -> list[str]:
-    """Every output and the MLflow store under ``tmp``."""
-    return [
-        f"paths.processed_dir={tmp / 'processed'}",
-        f"paths.scores_dir={tmp / 'scores'}",
-        f"paths.reports_dir={tmp / 'reports'}",
-        f"paths.output_dir={tmp / 'outputs'}",
-        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
-    ]
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    """Relative path → SHA-256 of every file under ``root`` (symlinks followed)."""
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def temp_files(root: Path) -> list[str]:
@@ -133,17 +92,17 @@ def test_argument_that_is_not_an_override_exits_2(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("alter", "message"),
     [
-        (_header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
-        (_string_in_number, "column 'conflict_id'"),
-        (_duplicate_row, "conflict_id' fails multiple_fields_uniqueness"),
-        (_future_year, "year 2031 is in the future"),
+        (header_rename, r"missing column\(s\) \['type_of_conflict'\]"),
+        (string_in_number, "column 'conflict_id'"),
+        (duplicate_row, "conflict_id' fails multiple_fields_uniqueness"),
+        (future_year, "year 2031 is in the future"),
     ],
     ids=["renamed-column", "string-in-number", "duplicate-key", "future-year"],
 )
 def test_malformed_source_exits_3_and_writes_nothing(data_copy, tmp_path, capsys, alter, message):
     import re
 
-    _edit(data_copy / ACD, alter)
+    edit(data_copy / ACD, alter)
     out = tmp_path / "out"
     code = main(
         ["build", f"paths.data_dir={data_copy}", "data.verify_checksums=false", *tmp_overrides(out)]
@@ -156,22 +115,6 @@ def test_malformed_source_exits_3_and_writes_nothing(data_copy, tmp_path, capsys
 
 
 # ----------------------------------------------------------------------------- full disk
-
-
-class FullDiskOS:
-    """Stands in for the ``os`` module of one writer: data reach the temporary file, then
-    ``fsync``/``replace`` fail with ENOSPC, as a full disk does for buffered writes."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(os, name)
-
-    @staticmethod
-    def fsync(fd: int) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    @staticmethod
-    def replace(src: Any, dst: Any) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def test_full_disk_on_build_exits_5_and_keeps_the_previous_panel(tmp_path, capsys, monkeypatch):
@@ -289,45 +232,6 @@ def test_scoring_run_killed_midway_leaves_previous_outputs(tmp_path):
 
 
 # -------------------------------------------------------------------------- tracking server
-
-
-class SilentServer:
-    """A TCP server on 127.0.0.1 that accepts, reads the request and never answers.
-
-    Connections are held open until :meth:`close`, so the client sees a read timeout; the
-    accept loop polls a stop flag, so the thread always ends.
-    """
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = int(self.sock.getsockname()[1])
-        self.connections = 0
-        self._held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.settimeout(0.5)
-            with contextlib.suppress(OSError):
-                conn.recv(65536)
-            self._held.append(conn)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        for conn in self._held:
-            conn.close()
-        self.sock.close()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import builder_args
+from helpers.data import builder_args
 
 from relapse.config import compose_config
 from relapse.features import mission

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import builder_args, family_inputs
+from helpers.data import builder_args, family_inputs
 
 from relapse.config import compose_config
 from relapse.features import build_family, services

@@ -26,8 +26,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import materialise
-from test_faults import FAST, FullDiskOS, SilentServer, tmp_overrides, tree_hashes
+from helpers.data import materialise
+from helpers.faults import FAST, FullDiskOS, SilentServer, tmp_overrides, tree_hashes
 
 from relapse.cli import main
 from relapse.config import compose_config

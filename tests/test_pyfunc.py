@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_train import fast_overrides, free_port
+from helpers.training import fast_overrides, free_port
 
 from relapse.config import compose_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import materialise
+from helpers.data import materialise
 
 from relapse.cli import main
 from relapse.errors import DataError

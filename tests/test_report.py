@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import synthetic_explain as syn
+from helpers import synthetic_explain as syn
 
 from relapse.errors import ConfigError
 from relapse.report import build_context, make_report, render_report, write_report
@@ -18,18 +18,18 @@ COUNTRIES = ["S00", "101", "S02", "S03"]
 
 
 @pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return syn.panel()
+def frame(synthetic_frame) -> pd.DataFrame:
+    return synthetic_frame
 
 
 @pytest.fixture(scope="module")
-def boosters(frame) -> dict:
-    return {h: syn.train(frame, h, rounds=80) for h in syn.HORIZONS}
+def boosters(synthetic_boosters) -> dict:
+    return synthetic_boosters
 
 
 @pytest.fixture(scope="module")
-def backtest(frame, boosters) -> pd.DataFrame:
-    return syn.backtest(frame, boosters)
+def backtest(synthetic_backtest) -> pd.DataFrame:
+    return synthetic_backtest
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import synthetic_explain as syn
+from helpers import synthetic_explain as syn
 
 from relapse.report import build_context, render_report, write_report
 
@@ -199,10 +199,8 @@ def browser(tmp_path: Path):
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory) -> Path:
-    frame = syn.panel()
-    boosters = {h: syn.train(frame, h, rounds=80) for h in syn.HORIZONS}
-    bt = syn.backtest(frame, boosters)
+def report_file(tmp_path_factory, synthetic_frame, synthetic_boosters, synthetic_backtest) -> Path:
+    frame, boosters, bt = synthetic_frame, synthetic_boosters, synthetic_backtest
     ctx = build_context(
         frame,
         boosters,

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_model import FEATURES, fitted_hazard
+from helpers.hazard_panel import FEATURES, fitted_hazard
 
 from relapse.errors import ModelError
 from relapse.explain import explanation, family_explanation

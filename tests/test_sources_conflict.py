@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.data import materialise
 
 from relapse.errors import DataError
 from relapse.sources import conflict
 from relapse.sources.base import load_source
-from tests.conftest import materialise
 
 pytestmark = pytest.mark.snapshot
 

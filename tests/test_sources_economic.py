@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.data import materialise
 
 from relapse.errors import DataError
 from relapse.sources import economic, get_source
 from relapse.sources.base import EXCLUDED_NON_STATES, load_source
-from tests.conftest import materialise
 
 KEYS = [s.key for s in economic.SOURCES]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.data import materialise
 
 from relapse.errors import DataError
 from relapse.sources import governance
 from relapse.sources.base import cut_to_vintage, load_source
-from tests.conftest import materialise
 
 SOURCES = {s.key: s for s in governance.SOURCES}
 COUNTRY_YEAR = [k for k, s in SOURCES.items() if s.key_columns == ("gwno", "year")]

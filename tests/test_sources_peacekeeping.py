@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.data import materialise
 
 from relapse.errors import DataError
 from relapse.sources.base import cut_to_vintage, load_source
 from relapse.sources.peacekeeping import SOURCES
-from tests.conftest import materialise
 
 BY_KEY = {s.key: s for s in SOURCES}
 

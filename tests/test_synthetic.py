@@ -83,6 +83,45 @@ def test_refuses_to_overwrite_a_directory_it_did_not_write(tmp_path) -> None:
         ensure_dataset(cfg)
 
 
+def test_full_disk_while_generating_is_an_output_error_and_leaves_nothing(
+    tmp_path, monkeypatch
+) -> None:
+    import errno
+
+    from relapse.errors import OutputError
+    from relapse.synthetic import dataset
+
+    def full_disk(path: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(dataset, "fsync", full_disk)
+    cfg = synthetic_cfg(tmp_path, "data.n_units=20")
+    with pytest.raises(OutputError, match=f"could not write {tmp_path / 'raw'}: No space left"):
+        ensure_dataset(cfg)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "partial data set or temp left"
+
+
+def test_the_loaders_never_import_the_simulator() -> None:
+    """The dependency runs one way: ``relapse.data_dir`` → ``relapse.synthetic`` → sources
+    (no import of the simulator anywhere in ``relapse/sources``, not even inside a function)."""
+    import ast
+
+    import relapse.sources
+
+    offenders = []
+    for path in sorted(Path(relapse.sources.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("relapse.synthetic")]
+    assert offenders == []
+
+
 def test_codes_are_unique_and_never_real_or_special() -> None:
     from relapse.countries import COW_TO_GW_TRAPS, ISO3_TO_GW_TRAPS, NON_STATE_ISO3
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,37 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.training import fast_overrides, free_port
 
 from relapse.config import compose_config
 from relapse.errors import ModelError
-
-
-def fast_overrides(tmp: Path, data_dir: Path) -> list[str]:
-    """Small but real: two horizons, origins from 2008, few rounds and resamples.
-
-    From 2008 the model matches the history baseline at both horizons, so it may be promoted
-    (from 2010, with six origins, it is worse at one year, and the promotion rule holds it
-    back: see :func:`test_a_candidate_worse_than_the_baseline_is_held_back`)."""
-    return [
-        "features.families=[conflict_legacy]",
-        "target.horizons=[1,5]",
-        "split.first_origin=2008",
-        "split.bootstrap_samples=30",
-        "model.num_boost_round=100",
-        "model.early_stopping_rounds=20",
-        f"paths.data_dir={data_dir}",
-        f"paths.processed_dir={tmp / 'processed'}",
-        f"paths.output_dir={tmp / 'outputs'}",
-        f"paths.reports_dir={tmp / 'reports'}",
-        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
-    ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def check_champion_round_trip(cfg, result) -> None:  # type: ignore[no-untyped-def]

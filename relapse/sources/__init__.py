@@ -6,7 +6,8 @@
 
 Which file a source reads is configuration (``data.files.<key>``, listed in
 ``conf/data/*.yaml``): :func:`configure_files` records it for the data directory (commands
-do so through :func:`ensure_data_dir`), and every load from that directory uses it.
+do so through :func:`relapse.data_dir.ensure_data_dir`), and every load from that directory
+uses it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import pandas as pd
 
@@ -112,23 +112,6 @@ def sources_in(data_dir: Path | str) -> dict[str, Source]:
     return {key: located(source, data_dir) for key, source in SOURCES.items()}
 
 
-def ensure_data_dir(cfg: Any) -> Path:
-    """The configured raw data directory, generated first when ``data.name`` is synthetic.
-
-    Every command that reads raw data calls this once before reading (``relapse data check``,
-    :func:`relapse.build.build_panel`, and through it training, reports and scoring). It
-    records ``data.files`` for the directory (:func:`configure_files`). For the snapshot it
-    then returns ``paths.data_dir``; for ``data=synthetic`` it writes the simulated data set
-    there unless it is already complete (:func:`relapse.synthetic.ensure_dataset`).
-    """
-    configure_files(cfg.paths.data_dir, cfg.data.files)
-    if str(cfg.data.name) == "synthetic":
-        from relapse.synthetic import ensure_dataset
-
-        return ensure_dataset(cfg)
-    return Path(cfg.paths.data_dir)
-
-
 @dataclass
 class CheckResult:
     """One line of ``relapse data check``: a source (or a manifest file) and its outcome."""
@@ -188,7 +171,6 @@ __all__ = [
     "Source",
     "check_all",
     "configure_files",
-    "ensure_data_dir",
     "get_source",
     "load",
     "load_tables",
