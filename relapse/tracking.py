@@ -172,20 +172,61 @@ def _reason(exc: BaseException) -> str:
         if current is None or current in seen:
             continue
         if isinstance(current, sqlite3.Error):
-            return f"SQLite: {_first_line(current)}"
+            return f"SQLite: {first_line(current)}"
         seen.append(current)
         todo += [getattr(current, "orig", None), current.__cause__, current.__context__]
-    return _first_line(exc)
+    return first_line(exc)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """The first non-empty line of an exception's text (at most 400 characters)."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return (lines[0] if lines else type(exc).__name__)[:400]
 
 
+def http_settings(cfg: Any) -> dict[str, str]:
+    """The MLflow HTTP variables the config asks for (timeout, retries, backoff)."""
+    return {
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(int(cfg.mlflow.request_timeout_s)),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(int(cfg.mlflow.max_retries)),
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(int(cfg.mlflow.backoff_factor)),
+    }
+
+
+_SET_HERE: dict[str, str] = {}
+"""The MLflow variables :func:`configure` set itself, with their values."""
+
+
+def _set_unless_users(name: str, value: str) -> None:
+    """Set ``name`` unless the user did: unset, or still the value an earlier call set."""
+    current = os.environ.get(name)
+    if current is None or _SET_HERE.get(name) == current:
+        os.environ[name] = value
+        _SET_HERE[name] = value
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def mlflow_client(uri: str) -> Any:
+    """The process's one :class:`mlflow.MlflowClient` for ``uri`` (tracking and registry).
+
+    Creating a client opens the store (for SQLite: SQLAlchemy and a schema check), so every
+    look-up of a command shares one.
+    """
+    if uri not in _CLIENTS:
+        from mlflow import MlflowClient
+
+        _CLIENTS[uri] = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return _CLIENTS[uri]
+
+
 def configure(cfg: Any) -> str:
     """Point MLflow at the configured store and set its HTTP timeout and retries.
+
+    ``MLFLOW_HTTP_REQUEST_TIMEOUT``, ``_MAX_RETRIES`` and ``_BACKOFF_FACTOR`` come from
+    ``mlflow.request_timeout_s``, ``max_retries`` and ``backoff_factor``, except that a
+    variable the user set in the environment is never overwritten.
 
     Returns
     -------
@@ -194,10 +235,10 @@ def configure(cfg: Any) -> str:
     """
     import mlflow
 
-    # MLflow reads these on every request; set from config so a dead server fails fast.
-    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(int(cfg.mlflow.request_timeout_s))
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(int(cfg.mlflow.max_retries))
-    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(int(cfg.mlflow.backoff_factor))
+    # MLflow reads these on every request; set from config so a dead server fails fast,
+    # unless the user set them (their environment wins; see http_settings).
+    for name, value in http_settings(cfg).items():
+        _set_unless_users(name, value)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     _DEADLINE_S[0] = float(cfg.mlflow.deadline_s)
     # MLflow logs a failing SQL store's full traceback itself; mlflow_errors reports it in
@@ -229,11 +270,9 @@ def ensure_experiment(cfg: Any) -> str:
     """
     import time
 
-    from mlflow import MlflowClient
-
     uri = configure(cfg)
     with mlflow_errors("experiment lookup", uri):
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         exp = client.get_experiment_by_name(cfg.mlflow.experiment_name)
         if exp is not None:
             experiment_id = str(exp.experiment_id)
@@ -330,7 +369,6 @@ def register_model(
         A feature without a known family, or MLflow failing or storing other bytes.
     """
     import mlflow
-    from mlflow import MlflowClient
     from mlflow.models import infer_signature
 
     from relapse import forecast
@@ -370,7 +408,7 @@ def register_model(
         )
         version = str(info.registered_model_version)
         digests = _stored_digests(name, version, written)
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         all_tags = {**(tags or {}), ARTIFACT_SHA256: json.dumps(digests, sort_keys=True)}
         for key, value in all_tags.items():
             client.set_model_version_tag(name, version, key, str(value))
@@ -426,12 +464,10 @@ def _stored_digests(name: str, version: str, written: Mapping[str, str]) -> dict
 
 def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
     """The current champion's version and its run's promotion metric (None, None if none)."""
-    from mlflow import MlflowClient
-
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
     with mlflow_errors(f"looking up the champion of {name}", uri):
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         mv = _version_or_none(client, name, CHAMPION)
         if mv is None:
             return None, None
@@ -443,12 +479,10 @@ def champion_metric(cfg: Any, horizon: int) -> tuple[str | None, float | None]:
 def champion_data_last_year(cfg: Any, horizon: int) -> tuple[str | None, int | None]:
     """The champion's version and the last year of its training data (its
     ``data_last_year`` tag); None for either when there is no champion or no tag."""
-    from mlflow import MlflowClient
-
     name = model_name(cfg, horizon)
     uri = configure(cfg)
     with mlflow_errors(f"looking up the champion of {name}", uri):
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         mv = _version_or_none(client, name, CHAMPION)
     if mv is None:
         return None, None
@@ -541,8 +575,6 @@ def promote_run(
     """
     from dataclasses import replace
 
-    from mlflow import MlflowClient
-
     uri = tracking_uri(cfg)
     with promotion_lock(cfg):  # compare-and-set: parallel runs must not both win
         checks = {
@@ -558,7 +590,7 @@ def promote_run(
         if failed:
             return {h: replace(c, promoted=False, held_back_by=failed) for h, c in checks.items()}
         with mlflow_errors("promoting the run's candidates", uri):
-            client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+            client = mlflow_client(uri)
             for h, (version, _) in sorted(candidates.items()):
                 client.set_registered_model_alias(model_name(cfg, h), CHAMPION, str(version))
             if combined is not None:
@@ -617,12 +649,11 @@ def _compare(
 def champion_predictions(cfg: Any, horizon: int) -> pd.DataFrame | None:
     """The champion run's backtest predictions for ``horizon`` (None if it has none)."""
     import mlflow
-    from mlflow import MlflowClient
 
     name = model_name(cfg, horizon)
     uri = tracking_uri(cfg)
     with mlflow_errors(f"reading the backtest of the champion of {name}", uri):
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         mv = _version_or_none(client, name, CHAMPION)
         if mv is None:
             return None
@@ -684,12 +715,10 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Fo
         If the model or alias does not exist, the registry cannot be reached, or an artifact
         is missing, altered or invalid (the message names it).
     """
-    from mlflow import MlflowClient
-
     uri = configure(cfg)
     name = model_name(cfg, horizon)
     with mlflow_errors(f"loading {name} ({version})", uri):
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         if str(version).isdigit():
             mv = client.get_model_version(name, str(version))
         else:
@@ -777,7 +806,7 @@ def read_artifacts(local: Path, label: str) -> tuple[Any, dict[str, str]]:
         model = forecast.load_model(model_dir)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(
-            f"{label}: artifact {ARTIFACTS_DIR}/model is invalid: {_first_line(exc)}"
+            f"{label}: artifact {ARTIFACTS_DIR}/model is invalid: {first_line(exc)}"
         ) from exc
     families = _read_json(model_dir / FAMILIES_FILE, label)
     order = [str(f) for f in model.feature_names_in_]
@@ -796,7 +825,7 @@ def _read_json(path: Path, label: str) -> Any:
     try:
         data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constant)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"{where} is not valid JSON: {_first_line(exc)}") from exc
+        raise ModelError(f"{where} is not valid JSON: {first_line(exc)}") from exc
     if not _all_finite(data):
         raise ModelError(f"{where} holds a number that is not finite")
     return data
@@ -835,3 +864,19 @@ def log_frame(df: pd.DataFrame, artifact_file: str, formats: Sequence[str] = ("c
             else:
                 df.to_parquet(path, index=False)
             mlflow.log_artifact(str(path))
+
+
+def log_batch(
+    client: Any, run_id: str, params: Mapping[str, Any], metrics: Mapping[str, float]
+) -> None:
+    """Log ``params`` (as text, like ``mlflow.log_params``) and ``metrics`` to a run in one call."""
+    import time
+
+    from mlflow.entities import Metric, Param
+
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+        params=[Param(k, str(v)) for k, v in params.items()],
+    )

@@ -91,7 +91,7 @@ def test_pyfunc_gives_exactly_the_batch_scores(trained) -> None:  # type: ignore
 
     from relapse import tracking
     from relapse.build import build_panel
-    from relapse.score import PROBABILITY_DECIMALS
+    from relapse.scoring.table import PROBABILITY_DECIMALS
 
     cfg, _, tmp, _ = trained
     tracking.configure(cfg)
@@ -117,7 +117,7 @@ def test_pyfunc_gives_exactly_the_batch_scores(trained) -> None:  # type: ignore
 def test_relapse_score_never_imports_shap_or_matplotlib(trained) -> None:  # type: ignore[no-untyped-def]
     importtime = trained[3]
     modules = {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines() if "|" in line}
-    assert "relapse.score" in modules and "lightgbm" in modules  # the trace is real
+    assert "relapse.scoring.job" in modules and "lightgbm" in modules  # the trace is real
     assert not {m for m in modules if m.split(".")[0] in ("shap", "matplotlib")}
 
 
