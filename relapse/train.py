@@ -13,7 +13,7 @@
 
 Only when every horizon is registered and the report written are the candidates promoted to
 ``champion``, all horizons (and ``relapse``) together or none
-(:func:`relapse.tracking.promote_run`): each must be at least as good as its champion like
+(:func:`relapse.registry.promote_run`): each must be at least as good as its champion like
 for like and not worse than the history baseline on its own backtest rows. A run that fails
 or is killed before that step changes no champion.
 """
@@ -72,7 +72,7 @@ class TrainResult:
     seconds: float = 0.0
     report_path: Path | None = None
     promotion: dict[int, Any] = field(default_factory=dict)
-    """Horizon → :class:`relapse.tracking.PromotionCheck`."""
+    """Horizon → :class:`relapse.registry.PromotionCheck`."""
 
 
 RUN_METRICS: dict[tuple[str, str], str] = {
@@ -235,7 +235,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     """
     import mlflow
 
-    from relapse import tracking
+    from relapse import registry, tracking
 
     start = time.perf_counter()
     say = progress or (lambda _msg: None)
@@ -286,9 +286,9 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
         with tempfile.TemporaryDirectory() as tmp:
             model_dir = Path(tmp) / "model"
             save_model(final, model_dir)
-            tags = {"data_vintage": built.data_vintage, tracking.DATA_LAST_YEAR: str(last_year)}
+            tags = {"data_vintage": built.data_vintage, registry.DATA_LAST_YEAR: str(last_year)}
             for h in horizons:
-                versions[h] = tracking.register_model(
+                versions[h] = registry.register_model(
                     cfg,
                     h,
                     model_dir,
@@ -296,8 +296,8 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
                     families,
                     {**tags, "horizon": str(h)},
                 )
-                say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
-            combined = tracking.register_model(
+                say(f"registered {registry.model_name(cfg, h)} v{versions[h]} (candidate)")
+            combined = registry.register_model(
                 cfg, None, model_dir, rows[features].head(20), families, tags
             )
             say(f"registered {cfg.mlflow.model_name} v{combined} (candidate, every horizon)")
@@ -308,7 +308,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
             with tracking.mlflow_errors("logging the report", uri):
                 mlflow.log_artifact(str(report_path), artifact_path="report")
         # Last step, after everything else succeeded: all horizons switch together or none.
-        checks = tracking.promote_run(
+        checks = registry.promote_run(
             cfg,
             {
                 h: (versions[h], metric_value(metrics, h, "model", "average_precision"))
@@ -358,13 +358,13 @@ def log_run_contents(
     """Tags, config, params, metrics, backtest tables and reliability plots of the active run."""
     import mlflow
 
-    from relapse import tracking
+    from relapse import registry, tracking
     from relapse.config import to_container
 
     mlflow.set_tags(
         {
             "data_vintage": built.data_vintage,
-            tracking.DATA_LAST_YEAR: str(last_year),
+            registry.DATA_LAST_YEAR: str(last_year),
             "git_commit": tracking.git_commit(),
             "history_features": ",".join(HISTORY_FEATURES),
             **{str(k): str(v) for k, v in cfg.tags.items()},
@@ -441,7 +441,7 @@ def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
     ModelError
         If the registry cannot be reached.
     """
-    from relapse import tracking
+    from relapse import registry
     from relapse.build import data_last_year
     from relapse.errors import DataError
 
@@ -449,7 +449,7 @@ def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
         return
     recorded: dict[int, tuple[str | None, int]] = {}
     for h in horizons:
-        version, year = tracking.champion_data_last_year(cfg, h)
+        version, year = registry.champion_data_last_year(cfg, h)
         if year is not None:
             recorded[h] = (version, year)
     if not recorded:
@@ -460,7 +460,7 @@ def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
         h = max(later, key=lambda k: later[k][1])
         version, year = later[h]
         raise DataError(
-            f"the data end in {last}, but the champion {tracking.model_name(cfg, h)} v{version} "
+            f"the data end in {last}, but the champion {registry.model_name(cfg, h)} v{version} "
             f"was trained on data up to {year}: this looks like an older data release going "
             "backwards in time (check paths.data_dir and data.vintage_year). Nothing was "
             "trained; to train on it anyway, pass allow_older_vintage=true"
@@ -479,11 +479,11 @@ def write_training_report(
     Loading them back, rather than reusing the in-memory models, makes the report describe
     exactly what the registry serves to ``relapse score``.
     """
-    from relapse import tracking
+    from relapse import registry
     from relapse.report import make_report
     from relapse.report.inputs import report_notes
 
-    models = {h: tracking.load_registered(cfg, h, str(v)) for h, v in versions.items()}
+    models = {h: registry.load_registered(cfg, h, str(v)) for h, v in versions.items()}
     return make_report(
         Path(cfg.paths.reports_dir) / "report.html",
         built.panel,

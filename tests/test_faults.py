@@ -418,7 +418,7 @@ def _versions(tmp: Path) -> tuple[list[str], int]:
 
 def test_champion_records_the_last_year_of_its_data(trained_2018):
     from relapse.config import compose_config
-    from relapse.tracking import champion_data_last_year, load_registered
+    from relapse.registry import champion_data_last_year, load_registered
 
     cfg = compose_config("train", [*FAST, *tmp_overrides(trained_2018)])
     assert champion_data_last_year(cfg, 1) == ("1", 2018)
@@ -448,7 +448,7 @@ def test_allow_older_vintage_skips_the_check(trained_2018, monkeypatch):
         "train",
         [*FAST, *tmp_overrides(trained_2018), "data.vintage_year=2017", "allow_older_vintage=true"],
     )
-    monkeypatch.setattr("relapse.tracking.champion_data_last_year", no_registry)
+    monkeypatch.setattr("relapse.registry.champion_data_last_year", no_registry)
     refuse_older_vintage(cfg, [1])
 
 

@@ -336,6 +336,27 @@ def test_rerun_is_byte_identical(tmp_path, processed_dir, models):
     assert len(hidden) == 1  # no leftovers from the re-runs
 
 
+def test_scoring_inputs_are_cached_beside_the_panel(tmp_path, processed_dir, models, monkeypatch):
+    import relapse.sources
+    from relapse import build
+
+    first = file_hashes(run(tmp_path, processed_dir, models).out_dir)
+    folder = processed_dir / build.SCORING_DIR
+    assert (folder / build.SCORING_META).is_file()
+
+    def no_loading(*_: Any, **__: Any) -> None:
+        raise AssertionError("a source was loaded although the cached inputs are valid")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(relapse.sources, "load_tables", no_loading)
+        patched.setattr(relapse.sources, "load", no_loading)
+        assert file_hashes(run(tmp_path, processed_dir, models).out_dir) == first
+    (folder / "ucdp_acd.parquet").write_bytes(b"PAR1 damaged")  # the meta file is left intact
+    assert build.read_scoring_inputs(make_cfg(tmp_path, processed_dir)) is None
+    assert file_hashes(run(tmp_path, processed_dir, models).out_dir) == first
+    assert build.read_scoring_inputs(make_cfg(tmp_path, processed_dir)) is not None
+
+
 # ------------------------------------------------------------------- safe when unattended
 
 

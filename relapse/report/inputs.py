@@ -23,9 +23,9 @@ def report_horizons(cfg: Any) -> list[int]:
 
 
 def champion_models(cfg: Any, horizons: Sequence[int]) -> dict[int, Any]:
-    """``relapse.tracking.load_registered`` for each horizon at ``report.model_version``,
-    all from one training run (:func:`relapse.tracking.require_one_run`)."""
-    from relapse.tracking import load_registered, require_one_run
+    """``relapse.registry.load_registered`` for each horizon at ``report.model_version``,
+    all from one training run (:func:`relapse.registry.require_one_run`)."""
+    from relapse.registry import load_registered, require_one_run
 
     models = {int(h): load_registered(cfg, int(h), cfg.report.model_version) for h in horizons}
     require_one_run(models)

@@ -70,7 +70,7 @@ def score(
     cfg
         Composed config (``compose_config("score", overrides)``).
     load_model
-        ``(cfg, horizon, version) -> model``; default ``relapse.tracking.load_registered``.
+        ``(cfg, horizon, version) -> model``; default ``relapse.registry.load_registered``.
     log_run
         ``(cfg, result) -> None`` called after the outputs are written; default logs to
         MLflow (:func:`log_to_mlflow`).
@@ -121,9 +121,9 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     from relapse.build import build_panel, data_last_year, read_scoring_inputs, scoring_inputs
     from relapse.features import feature_columns
     from relapse.missions import active_missions
+    from relapse.registry import require_one_run
     from relapse.scoring.scope import conflict_facts, location_words, mission_notes, select_scope
     from relapse.scoring.table import score_table
-    from relapse.tracking import require_one_run
 
     horizons = [int(h) for h in cfg.target.horizons]
     version = str(cfg.score.model_version)
@@ -201,10 +201,10 @@ def skill_verdict(metrics: Mapping[str, float], h: int) -> dict[str, Any]:
 
 def _registered_loader() -> ModelLoader:
     try:
-        from relapse.tracking import load_registered
+        from relapse.registry import load_registered
     except ImportError as exc:
         raise ModelError(
-            f"cannot load registered models: relapse.tracking unavailable ({exc})"
+            f"cannot load registered models: relapse.registry unavailable ({exc})"
         ) from exc
     return cast(ModelLoader, load_registered)
 
@@ -271,8 +271,6 @@ def log_to_mlflow(cfg: DictConfig, result: ScoreResult) -> None:
 
 def _log_run(cfg: DictConfig, result: ScoreResult, uri: str) -> None:
     """One run of :data:`EXPERIMENT`: parameters, row counts and ``scores.csv``."""
-    from mlflow.tracking.context.registry import resolve_tags
-
     from relapse import tracking
 
     client = tracking.mlflow_client(uri)
@@ -284,7 +282,7 @@ def _log_run(cfg: DictConfig, result: ScoreResult, uri: str) -> None:
         location = Path(cfg.mlflow.artifact_root).resolve().as_uri() if local else None
         experiment_id = str(client.create_experiment(EXPERIMENT, artifact_location=location))
     run = client.create_run(
-        experiment_id, run_name=f"score as_of={result.as_of}", tags=resolve_tags()
+        experiment_id, run_name=f"score as_of={result.as_of}", tags=tracking.context_tags()
     )
     run_id = run.info.run_id
     params = {
