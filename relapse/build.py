@@ -5,6 +5,12 @@ The panel is rebuilt only when an input file, the resolved configuration that sh
 ``panel.parquet`` is returned. The hash is stored beside it in ``panel.meta.json``, with the
 SHA-256 of ``panel.parquet`` itself: a cached panel that was edited, truncated or cannot be
 read is rebuilt (and the reason reported in :attr:`BuildResult.rebuilt_because`), never used.
+
+What ``relapse score`` needs from the raw sources besides the panel (the validated conflict and
+mission tables, the conflict-location changes of every year, the data's last year) is cached
+beside it in ``scoring_inputs/`` by the first scoring run of a panel, under the same rule
+(:func:`read_scoring_inputs`, :func:`scoring_inputs`), so scoring does not load and validate
+sources again.
 """
 
 from __future__ import annotations
