@@ -8,8 +8,9 @@ Every figure is a fresh process (``python -m relapse.cli <command>`` with the pa
 ``--root``): ``imports`` is ``python -c "import pandas, pyarrow, lightgbm"``, the reference of
 the batch job's target (cold ``relapse score`` ≤ 2× it); then ``score``, ``report`` and
 ``explain``. One untimed warm-up run of each command fills the panel cache and the OS file
-cache first. Prints the median and minimum wall time of each and the 1-minute load average
-read before it (the machine is shared); asserts nothing. ``--importtime`` also prints the ten
+cache first (``--commands`` picks which of them to time). Prints the median and minimum wall
+time of each and the 1-minute load average read before it (the machine is shared); asserts
+nothing. ``--importtime`` also prints the ten
 slowest top-level imports of ``relapse score`` (``python -X importtime``).
 """
 
@@ -74,16 +75,20 @@ def main() -> None:
     parser.add_argument("--root", type=Path, required=True, help="where relapse train wrote")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--importtime", action="store_true")
+    parser.add_argument(
+        "--commands",
+        nargs="+",
+        choices=("score", "report", "explain"),
+        default=["score", "report", "explain"],
+        help="which commands to time besides the imports (default: all three)",
+    )
     parser.add_argument("overrides", nargs="*", help="extra overrides for every command")
     args = parser.parse_args()
     root = args.root.resolve()
     extra = [*paths(root), *args.overrides]
     commands = {
         "imports": [sys.executable, "-c", "import pandas, pyarrow, lightgbm"],
-        **{
-            name: [sys.executable, "-m", "relapse.cli", name, *extra]
-            for name in ("score", "report", "explain")
-        },
+        **{name: [sys.executable, "-m", "relapse.cli", name, *extra] for name in args.commands},
     }
     results = {}
     for name, command in commands.items():
@@ -95,8 +100,9 @@ def main() -> None:
             f"{name:8s} median {statistics.median(times):6.2f} s  min {min(times):6.2f} s  "
             f"(n={args.repeat}, load {load:.2f})"
         )
-    print(f"score / imports = {results['score'] / results['imports']:.2f}")
-    if args.importtime:
+    if "score" in results:
+        print(f"score / imports = {results['score'] / results['imports']:.2f}")
+    if args.importtime and "score" in commands:
         for seconds, module in slowest_imports(commands["score"], root):
             print(f"  {seconds:6.3f} s  {module}")
 

@@ -31,7 +31,7 @@ end, ``--keep`` to keep it), and every stage runs in a **fresh process** whose o
               :func:`relapse.explain.contributions`) of that 400-tree booster on every
               post-conflict row.
 ``score``     the scoring core of ``relapse score`` on every post-conflict row:
-              :func:`relapse.score.score_table` (probabilities, risk bands, family drivers,
+              :func:`relapse.scoring.table.score_table` (probabilities, risk bands, family drivers,
               the output schema) for each year's post-conflict countries and horizons 1, 2, 5,
               with the boosters of ``train`` standing in for the registered champions.
               ``BENCH_SCORE_LAST_YEARS=K`` in the environment restricts it to the
@@ -230,7 +230,7 @@ def child_score(n_units: int, work: Path, threads: int, horizons: list[int]) -> 
     import pandas as pd
 
     from relapse.features import family_map
-    from relapse.score import score_table
+    from relapse.scoring.table import score_table
 
     cfg = _cfg(n_units, work, threads)
     fmap = family_map(cfg)

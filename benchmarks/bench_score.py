@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 CHILD = """
 import json, sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import lightgbm as lgb
-import relapse.score as s
+import relapse.scoring.job as s
 from relapse import cli
 
 spec = json.loads(sys.argv[1])
@@ -46,6 +46,8 @@ class StandIn:
     family_map: dict
     run_id: str = "standin"
     data_vintage: str = "standin"
+    data_last_year: object = None
+    metrics: dict = field(default_factory=dict)
     def predict_proba(self, X):
         return self.booster.predict(X[self.feature_names])
 

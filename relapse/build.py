@@ -5,6 +5,12 @@ The panel is rebuilt only when an input file, the resolved configuration that sh
 ``panel.parquet`` is returned. The hash is stored beside it in ``panel.meta.json``, with the
 SHA-256 of ``panel.parquet`` itself: a cached panel that was edited, truncated or cannot be
 read is rebuilt (and the reason reported in :attr:`BuildResult.rebuilt_because`), never used.
+
+What ``relapse score`` needs from the raw sources besides the panel (the validated conflict and
+mission tables, the conflict-location changes of every year, the data's last year) is cached
+beside it in ``scoring_inputs/`` by the first scoring run of a panel, under the same rule
+(:func:`read_scoring_inputs`, :func:`scoring_inputs`), so scoring does not load and validate
+sources again.
 """
 
 from __future__ import annotations
@@ -318,3 +324,118 @@ def summary(panel: pd.DataFrame, cfg: DictConfig) -> dict[str, Any]:
         "base_rates": rates,
         "by_outcome": by_outcome,
     }
+
+
+# ------------------------------------------------------------------- scoring inputs cache
+
+SCORING_SOURCES: tuple[str, ...] = (
+    "ucdp_acd",
+    "ucdp_brd",
+    "un_mission_list",
+    "mullenbach",
+    "bara_hultman",
+    "un_personnel",
+)
+"""The validated source tables ``relapse score`` reads besides the panel: the conflicts (facts
+of the countries at war, the location note) and :data:`relapse.missions.MISSION_SOURCE_KEYS`."""
+
+SCORING_DIR = "scoring_inputs"
+SCORING_META = "scoring_inputs.meta.json"
+LOCATION_CHANGES = "location_changes"
+
+
+@dataclass
+class ScoringInputs:
+    """What scoring needs from the raw sources, computed once per panel (same input hash)."""
+
+    tables: dict[str, pd.DataFrame]
+    """The validated, vintage-cut tables of :data:`SCORING_SOURCES`."""
+    location_changes: pd.DataFrame
+    """:func:`relapse.panel.location_changes` of every year (with a ``year`` column)."""
+    data_last_year: int
+    input_hash: str
+
+    def changes_in(self, year: int) -> pd.DataFrame:
+        """The location changes of one year, as :func:`relapse.panel.location_changes`."""
+        rows = self.location_changes.loc[self.location_changes["year"] == year]
+        return rows.drop(columns="year").reset_index(drop=True)
+
+
+def read_scoring_inputs(cfg: DictConfig) -> ScoringInputs | None:
+    """The cached scoring inputs of this config's panel, or None.
+
+    They are used only when their meta file records the panel's current input hash
+    (:func:`input_hash`: data files, the config that shapes the panel, the package's code) and
+    every file its recorded SHA-256; otherwise (no cache, other inputs, a damaged file) None,
+    and :func:`scoring_inputs` computes them again. Reading them needs no source loader.
+    """
+    from relapse.sources import ensure_data_dir
+    from relapse.sources.base import sha256_of
+
+    ensure_data_dir(cfg)
+    digest = input_hash(cfg, data_vintage(cfg))
+    folder = Path(cfg.paths.processed_dir) / SCORING_DIR
+    try:
+        meta = json.loads((folder / SCORING_META).read_text())
+        files = dict(meta["files"])
+        if meta["input_hash"] != digest:
+            return None
+        if sorted(files) != sorted([*SCORING_SOURCES, LOCATION_CHANGES]) or any(
+            sha256_of(folder / f"{name}.parquet") != sha for name, sha in files.items()
+        ):
+            log.warning("cached scoring inputs in %s do not match their checksums", folder)
+            return None
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in files}
+        last_year = int(meta["data_last_year"])
+    except Exception:  # no cache, or unreadable (pyarrow raises several types): compute again
+        return None
+    return ScoringInputs(
+        tables={k: frames[k] for k in SCORING_SOURCES},
+        location_changes=frames[LOCATION_CHANGES],
+        data_last_year=last_year,
+        input_hash=digest,
+    )
+
+
+def scoring_inputs(
+    cfg: DictConfig, built: BuildResult, cached: ScoringInputs | None = None
+) -> ScoringInputs:
+    """``cached`` if it belongs to the panel ``built``, else computed and written beside it.
+
+    The tables are loaded with the registered (validating) loaders, cut like the panel's
+    sources; the location changes are computed on the panel's spine for every year.
+    """
+    if cached is not None and cached.input_hash == built.input_hash:
+        return cached
+    from relapse.panel import location_changes
+    from relapse.sources import load_tables
+
+    tables = dict(
+        load_tables(
+            SCORING_SOURCES,
+            cfg.paths.data_dir,
+            verify=bool(cfg.data.verify_checksums),
+            vintage_year=cfg.data.vintage_year,
+        )
+    )
+    spine = built.panel[["gwno", "year", "iso3", "country"]]
+    changes = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target)
+    inputs = ScoringInputs(tables, changes, int(tables["ucdp_acd"]["year"].max()), built.input_hash)
+    _write_scoring_inputs(Path(cfg.paths.processed_dir) / SCORING_DIR, inputs)
+    return inputs
+
+
+def _write_scoring_inputs(folder: Path, inputs: ScoringInputs) -> None:
+    """Write every table (atomically), then the meta file that makes them valid."""
+    frames = {**inputs.tables, LOCATION_CHANGES: inputs.location_changes}
+    files = {}
+    for name, frame in frames.items():
+        data = frame.to_parquet(index=False)
+        atomic.write_bytes(folder / f"{name}.parquet", data)
+        files[name] = hashlib.sha256(data).hexdigest()
+    meta = {
+        "input_hash": inputs.input_hash,
+        "data_last_year": inputs.data_last_year,
+        "files": files,
+    }
+    atomic.write_bytes(folder / SCORING_META, json.dumps(meta, indent=2).encode())

@@ -522,7 +522,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.cfg:
         _print_cfg(cfg)
         return 0
-    from relapse.score import score
+    from relapse.scoring.job import score
 
     result = score(cfg)
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)

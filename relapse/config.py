@@ -68,7 +68,7 @@ class Calibration(Vocabulary):
 
 
 class ScoreScope(Vocabulary):
-    """``score.scope``: which countries the batch job scores (:mod:`relapse.score`)."""
+    """``score.scope``: which countries the batch job scores (:mod:`relapse.scoring`)."""
 
     active_missions = "active_missions"
     not_at_war = "not_at_war"

@@ -472,7 +472,7 @@ def explanation(model: Any, X: pd.DataFrame, horizon: int | None = None) -> Any:
     Parameters
     ----------
     model
-        A :class:`relapse.forecast.Forecast` (e.g. ``relapse.tracking.load_registered``) or a
+        A :class:`relapse.forecast.Forecast` (e.g. ``relapse.registry.load_registered``) or a
         bare LightGBM binary booster.
     X
         Feature matrix (rows to explain; extra columns are ignored).

@@ -222,7 +222,11 @@ def battle_locations(
 
 
 def location_changes(
-    acd: pd.DataFrame, brd: pd.DataFrame, spine: pd.DataFrame, cfg_target: DictConfig, year: int
+    acd: pd.DataFrame,
+    brd: pd.DataFrame,
+    spine: pd.DataFrame,
+    cfg_target: DictConfig,
+    year: int | None = None,
 ) -> pd.DataFrame:
     """Countries whose post-conflict status in ``year`` differs between the two locations.
 
@@ -231,14 +235,17 @@ def location_changes(
     DataFrame
         ``gwno``, ``country``, ``government`` and ``battle``: each the country's state in
         ``year`` under that choice (``active``, ``post-conflict`` or ``at peace``), only rows
-        where they differ.
+        where they differ. With ``year`` None: every year, with a ``year`` column after
+        ``country``, sorted by country and year.
     """
     states = {}
     for location in LOCATIONS:
         placed = battle_locations(acd, brd, location)
         history = conflict_history(placed, list(cfg_target.conflict_types))
         timeline = country_timeline(spine, history)
-        timeline = timeline.loc[timeline["year"] == year].set_index("gwno")
+        if year is not None:
+            timeline = timeline.loc[timeline["year"] == year]
+        timeline = timeline.set_index(["gwno", "year"])
         pop = population_mask(timeline, int(cfg_target.window_years))
         states[location] = pd.Series(
             np.where(timeline["active"], "active", np.where(pop, "post-conflict", "at peace")),
@@ -248,7 +255,10 @@ def location_changes(
     names = spine.drop_duplicates("gwno", keep="last").set_index("gwno")["country"]
     both = both.loc[both["government"] != both["battle"]].reset_index()
     both.insert(1, "country", both["gwno"].map(names).astype("string"))
-    return both.sort_values("country", ignore_index=True)
+    both = both[["gwno", "country", "year", "government", "battle"]]
+    if year is not None:
+        return both.drop(columns="year").sort_values("country", ignore_index=True)
+    return both.sort_values(["country", "year"], ignore_index=True, kind="mergesort")
 
 
 def country_timeline(spine: pd.DataFrame, history: ConflictHistory) -> pd.DataFrame:

@@ -13,7 +13,7 @@
 
 Only when every horizon is registered and the report written are the candidates promoted to
 ``champion``, all horizons (and ``relapse``) together or none
-(:func:`relapse.tracking.promote_run`): each must be at least as good as its champion like
+(:func:`relapse.registry.promote_run`): each must be at least as good as its champion like
 for like and not worse than the history baseline on its own backtest rows. A run that fails
 or is killed before that step changes no champion.
 """
@@ -72,7 +72,7 @@ class TrainResult:
     seconds: float = 0.0
     report_path: Path | None = None
     promotion: dict[int, Any] = field(default_factory=dict)
-    """Horizon → :class:`relapse.tracking.PromotionCheck`."""
+    """Horizon → :class:`relapse.registry.PromotionCheck`."""
 
 
 RUN_METRICS: dict[tuple[str, str], str] = {
@@ -342,20 +342,20 @@ def register_final(
 
     Returns the version of each ``relapse-h{h}`` and that of ``mlflow.model_name``.
     """
-    from relapse import tracking
+    from relapse import registry
 
     last_year = int(built.panel["year"].max())
-    tags = {"data_vintage": built.data_vintage, tracking.DATA_LAST_YEAR: str(last_year)}
+    tags = {"data_vintage": built.data_vintage, registry.DATA_LAST_YEAR: str(last_year)}
     versions: dict[int, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(tmp) / "model"
         save_model(final, model_dir)
         for h in (int(h) for h in cfg.target.horizons):
-            versions[h] = tracking.register_model(
+            versions[h] = registry.register_model(
                 cfg, h, model_dir, example, families, {**tags, "horizon": str(h)}
             )
-            say(f"registered {tracking.model_name(cfg, h)} v{versions[h]} (candidate)")
-        combined = tracking.register_model(cfg, None, model_dir, example, families, tags)
+            say(f"registered {registry.model_name(cfg, h)} v{versions[h]} (candidate)")
+        combined = registry.register_model(cfg, None, model_dir, example, families, tags)
         say(f"registered {cfg.mlflow.model_name} v{combined} (candidate, every horizon)")
     return versions, combined
 
@@ -384,13 +384,13 @@ def promote_candidates(
 ) -> dict[int, Any]:
     """Promote the run's candidates, every horizon together or none.
 
-    :func:`relapse.tracking.promote_run` weighs each horizon's backtest average precision
+    :func:`relapse.registry.promote_run` weighs each horizon's backtest average precision
     against its champion and the verdict against the history baseline; returns its checks.
     """
-    from relapse import tracking
+    from relapse import registry
 
     horizons = [int(h) for h in cfg.target.horizons]
-    return tracking.promote_run(
+    return registry.promote_run(
         cfg,
         {
             h: (versions[h], metric_value(scores.metrics, h, "model", "average_precision"))
@@ -417,13 +417,13 @@ def log_run_contents(
     """Tags, config, params, metrics, backtest tables and reliability plots of the active run."""
     import mlflow
 
-    from relapse import tracking
+    from relapse import registry, tracking
     from relapse.config import to_container
 
     mlflow.set_tags(
         {
             "data_vintage": built.data_vintage,
-            tracking.DATA_LAST_YEAR: str(last_year),
+            registry.DATA_LAST_YEAR: str(last_year),
             "git_commit": tracking.git_commit(),
             "history_features": ",".join(HISTORY_FEATURES),
             **{str(k): str(v) for k, v in cfg.tags.items()},
@@ -500,7 +500,7 @@ def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
     ModelError
         If the registry cannot be reached.
     """
-    from relapse import tracking
+    from relapse import registry
     from relapse.build import data_last_year
     from relapse.errors import DataError
 
@@ -508,7 +508,7 @@ def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
         return
     recorded: dict[int, tuple[str | None, int]] = {}
     for h in horizons:
-        version, year = tracking.champion_data_last_year(cfg, h)
+        version, year = registry.champion_data_last_year(cfg, h)
         if year is not None:
             recorded[h] = (version, year)
     if not recorded:
@@ -519,7 +519,7 @@ def refuse_older_vintage(cfg: DictConfig, horizons: list[int]) -> None:
         h = max(later, key=lambda k: later[k][1])
         version, year = later[h]
         raise DataError(
-            f"the data end in {last}, but the champion {tracking.model_name(cfg, h)} v{version} "
+            f"the data end in {last}, but the champion {registry.model_name(cfg, h)} v{version} "
             f"was trained on data up to {year}: this looks like an older data release going "
             "backwards in time (check paths.data_dir and data.vintage_year). Nothing was "
             "trained; to train on it anyway, pass allow_older_vintage=true"
@@ -538,11 +538,11 @@ def write_training_report(
     Loading them back, rather than reusing the in-memory models, makes the report describe
     exactly what the registry serves to ``relapse score``.
     """
-    from relapse import tracking
+    from relapse import registry
     from relapse.report import make_report
     from relapse.report.inputs import report_notes
 
-    models = {h: tracking.load_registered(cfg, h, str(v)) for h, v in versions.items()}
+    models = {h: registry.load_registered(cfg, h, str(v)) for h, v in versions.items()}
     return make_report(
         Path(cfg.paths.reports_dir) / "report.html",
         built.panel,

@@ -17,7 +17,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from relapse.cli import main
-from relapse.tracking import MIN_COMMON_ROWS
+from relapse.registry import MIN_COMMON_ROWS
 
 pytestmark = [pytest.mark.slow, pytest.mark.snapshot]
 

@@ -28,7 +28,7 @@ def test_run_trains_registers_reports_and_scores(data_dir, tmp_path, capsys) -> 
     assert "all 37 sources valid" in out
     assert "promoted to champion" in out
 
-    from relapse.tracking import load_registered
+    from relapse.registry import load_registered
 
     cfg = compose_config("score", overrides)
     champions = {h: load_registered(cfg, h, "champion") for h in (1, 2, 5)}

@@ -32,9 +32,10 @@ from helpers.faults import FAST, FullDiskOS, SilentServer, tmp_overrides, tree_h
 from helpers.scoring import FAMILIES, file_hashes, make_cfg, run
 from helpers.training import free_port
 
-from relapse import score as score_mod
 from relapse.cli import main
 from relapse.errors import OutputError
+from relapse.scoring import job as score_job
+from relapse.scoring import outputs as score_outputs
 
 pytestmark = pytest.mark.snapshot
 
@@ -50,14 +51,15 @@ def temp_files(root: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _isolated_mlflow_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``tracking.configure`` writes these variables; restore them after each test."""
+    """``tracking.configure`` writes these variables (unless the user set them): start each
+    test without them, so the test's config applies, and restore them after."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    for name, value in (
-        ("MLFLOW_HTTP_REQUEST_TIMEOUT", "20"),
-        ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "3"),
-        ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1"),
+    for name in (
+        "MLFLOW_HTTP_REQUEST_TIMEOUT",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR",
     ):
-        monkeypatch.setenv(name, os.environ.get(name, value))
+        monkeypatch.delenv(name, raising=False)
 
 
 # ------------------------------------------------------------------------ configuration
@@ -138,7 +140,7 @@ def test_full_disk_on_score_exits_5_and_keeps_the_previous_scores(
 ):
     first = run(tmp_path, processed_dir, models)
     before = file_hashes(first.out_dir)
-    real = score_mod._write_file
+    real = score_outputs._write_file
     written: list[str] = []
 
     def half_then_full(path: Path, data: bytes) -> None:
@@ -148,8 +150,8 @@ def test_full_disk_on_score_exits_5_and_keeps_the_previous_scores(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(path, data)
 
-    monkeypatch.setattr(score_mod, "_registered_loader", lambda: lambda c, h, v: models[h])
-    monkeypatch.setattr(score_mod, "_write_file", half_then_full)
+    monkeypatch.setattr(score_job, "_registered_loader", lambda: lambda c, h, v: models[h])
+    monkeypatch.setattr(score_outputs, "_write_file", half_then_full)
     overrides = [
         FAMILIES,
         f"paths.scores_dir={tmp_path / 'scores'}",
@@ -193,9 +195,9 @@ KILL_MIDWAY = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
     from filelock import FileLock
-    from relapse import score
+    from relapse.scoring import outputs
 
-    real, seen = score._write_file, []
+    real, seen = outputs._write_file, []
 
     def killed_on_second(path, data):
         seen.append(path)
@@ -203,17 +205,17 @@ KILL_MIDWAY = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
         real(path, data)
 
-    score._write_file = killed_on_second
+    outputs._write_file = killed_on_second
     scores = Path(sys.argv[1])
     with FileLock(str(scores / ".lock")):
-        score.write_outputs({n: b"new " + n.encode() for n in score.FILES}, scores, 2018)
+        outputs.write_outputs({n: b"new " + n.encode() for n in outputs.FILES}, scores, 2018)
 """)
 
 
 def test_scoring_run_killed_midway_leaves_previous_outputs(tmp_path):
     from filelock import FileLock
 
-    from relapse.score import FILES, write_outputs
+    from relapse.scoring.outputs import FILES, write_outputs
 
     scores = tmp_path / "scores"
     scores.mkdir()
@@ -320,7 +322,7 @@ def _versions(tmp: Path) -> tuple[list[str], int]:
 
 def test_champion_records_the_last_year_of_its_data(trained_2018):
     from relapse.config import compose_config
-    from relapse.tracking import champion_data_last_year, load_registered
+    from relapse.registry import champion_data_last_year, load_registered
 
     cfg = compose_config("train", [*FAST, *tmp_overrides(trained_2018)])
     assert champion_data_last_year(cfg, 1) == ("1", 2018)
@@ -350,7 +352,7 @@ def test_allow_older_vintage_skips_the_check(trained_2018, monkeypatch):
         "train",
         [*FAST, *tmp_overrides(trained_2018), "data.vintage_year=2017", "allow_older_vintage=true"],
     )
-    monkeypatch.setattr("relapse.tracking.champion_data_last_year", no_registry)
+    monkeypatch.setattr("relapse.registry.champion_data_last_year", no_registry)
     refuse_older_vintage(cfg, [1])
 
 
@@ -377,7 +379,9 @@ def test_injection_text_in_country_names_is_inert(tmp_path, processed_dir, model
     from relapse import build
     from relapse.features import registry_table
     from relapse.report import build_context, render_report
-    from relapse.score import compute_scores, md_text, render_files
+    from relapse.scoring.brief import md_text
+    from relapse.scoring.job import compute_scores
+    from relapse.scoring.outputs import render_files
 
     cfg = make_cfg(tmp_path, processed_dir, "score.scope=all_post_conflict")
     built = build.build_panel(cfg)
@@ -435,7 +439,7 @@ def test_exit_codes_are_stable_and_documented() -> None:
             errors.DataError,
             errors.ModelError,
             errors.OutputError,
-            score_mod.ScoreLockError,
+            score_job.ScoreLockError,
         )
     }
     assert codes == {

@@ -108,7 +108,7 @@ BOOSTER = f"{MODEL}/relapse/interval_h1.lgb"
 
 
 def test_registration_records_a_checksum_for_every_model_file(registry):
-    from relapse.tracking import ARTIFACT_SHA256, artifact_digests
+    from relapse.registry import ARTIFACT_SHA256, artifact_digests
 
     for h in (1, 2):
         mv = client(registry).get_model_version_by_alias(f"relapse-h{h}", "champion")
@@ -214,7 +214,7 @@ def test_damaged_model_file_never_reaches_lightgbm(registry, tmp_path, change):
 
 
 def test_version_without_checksums_is_refused(registry, capsys):
-    from relapse.tracking import ARTIFACT_SHA256
+    from relapse.registry import ARTIFACT_SHA256
 
     c = client(registry)
     tag = c.get_model_version("relapse-h2", "1").tags[ARTIFACT_SHA256]
@@ -244,7 +244,7 @@ def test_model_files_are_validated_after_their_checksum(
     registry, tmp_path, artifact, change, message
 ):
     """Second line of defence: a version registered with bad files (checksums match)."""
-    from relapse.tracking import read_artifacts
+    from relapse.registry import read_artifacts
 
     local = tmp_path / "model"
     shutil.copytree(model_dir(registry, 1), local)
@@ -257,7 +257,7 @@ def test_model_files_are_validated_after_their_checksum(
 
 def test_feature_order_comes_from_the_booster(registry):
     from relapse.build import build_panel
-    from relapse.tracking import load_registered
+    from relapse.registry import load_registered
 
     cfg = compose_config("score", overrides(registry))
     model = load_registered(cfg, 1)
@@ -274,10 +274,10 @@ def test_feature_order_comes_from_the_booster(registry):
 
 KILL_AFTER_FIRST_REGISTRATION = textwrap.dedent("""
     import os, signal, sys
-    from relapse import tracking
+    from relapse import registry
     from relapse.cli import main
 
-    real, calls = tracking.register_model, []
+    real, calls = registry.register_model, []
 
     def register_then_die(*args, **kwargs):
         calls.append(1)
@@ -285,7 +285,7 @@ KILL_AFTER_FIRST_REGISTRATION = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
         return real(*args, **kwargs)
 
-    tracking.register_model = register_then_die
+    registry.register_model = register_then_die
     sys.exit(main(["train", *sys.argv[1:]]))
 """)
 
@@ -335,7 +335,7 @@ def test_failed_report_changes_no_champion(registry, capsys, monkeypatch):
 
 
 def test_a_run_is_promoted_all_horizons_or_none(registry):
-    from relapse.tracking import promote_run
+    from relapse.registry import promote_run
 
     cfg = compose_config("train", overrides(registry))
     before = champions(registry)

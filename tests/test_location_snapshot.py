@@ -72,3 +72,17 @@ def test_location_changes_lists_the_united_states_and_uganda(data_dir, tables) -
     assert by_gw.loc[UGANDA, ["government", "battle"]].tolist() == ["active", "post-conflict"]
     assert by_gw.loc[DRC, ["government", "battle"]].tolist() == ["post-conflict", "active"]
     assert (changes["government"] != changes["battle"]).all()
+
+
+def test_location_changes_of_every_year_hold_each_year(data_dir, tables) -> None:
+    """The all-years table (cached for ``relapse score``) gives each year's changes exactly."""
+    from relapse.build import ScoringInputs
+
+    cfg = _cfg(data_dir, "government")
+    spine = build_base_panel(tables, cfg)[["gwno", "year", "iso3", "country"]]
+    every = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target)
+    assert list(every.columns) == ["gwno", "country", "year", "government", "battle"]
+    inputs = ScoringInputs(tables={}, location_changes=every, data_last_year=2018, input_hash="")
+    for year in (1995, 2008, 2015, 2018):
+        one = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target, year)
+        pd.testing.assert_frame_equal(inputs.changes_in(year), one)

@@ -72,7 +72,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):  # type: 
 def test_one_model_every_horizon_registered_and_promoted_with_the_run(trained) -> None:  # type: ignore[no-untyped-def]
     from mlflow import MlflowClient
 
-    from relapse import tracking
+    from relapse import registry, tracking
 
     cfg, result, _, _ = trained
     assert result.combined_version == "1" and all(result.promoted.values())
@@ -83,7 +83,7 @@ def test_one_model_every_horizon_registered_and_promoted_with_the_run(trained) -
     assert {mv.run_id} == {
         client.get_model_version_by_alias(f"relapse-h{h}", "champion").run_id for h in (1, 5)
     }
-    assert tracking.ARTIFACT_SHA256 in mv.tags
+    assert registry.ARTIFACT_SHA256 in mv.tags
 
 
 def test_pyfunc_gives_exactly_the_batch_scores(trained) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +91,7 @@ def test_pyfunc_gives_exactly_the_batch_scores(trained) -> None:  # type: ignore
 
     from relapse import tracking
     from relapse.build import build_panel
-    from relapse.score import PROBABILITY_DECIMALS
+    from relapse.scoring.table import PROBABILITY_DECIMALS
 
     cfg, _, tmp, _ = trained
     tracking.configure(cfg)
@@ -117,7 +117,7 @@ def test_pyfunc_gives_exactly_the_batch_scores(trained) -> None:  # type: ignore
 def test_relapse_score_never_imports_shap_or_matplotlib(trained) -> None:  # type: ignore[no-untyped-def]
     importtime = trained[3]
     modules = {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines() if "|" in line}
-    assert "relapse.score" in modules and "lightgbm" in modules  # the trace is real
+    assert "relapse.scoring.job" in modules and "lightgbm" in modules  # the trace is real
     assert not {m for m in modules if m.split(".")[0] in ("shap", "matplotlib")}
 
 
@@ -179,7 +179,7 @@ def test_served_model_answers_one_request(trained) -> None:  # type: ignore[no-u
         )
         with urllib.request.urlopen(request, timeout=60) as r:
             answer = json.loads(r.read())["predictions"]
-        from relapse.tracking import load_registered
+        from relapse.registry import load_registered
 
         expected = load_registered(cfg, 5).model.predict_horizons(rows)
         got = pd.DataFrame(answer)[["relapse_probability_h1", "relapse_probability_h5"]]

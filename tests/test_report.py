@@ -200,7 +200,7 @@ def test_global_view_samples_rows_but_scored_countries_are_complete(frame, boost
 
 
 def test_calibrated_registered_model_is_described_in_words(frame, boosters):
-    class Registered:  # the shape of relapse.tracking.RegisteredModel
+    class Registered:  # the shape of relapse.registry.RegisteredModel
         def __init__(self, booster):
             self.booster, self.feature_names = booster, syn.features()
             self.name, self.version, self.run_id = "relapse-h1", "3", "abc"

@@ -1,7 +1,7 @@
 """``relapse score``: scope, statuses, output contract, determinism, atomicity, lock, safety.
 
 Models are stand-ins trained here with ``lightgbm.train`` on the real snapshot (conflict-
-legacy features) and wrapped in an object with the ``relapse.tracking.RegisteredModel``
+legacy features) and wrapped in an object with the ``relapse.forecast.Forecast``
 interface the scorer uses; one test logs to a temporary MLflow SQLite store.
 """
 
@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from helpers.scoring import FAMILIES, StandInModel, file_hashes, make_cfg, run
 
-from relapse import score as score_mod
 from relapse.config import compose_config
 from relapse.errors import ConfigError, ModelError, OutputError
-from relapse.score import (
-    COLUMNS,
-    ScoreLockError,
-    md_text,
-    render_brief_html,
-    render_files,
-    score,
-)
+from relapse.scoring import job as score_job
+from relapse.scoring import outputs as score_outputs
+from relapse.scoring.brief import md_text, render_brief_html
+from relapse.scoring.job import ScoreLockError, score
+from relapse.scoring.outputs import render_files
+from relapse.scoring.table import COLUMNS, score_schema
 
 pytestmark = pytest.mark.snapshot
 
@@ -128,11 +126,11 @@ def test_as_of_outside_data_is_a_config_error(tmp_path, processed_dir, models):
 def test_schema_and_column_order(tmp_path, processed_dir, models):
     result = run(tmp_path, processed_dir, models)
     out = result.out_dir
-    assert sorted(p.name for p in out.iterdir()) == sorted(score_mod.FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(score_outputs.FILES)
     assert tuple(result.table.columns) == COLUMNS
     parquet = pd.read_parquet(out / "scores.parquet")
     assert tuple(parquet.columns) == COLUMNS
-    score_mod.score_schema().validate(parquet)
+    score_schema().validate(parquet)
     csv = pd.read_csv(out / "scores.csv", keep_default_na=False, dtype=str)
     assert tuple(csv.columns) == COLUMNS
     assert len(csv) == len(parquet)
@@ -231,13 +229,34 @@ def test_rerun_is_byte_identical(tmp_path, processed_dir, models):
     assert len(hidden) == 1  # no leftovers from the re-runs
 
 
+def test_scoring_inputs_are_cached_beside_the_panel(tmp_path, processed_dir, models, monkeypatch):
+    import relapse.sources
+    from relapse import build
+
+    first = file_hashes(run(tmp_path, processed_dir, models).out_dir)
+    folder = processed_dir / build.SCORING_DIR
+    assert (folder / build.SCORING_META).is_file()
+
+    def no_loading(*_: Any, **__: Any) -> None:
+        raise AssertionError("a source was loaded although the cached inputs are valid")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(relapse.sources, "load_tables", no_loading)
+        patched.setattr(relapse.sources, "load", no_loading)
+        assert file_hashes(run(tmp_path, processed_dir, models).out_dir) == first
+    (folder / "ucdp_acd.parquet").write_bytes(b"PAR1 damaged")  # the meta file is left intact
+    assert build.read_scoring_inputs(make_cfg(tmp_path, processed_dir)) is None
+    assert file_hashes(run(tmp_path, processed_dir, models).out_dir) == first
+    assert build.read_scoring_inputs(make_cfg(tmp_path, processed_dir)) is not None
+
+
 # ------------------------------------------------------------------- safe when unattended
 
 
 def test_crash_mid_write_leaves_previous_outputs(tmp_path, processed_dir, models, monkeypatch):
     first = run(tmp_path, processed_dir, models)
     before = file_hashes(first.out_dir)
-    real = score_mod._write_file
+    real = score_outputs._write_file
     written: list[str] = []
 
     def crash_on_second(path: Path, data: bytes) -> None:
@@ -246,7 +265,7 @@ def test_crash_mid_write_leaves_previous_outputs(tmp_path, processed_dir, models
             raise OSError("disk full (simulated)")
         real(path, data)
 
-    monkeypatch.setattr(score_mod, "_write_file", crash_on_second)
+    monkeypatch.setattr(score_outputs, "_write_file", crash_on_second)
     with pytest.raises(OutputError, match=r"as_of=2018/.*disk full \(simulated\)"):
         run(tmp_path, processed_dir, models, "score.scope=all_post_conflict")
     assert file_hashes(tmp_path / "scores" / "as_of=2018") == before
@@ -283,7 +302,7 @@ def test_feature_mismatch_is_refused_with_exit_4(
         [*good.feature_names[1:], "mis_troops_per_capita"],
         good.family_map,
     )
-    monkeypatch.setattr(score_mod, "_registered_loader", lambda: lambda c, h, v: bad)
+    monkeypatch.setattr(score_job, "_registered_loader", lambda: lambda c, h, v: bad)
     overrides = [
         FAMILIES,
         f"paths.scores_dir={tmp_path / 'scores'}",
@@ -301,7 +320,7 @@ def test_missing_champion_is_exit_4(tmp_path, processed_dir, monkeypatch):
     def no_champion(cfg, h, v):
         raise ModelError(f"no model relapse-h{h} with alias {v!r}")
 
-    monkeypatch.setattr(score_mod, "_registered_loader", lambda: no_champion)
+    monkeypatch.setattr(score_job, "_registered_loader", lambda: no_champion)
     assert (
         cli.main(
             [

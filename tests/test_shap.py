@@ -103,7 +103,7 @@ def test_shap_plots_draw_the_explanations(fitted) -> None:  # type: ignore[no-un
 def test_scoring_never_imports_shap_or_matplotlib() -> None:
     """What ``relapse score`` imports (its module and the model code) leaves shap out."""
     code = (
-        "import sys, relapse.cli, relapse.score, relapse.tracking, relapse.forecast, "
+        "import sys, relapse.cli, relapse.scoring.job, relapse.tracking, relapse.forecast, "
         "relapse.model, relapse.explain;"
         "print(sorted(m for m in ('shap', 'matplotlib') if m in sys.modules))"
     )

@@ -22,7 +22,7 @@ from relapse.errors import ModelError
 
 def check_champion_round_trip(cfg, result) -> None:  # type: ignore[no-untyped-def]
     from relapse.build import build_panel
-    from relapse.tracking import load_registered
+    from relapse.registry import load_registered
 
     panel = build_panel(cfg).panel
     rows = panel.loc[panel["in_population"]].tail(50)
@@ -53,7 +53,7 @@ def test_train_registers_promotes_and_loads(
     tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from relapse.cli import main
-    from relapse.tracking import champion_metric, load_registered, promote, promote_run
+    from relapse.registry import champion_metric, load_registered, promote, promote_run
     from relapse.train import train
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -113,7 +113,7 @@ def test_train_registers_promotes_and_loads(
 
 
 def test_unreachable_server_is_a_model_error(tmp_path: Path) -> None:
-    from relapse.tracking import load_registered
+    from relapse.registry import load_registered
 
     cfg = compose_config(
         "train",

@@ -82,7 +82,7 @@ def build_context(
         Forecast year; default the last year of the panel with post-conflict countries.
     location_note
         Which conflict location (``target.location``) is used and which countries the other
-        choice would change (:func:`relapse.score.location_note`); shown in the caveats.
+        choice would change (:func:`relapse.scoring.scope.location_note`); shown in the caveats.
     track_record
         ``relapse.track_record.read_track_record(scores_dir)``: how the archived forecasts
         did; None when no ``track_record.csv`` exists yet (the report says so).

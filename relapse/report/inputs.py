@@ -23,9 +23,9 @@ def report_horizons(cfg: Any) -> list[int]:
 
 
 def champion_models(cfg: Any, horizons: Sequence[int]) -> dict[int, Any]:
-    """``relapse.tracking.load_registered`` for each horizon at ``report.model_version``,
-    all from one training run (:func:`relapse.tracking.require_one_run`)."""
-    from relapse.tracking import load_registered, require_one_run
+    """``relapse.registry.load_registered`` for each horizon at ``report.model_version``,
+    all from one training run (:func:`relapse.registry.require_one_run`)."""
+    from relapse.registry import load_registered, require_one_run
 
     models = {int(h): load_registered(cfg, int(h), cfg.report.model_version) for h in horizons}
     require_one_run(models)
@@ -83,10 +83,10 @@ def report_notes(cfg: Any, panel: pd.DataFrame) -> dict[str, Any]:
     """The report's ``location_note`` and ``track_record`` arguments of ``build_context``.
 
     The location note is for the report's forecast year (the panel's last post-conflict year,
-    :func:`relapse.score.location_note`); the track record is the last written
+    :func:`relapse.scoring.scope.location_note`); the track record is the last written
     ``${paths.scores_dir}/track_record.csv`` (None when there is none yet).
     """
-    from relapse.score import load_conflict_tables, location_note
+    from relapse.scoring.scope import load_conflict_tables, location_note
     from relapse.track_record import read_track_record
 
     as_of = int(panel.loc[panel["in_population"].astype(bool), "year"].max())

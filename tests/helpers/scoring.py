@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from relapse.config import compose_config
-from relapse.score import score
+from relapse.scoring.job import score
 
 FAMILIES = "features.families=[conflict_legacy]"
 
 
 @dataclass
 class StandInModel:
-    """The slice of ``RegisteredModel`` that scoring uses."""
+    """The slice of :class:`relapse.forecast.Forecast` that scoring uses."""
 
     name: str
     version: str
@@ -29,6 +29,7 @@ class StandInModel:
     data_vintage: str = "test"
     calibration: Any = None
     metrics: dict[str, float] = field(default_factory=dict)
+    data_last_year: int | None = None
 
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:
         return self.booster.predict(X[self.feature_names], raw_score=True)
