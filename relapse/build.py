@@ -369,7 +369,7 @@ def read_scoring_inputs(cfg: DictConfig) -> ScoringInputs | None:
     every file its recorded SHA-256; otherwise (no cache, other inputs, a damaged file) None,
     and :func:`scoring_inputs` computes them again. Reading them needs no source loader.
     """
-    from relapse.sources import ensure_data_dir
+    from relapse.data_dir import ensure_data_dir
     from relapse.sources.base import sha256_of
 
     ensure_data_dir(cfg)
