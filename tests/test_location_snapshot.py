@@ -79,7 +79,7 @@ def test_location_changes_of_every_year_hold_each_year(data_dir, tables) -> None
     from relapse.build import ScoringInputs
 
     cfg = _cfg(data_dir, "government")
-    spine = build_base_panel(tables, cfg)[["gwno", "year", "iso3", "country"]]
+    spine = build_base_panel(tables, cfg).frame[["gwno", "year", "iso3", "country"]]
     every = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target)
     assert list(every.columns) == ["gwno", "country", "year", "government", "battle"]
     inputs = ScoringInputs(tables={}, location_changes=every, data_last_year=2018, input_hash="")
