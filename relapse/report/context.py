@@ -31,7 +31,7 @@ import pandas as pd
 from relapse import bands, explain
 from relapse.config import FAMILIES
 from relapse.errors import ConfigError, DataError
-from relapse.report import plots, words
+from relapse.report import charts, plots, words
 
 INTERVAL_LEVEL = 0.90
 NEIGHBOURS_MIN = 40
@@ -449,18 +449,20 @@ def _recorded_since(
     """For each feature missing in ``year``: the source's last year for the country before it."""
     from relapse.features import last_recorded_year
 
-    now = country_rows.loc[country_rows["year"] == year]
-    before = country_rows.loc[country_rows["year"] < year]
-    out: dict[str, int | None] = {}
-    for name in names:
-        if now.empty or now[name].notna().any():
-            continue
-        out[name] = last_recorded_year(
-            before.loc[before[name].notna(), "year"],
+    now = country_rows.loc[country_rows["year"] == year, list(names)]
+    if now.empty:
+        return {}
+    gone = [str(n) for n, missing in now.isna().all().items() if missing]
+    before = country_rows.loc[country_rows["year"] < year, ["year", *gone]]
+    recorded = before[gone].notna()
+    return {
+        name: last_recorded_year(
+            before.loc[recorded[name], "year"],
             _reg_int(reg, name, "lag"),
             _reg_int(reg, name, "max_age_years"),
         )
-    return out
+        for name in gone
+    }
 
 
 def _data_as_of(
@@ -702,8 +704,8 @@ def _country_section(
         "peace": peace,
         "horizons": per_h,
         "data_as_of": _data_as_of(country_rows, int(row.year), names, reg, since),
-        "risk_plot": plots.risk_over_time(history, current, conflict_years),
-        "waterfall_plot": plots.waterfalls(waterfalls),
+        "risk_plot": charts.risk_over_time(history, current, conflict_years),
+        "waterfall_plot": charts.waterfalls(waterfalls),
     }
 
 
