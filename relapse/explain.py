@@ -426,12 +426,26 @@ def explain_panel(
     """
     mask = panel["in_population"] if rows is None else rows
     X = panel.loc[mask.to_numpy(dtype=bool)]
-    parts = [
-        shap_values(model, X, X[["gwno", "year"]], horizon=int(h)) for h, model in models.items()
-    ]
-    shap_long = pd.concat(parts, ignore_index=True)
-    shap_long["feature"] = shap_long["feature"].astype(str)
+    shap_long = concat_shap(
+        [shap_values(model, X, X[list(KEYS)], horizon=int(h)) for h, model in models.items()]
+    )
     return shap_long, family_contributions(shap_long, family_map, families)
+
+
+def concat_shap(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack :func:`shap_values` tables, with ``feature`` as plain strings (object column).
+
+    A categorical ``feature`` is decoded through its categories (one conversion per name,
+    not per row).
+    """
+    out = pd.concat(parts, ignore_index=True)
+    feature = out["feature"]
+    if isinstance(feature.dtype, pd.CategoricalDtype) and not feature.isna().any():
+        names = np.asarray(feature.cat.categories.astype(str), dtype=object)
+        out["feature"] = names[feature.cat.codes.to_numpy()]
+    else:
+        out["feature"] = feature.astype(str)
+    return out
 
 
 def _keys(X: pd.DataFrame, keys: pd.DataFrame | None) -> pd.DataFrame:

@@ -205,7 +205,7 @@ def report_file(tmp_path_factory) -> Path:
     bt = syn.backtest(frame, boosters)
     ctx = build_context(
         frame,
-        boosters,
+        syn.forecasts(boosters),
         syn.registry(),
         metrics=syn.metrics(bt),
         backtest=bt,
