@@ -200,35 +200,11 @@ def metrics(bt: pd.DataFrame, model_wins: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-class BoosterHazard:
-    """A bare booster in the shape of a fitted ``relapse.model.HazardModel`` (one horizon,
-    no recalibration), so that tests can hand the report a ``relapse.forecast.Forecast``."""
-
-    def __init__(self, booster, horizon: int) -> None:
-        from relapse.explain import BoosterModel
-
-        self.booster = BoosterModel(booster)
-        self.feature_names_in_ = np.asarray(self.booster.feature_names, dtype=object)
-        self.horizons_ = (int(horizon),)
-        self.recalibration_: dict = {}
-
-    def decision_function(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
-        return self.booster.raw_score(X)
-
-    def predict_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
-        return self.booster.predict_proba(X)
-
-    def contributions(self, X: pd.DataFrame, horizon: int | None = None):
-        return self.booster.contributions(X)
-
-
 def forecast(booster, h: int, **provenance):
     """A ``relapse.forecast.Forecast`` serving horizon ``h`` with a bare booster's scores."""
-    from relapse.forecast import Forecast
+    from relapse.explain import booster_forecast
 
-    return Forecast(
-        model=BoosterHazard(booster, h), horizon=h, family_map=family_map(), **provenance
-    )
+    return booster_forecast(booster, h, family_map(), **provenance)
 
 
 def forecasts(boosters: dict) -> dict:
