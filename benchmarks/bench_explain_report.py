@@ -92,10 +92,12 @@ def main(overrides: list[str]) -> None:
         ]
     )
 
+    forecasts = {h: explain.booster_forecast(b, h, fmap) for h, b in models.items()}
+
     def full_report() -> Path:
         ctx = build_context(
             panel,
-            models,
+            forecasts,
             registry_table(cfg),
             metrics=metrics,
             backtest=backtest,

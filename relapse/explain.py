@@ -87,6 +87,59 @@ class BoosterModel:
         return out[:, :-1], out[:, -1]
 
 
+@dataclass(frozen=True)
+class BoosterHazard:
+    """A bare booster in the shape of a fitted :class:`relapse.model.HazardModel` serving
+    one horizon without recalibration (what :class:`relapse.forecast.Forecast` wraps)."""
+
+    booster: BoosterModel
+    horizon: int
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The booster's features in training order."""
+        return np.asarray(self.booster.feature_names, dtype=object)
+
+    @property
+    def horizons_(self) -> tuple[int, ...]:
+        """The one horizon served."""
+        return (self.horizon,)
+
+    @property
+    def recalibration_(self) -> dict[int, Any]:
+        """No interval is recalibrated."""
+        return {}
+
+    def decision_function(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
+        """Log-odds."""
+        return self.booster.raw_score(X)
+
+    def predict_proba(self, X: pd.DataFrame, horizon: int | None = None) -> np.ndarray:
+        """Probabilities, shape ``(n,)``."""
+        return self.booster.predict_proba(X)
+
+    def contributions(
+        self, X: pd.DataFrame, horizon: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact TreeSHAP values and the base value."""
+        return self.booster.contributions(X)
+
+
+def booster_forecast(
+    booster: Any, horizon: int, family_map: Mapping[str, str], **provenance: Any
+) -> Any:
+    """A :class:`relapse.forecast.Forecast` of horizon ``horizon`` scored by a bare LightGBM
+    binary booster (benchmarks, tests, notebooks); ``provenance``: ``name``, ``version``…"""
+    from relapse.forecast import Forecast
+
+    return Forecast(
+        model=BoosterHazard(BoosterModel(booster), int(horizon)),
+        horizon=int(horizon),
+        family_map=dict(family_map),
+        **provenance,
+    )
+
+
 def as_model(model: Any) -> Any:
     """``model`` itself, or a :class:`BoosterModel` around a bare ``lightgbm.Booster``.
 
@@ -426,12 +479,26 @@ def explain_panel(
     """
     mask = panel["in_population"] if rows is None else rows
     X = panel.loc[mask.to_numpy(dtype=bool)]
-    parts = [
-        shap_values(model, X, X[["gwno", "year"]], horizon=int(h)) for h, model in models.items()
-    ]
-    shap_long = pd.concat(parts, ignore_index=True)
-    shap_long["feature"] = shap_long["feature"].astype(str)
+    shap_long = concat_shap(
+        [shap_values(model, X, X[list(KEYS)], horizon=int(h)) for h, model in models.items()]
+    )
     return shap_long, family_contributions(shap_long, family_map, families)
+
+
+def concat_shap(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack :func:`shap_values` tables, with ``feature`` as plain strings (object column).
+
+    A categorical ``feature`` is decoded through its categories (one conversion per name,
+    not per row).
+    """
+    out = pd.concat(parts, ignore_index=True)
+    feature = out["feature"]
+    if isinstance(feature.dtype, pd.CategoricalDtype) and not feature.isna().any():
+        names = np.asarray(feature.cat.categories.astype(str), dtype=object)
+        out["feature"] = names[feature.cat.codes.to_numpy()]
+    else:
+        out["feature"] = feature.astype(str)
+    return out
 
 
 def _keys(X: pd.DataFrame, keys: pd.DataFrame | None) -> pd.DataFrame:

@@ -58,10 +58,20 @@ class Forecast:
 
     @property
     def calibration(self) -> dict[str, Any]:
-        """The recalibration of each interval (for reports)."""
+        """The recalibration of each interval (for reports); empty when there is none."""
+        recalibrated = {
+            e: r for e, r in self.model.recalibration_.items() if (r.a, r.b) != (1.0, 0.0)
+        }
+        if not recalibrated:
+            return {}
+        kind = (
+            "intercept shift"
+            if all(r.a == 1.0 for r in recalibrated.values())
+            else "logistic recalibration"
+        )
         return {
-            "method": "logistic recalibration on earlier origins' out-of-sample forecasts",
-            "intervals": {str(e): r.to_dict() for e, r in self.model.recalibration_.items()},
+            "method": f"{kind} on earlier origins' out-of-sample forecasts",
+            "intervals": {str(e): r.to_dict() for e, r in recalibrated.items()},
         }
 
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -84,7 +84,11 @@ def _registry() -> pd.DataFrame:
 
 def _context(frame, boosters, **kwargs) -> dict:
     return build_context(
-        frame, boosters, _registry(), options={"countries": ["101", "S02"]}, **kwargs
+        frame,
+        syn.forecasts(boosters),
+        _registry(),
+        options={"countries": ["101", "S02"]},
+        **kwargs,
     )
 
 

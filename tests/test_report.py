@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from helpers import synthetic_explain as syn
@@ -33,10 +32,15 @@ def backtest(synthetic_backtest) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def context(frame, boosters, backtest) -> dict:
+def models(boosters) -> dict:
+    return syn.forecasts(boosters)
+
+
+@pytest.fixture(scope="module")
+def context(frame, models, backtest) -> dict:
     return build_context(
         frame,
-        boosters,
+        models,
         syn.registry(),
         metrics=syn.metrics(backtest),
         backtest=backtest,
@@ -102,10 +106,10 @@ def test_verdict_when_model_beats_history(context, html):
     assert "base rate" in html
 
 
-def test_verdict_says_plainly_when_model_does_not_beat_history(frame, boosters, backtest):
+def test_verdict_says_plainly_when_model_does_not_beat_history(frame, models, backtest):
     ctx = build_context(
         frame,
-        boosters,
+        models,
         syn.registry(),
         metrics=syn.metrics(backtest, model_wins=False),
         backtest=backtest,
@@ -115,12 +119,12 @@ def test_verdict_says_plainly_when_model_does_not_beat_history(frame, boosters, 
     assert "does NOT beat the conflict-history baseline" in html
 
 
-def test_training_metrics_table_naming_model_is_understood(frame, boosters, backtest):
+def test_training_metrics_table_naming_model_is_understood(frame, models, backtest):
     metrics = syn.metrics(backtest)
     metrics["model"] = metrics["model"].replace({"lightgbm": "model"})
     ctx = build_context(
         frame,
-        boosters,
+        models,
         syn.registry(),
         metrics=metrics,
         backtest=backtest,
@@ -129,8 +133,8 @@ def test_training_metrics_table_naming_model_is_understood(frame, boosters, back
     assert all(t["verdict"]["beats"] for t in ctx["skill"]["tables"])
 
 
-def test_without_backtest_the_report_says_so(frame, boosters):
-    ctx = build_context(frame, boosters, syn.registry(), options={"countries": ["S01"]})
+def test_without_backtest_the_report_says_so(frame, models):
+    ctx = build_context(frame, models, syn.registry(), options={"countries": ["S01"]})
     html = render_report(ctx)
     assert "cannot say how well the model has done" in html
     assert "No range is shown" in html
@@ -143,23 +147,23 @@ def test_without_backtest_the_report_says_so(frame, boosters):
         ({"horizons": [7]}, r"report.horizons \[7\] have no model"),
     ],
 )
-def test_bad_options_fail_loudly(frame, boosters, options, match):
+def test_bad_options_fail_loudly(frame, models, options, match):
     with pytest.raises(ConfigError, match=match):
-        build_context(frame, boosters, syn.registry(), options=options)
+        build_context(frame, models, syn.registry(), options=options)
 
 
-def test_horizon_option_limits_the_report(frame, boosters):
+def test_horizon_option_limits_the_report(frame, models):
     ctx = build_context(
-        frame, boosters, syn.registry(), options={"horizons": [2], "countries": ["S01"]}
+        frame, models, syn.registry(), options={"horizons": [2], "countries": ["S01"]}
     )
     assert ctx["horizons"] == [2]
     assert [t["horizon"] for t in ctx["headline"]] == [2]
 
 
-def test_country_not_post_conflict_is_listed_not_scored(frame, boosters):
+def test_country_not_post_conflict_is_listed_not_scored(frame, models):
     last = frame["year"].max()
     active = frame.loc[(frame["year"] == last) & ~frame["in_population"], "iso3"].iloc[0]
-    ctx = build_context(frame, boosters, syn.registry(), options={"countries": ["S01", active]})
+    ctx = build_context(frame, models, syn.registry(), options={"countries": ["S01", active]})
     assert len(ctx["countries"]) == 1
     assert any("not post-conflict" in n for n in ctx["not_scored"])
 
@@ -172,9 +176,9 @@ def test_write_report_is_atomic_and_leaves_no_temp_files(tmp_path, html):
     assert path.read_text() == "<p>second</p>"
 
 
-def test_make_report_end_to_end(tmp_path, frame, boosters):
+def test_make_report_end_to_end(tmp_path, frame, models):
     path = make_report(
-        tmp_path / "r.html", frame, boosters, syn.registry(), options={"countries": ["S01"]}
+        tmp_path / "r.html", frame, models, syn.registry(), options={"countries": ["S01"]}
     )
     assert Path(path).stat().st_size > 10_000
 
@@ -188,9 +192,9 @@ def test_shipped_configs_compose(name):
     assert cfg.report.model_version == "champion"
 
 
-def test_global_view_samples_rows_but_scored_countries_are_complete(frame, boosters):
+def test_global_view_samples_rows_but_scored_countries_are_complete(frame, models):
     ctx = build_context(
-        frame, boosters, syn.registry(), options={"countries": ["S01", "S02"]}, global_rows=300
+        frame, models, syn.registry(), options={"countries": ["S01", "S02"]}, global_rows=300
     )
     assert ctx["drivers"]["n_rows"] <= 300 + 4  # the sample, plus scored rows it missed
     assert ctx["drivers"]["n_population"] > 300
@@ -200,25 +204,20 @@ def test_global_view_samples_rows_but_scored_countries_are_complete(frame, boost
 
 
 def test_calibrated_registered_model_is_described_in_words(frame, boosters):
-    class Registered:  # the shape of relapse.registry.RegisteredModel
-        def __init__(self, booster):
-            self.booster, self.feature_names = booster, syn.features()
-            self.name, self.version, self.run_id = "relapse-h1", "3", "abc"
-            self.family_map, self.data_vintage = syn.family_map(), "v1"
-            self.calibration = {"method": "logistic recalibration", "intervals": {"1": {}}}
+    from relapse.explain import BoosterHazard, BoosterModel
+    from relapse.forecast import Forecast
+    from relapse.model import Recalibration
 
-        def predict_proba(self, X):
-            return 1 / (1 + np.exp(-self.booster.predict(X[self.feature_names], raw_score=True)))
+    class Recalibrated(BoosterHazard):  # a booster whose interval was recalibrated
+        @property
+        def recalibration_(self):
+            return {self.horizon: Recalibration(a=0.8, b=-0.2, n_fit=300)}
 
-        def raw_score(self, X):
-            return self.booster.predict(X[self.feature_names], raw_score=True)
-
-        def contributions(self, X):
-            from relapse.explain import BoosterModel
-
-            return BoosterModel(self.booster).contributions(X)
-
-    models = {h: Registered(b) for h, b in boosters.items()}
+    provenance = {"name": "relapse-h1", "version": "3", "run_id": "abc", "data_vintage": "v1"}
+    models = {
+        h: Forecast(Recalibrated(BoosterModel(b), h), h, syn.family_map(), **provenance)
+        for h, b in boosters.items()
+    }
     ctx = build_context(
         frame, models, syn.registry(), options={"countries": ["S01"]}, data_vintage="v2"
     )
@@ -227,6 +226,12 @@ def test_calibrated_registered_model_is_described_in_words(frame, boosters):
     assert "'method'" not in html and "intervals" not in html
     assert ctx["caveats"]["vintage_mismatch"]
     assert "different data version" in html
+
+
+def test_model_without_recalibration_says_none(context):
+    assert [m["calibration"] for m in context["model"]["rows"]] == ["none"] * len(
+        context["model"]["rows"]
+    )
 
 
 @pytest.mark.parametrize("command", ["explain", "report"])

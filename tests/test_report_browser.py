@@ -203,7 +203,7 @@ def report_file(tmp_path_factory, synthetic_frame, synthetic_boosters, synthetic
     frame, boosters, bt = synthetic_frame, synthetic_boosters, synthetic_backtest
     ctx = build_context(
         frame,
-        boosters,
+        syn.forecasts(boosters),
         syn.registry(),
         metrics=syn.metrics(bt),
         backtest=bt,

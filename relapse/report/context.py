@@ -1,10 +1,12 @@
 """Assemble everything the analyst report shows into one plain dictionary.
 
-:func:`build_context` takes plain objects — the panel, one model per horizon (a
-:class:`relapse.forecast.Forecast`, or a bare LightGBM booster), the feature registry, and
-optionally the back-test metrics and predictions — and returns a dict of strings, numbers,
-lists and base64 images. :func:`relapse.report.render.render_report` turns it into HTML;
-nothing here touches MLflow or the file system.
+:func:`build_context` takes plain objects — the panel, one :class:`relapse.forecast.Forecast`
+per horizon, the feature registry, and optionally the back-test metrics and predictions — and
+returns a dict of strings, numbers, lists and base64 images. It runs in steps: the options
+(:class:`ReportOptions`), the rows to report (:func:`_scope`), their explanations
+(:func:`_explain`), the forecasts with their ranges (:func:`_forecasts`), then one section
+each. :func:`relapse.report.render.render_report` turns it into HTML; nothing here touches
+MLflow or the file system.
 
 The "range" beside each forecast
 --------------------------------
@@ -22,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -31,20 +33,24 @@ import pandas as pd
 from relapse import bands, explain
 from relapse.config import FAMILIES
 from relapse.errors import ConfigError, DataError
-from relapse.report import plots, words
+from relapse.forecast import Forecast
+from relapse.report import charts, plots, words
 
 INTERVAL_LEVEL = 0.90
 NEIGHBOURS_MIN = 40
+KEYS = ["gwno", "year"]
+# Back-test tables name the gradient-boosted model "model"; tables of older runs "lightgbm".
+LEGACY_MODEL_NAMES = {"lightgbm": "model"}
 
 
 def build_context(
     panel: pd.DataFrame,
-    models: Mapping[int, Any],
+    models: Mapping[int, Forecast],
     registry: pd.DataFrame,
     *,
     metrics: pd.DataFrame | None = None,
     backtest: pd.DataFrame | None = None,
-    options: Any = None,
+    options: Mapping[str, Any] | None = None,
     data_vintage: str | None = None,
     as_of: int | None = None,
     location_note: str | None = None,
@@ -61,10 +67,8 @@ def build_context(
         The panel (``relapse.build.build_panel(cfg).panel``): ``gwno``, ``iso3``,
         ``country``, ``year``, ``in_population``, the model features, optionally ``active``.
     models
-        Horizon → a :class:`relapse.forecast.Forecast` (``feature_names``,
-        ``predict_proba``, ``contributions``, ``raw_score``; ``version``, ``name``,
-        ``data_vintage``, ``family_map``, ``calibration``) or a bare ``lightgbm.Booster``
-        (seen through :func:`relapse.explain.as_model`).
+        Horizon → the :class:`relapse.forecast.Forecast` serving it (its probabilities,
+        contributions, family map and provenance).
     registry
         ``relapse.features.registry_table(cfg)``: ``name``, ``family``, ``unit``,
         ``description`` (and ``enabled``).
@@ -74,8 +78,8 @@ def build_context(
         Back-test predictions: ``gwno``, ``year``, ``horizon``, ``y_true``, ``p_model``,
         ``p_history``, ``p_climatology``.
     options
-        ``cfg.report`` (``horizons``, ``countries``, ``top_features``, ``risk_band_multiples``,
-        ``model_version``); defaults when None.
+        ``cfg.report`` or a dict with some of its keys (:class:`ReportOptions`); defaults
+        when None.
     data_vintage
         Hash of the panel's input files (``BuildResult.data_vintage``).
     as_of
@@ -98,130 +102,230 @@ def build_context(
     DataError
         No post-conflict country-years to score.
     """
-    opts = _options(options)
-    horizons = [int(h) for h in (opts["horizons"] or sorted(models))]
-    unknown = [h for h in horizons if h not in models]
-    if unknown:
-        raise ConfigError(f"report.horizons {unknown} have no model (models for {sorted(models)})")
-    multiples = [float(m) for m in opts["risk_band_multiples"]]
-
+    opts = ReportOptions.of(options)
+    horizons = opts.report_horizons(models)
     reg = registry.set_index("name") if "name" in registry.columns else registry
-    models = {h: explain.as_model(m) for h, m in models.items()}
+    fmap, families = _families(models, reg)
+    scope = _scope(panel, opts.countries, as_of)
+    cuts = Banding(bands.base_rates(panel, horizons), [float(m) for m in opts.risk_band_multiples])
+    found = _explain(models, scope, horizons, fmap, families, global_rows, seed)
+    latest = _forecasts(models, scope, horizons, backtest)
+    shap_latest, fam_latest = found.of(latest)
+    countries = [
+        _country_section(
+            row,
+            scope.pop,
+            panel,
+            shap_latest,
+            fam_latest,
+            found.changes,
+            backtest,
+            reg,
+            horizons,
+            cuts,
+            int(opts.top_features),
+        )
+        for row in latest.sort_values(f"p{horizons[0]}", ascending=False).itertuples(index=False)
+    ]
+    model_info = _model_info(models, horizons, str(opts.model_version))
+    return {
+        "title": title,
+        "as_of": scope.as_of,
+        "generated": _dt.date.today().isoformat(),
+        "horizons": horizons,
+        "horizon_labels": {h: words.horizon_label(h) for h in horizons},
+        "bands": bands.legend(cuts.rates, cuts.multiples),
+        "summary": _summary(latest, horizons, cuts, scope.as_of),
+        "headline": [_headline_table(latest, fam_latest, h, cuts) for h in horizons],
+        "not_scored": scope.not_scored,
+        "countries": countries,
+        "drivers": {
+            **_drivers(found.shap_global, found.importance, reg, horizons, families),
+            "n_population": len(scope.pop),
+        },
+        "skill": _skill(metrics, backtest, horizons),
+        "caveats": {
+            **_caveats(scope.pop, scope.scored, reg, fmap, families, model_info, data_vintage),
+            "missing_share": _missing_share_text(found.shap, scope.as_of),
+            "location_note": location_note or "",
+        },
+        "track_record": _track_record(track_record),
+        "model": model_info,
+        "interval_note": _interval_note(backtest is not None),
+    }
+
+
+# --------------------------------------------------------------------------------- steps
+
+
+def _plain(value: Any) -> Any:
+    """A list for any sequence but a string (OmegaConf's ListConfig included)."""
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the report shows (``cfg.report``, :class:`relapse.config.ReportConfig`)."""
+
+    horizons: list[int] | None = None
+    countries: list[Any] | None = None
+    top_features: int = 5
+    risk_band_multiples: list[float] = field(default_factory=lambda: list(bands.DEFAULT_MULTIPLES))
+    model_version: str = "champion"
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any] | None) -> ReportOptions:
+        """The options in ``options`` (``cfg.report`` or a dict); absent or None: defaults."""
+        given = {f.name: (options or {}).get(f.name) for f in fields(cls)}
+        return cls(**{name: _plain(v) for name, v in given.items() if v is not None})
+
+    def report_horizons(self, models: Mapping[int, Forecast]) -> list[int]:
+        """The horizons to show (default: every model's); each must have a model."""
+        horizons = [int(h) for h in (self.horizons or sorted(models))]
+        unknown = [h for h in horizons if h not in models]
+        if unknown:
+            raise ConfigError(
+                f"report.horizons {unknown} have no model (models for {sorted(models)})"
+            )
+        return horizons
+
+
+def _families(
+    models: Mapping[int, Forecast], reg: pd.DataFrame
+) -> tuple[dict[str, str], list[str]]:
+    """The family of each feature the models use, and the families in the report's order.
+
+    The registry's families, overridden by each model's own (the map it was trained with).
+    """
+    fmap: dict[str, str] = {str(k): str(v) for k, v in reg["family"].items()}
+    for model in models.values():
+        fmap.update({str(k): str(v) for k, v in model.family_map.items()})
     used = {n for m in models.values() for n in m.feature_names}
-    fmap = {f: fam for f, fam in _family_map(models, reg).items() if f in used}
+    fmap = {f: fam for f, fam in fmap.items() if f in used}
     families = [f for f in FAMILIES if f in set(fmap.values())]
     families += [f for f in dict.fromkeys(fmap.values()) if f not in families]
+    return fmap, families
 
+
+@dataclass(frozen=True)
+class Scope:
+    """The post-conflict rows (``pop``), the forecast year and the countries reported in it."""
+
+    pop: pd.DataFrame
+    as_of: int
+    scored: np.ndarray  # mask over ``pop``: the reported countries in ``as_of``
+    not_scored: list[str]
+
+
+def _scope(panel: pd.DataFrame, countries: Sequence[Any] | None, as_of: int | None) -> Scope:
+    """The rows to report: every post-conflict row, and the chosen countries in ``as_of``."""
     pop = panel.loc[panel["in_population"].astype(bool)].reset_index(drop=True)
     if pop.empty:
         raise DataError("the panel has no post-conflict country-years to score")
-    cuts = Banding(bands.base_rates(panel, horizons), multiples)
-    as_of = int(as_of if as_of is not None else pop["year"].max())
-    scored_mask = (pop["year"] == as_of).to_numpy()
-    wanted, not_scored = _select_countries(panel, pop.loc[scored_mask], opts["countries"], as_of)
-    scored_mask &= pop["gwno"].isin(wanted).to_numpy()
-    if not scored_mask.any():
-        raise DataError(f"no post-conflict country to report in {as_of}")
+    year = int(as_of if as_of is not None else pop["year"].max())
+    scored = (pop["year"] == year).to_numpy()
+    wanted, not_scored = _select_countries(panel, pop.loc[scored], countries, year)
+    scored &= pop["gwno"].isin(wanted).to_numpy()
+    if not scored.any():
+        raise DataError(f"no post-conflict country to report in {year}")
+    return Scope(pop=pop, as_of=year, scored=scored, not_scored=not_scored)
 
-    # Explain the scored rows, their previous year, and (for the global view) every
-    # post-conflict row, or a seeded sample of ``global_rows`` of them when there are more.
-    scored_keys = pop.loc[scored_mask, ["gwno", "year"]]
+
+@dataclass(frozen=True)
+class Explanations:
+    """SHAP values of the explained rows (every horizon), their family sums and changes."""
+
+    shap: pd.DataFrame
+    families: pd.DataFrame
+    changes: pd.DataFrame
+    shap_global: pd.DataFrame  # the rows of the global view
+    importance: pd.DataFrame
+
+    def of(self, keys: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The SHAP and family rows of ``keys`` (``gwno``, ``year``)."""
+        keys = keys[KEYS]
+        return self.shap.merge(keys, on=KEYS), self.families.merge(keys, on=KEYS)
+
+
+def _explain(
+    models: Mapping[int, Forecast],
+    scope: Scope,
+    horizons: list[int],
+    fmap: Mapping[str, str],
+    families: list[str],
+    global_rows: int,
+    seed: int,
+) -> Explanations:
+    """Explain the scored rows, their previous year, and (for the global view) every
+    post-conflict row, or a seeded sample of ``global_rows`` of them when there are more."""
+    pop = scope.pop
+    scored_keys = pop.loc[scope.scored, KEYS]
     prev_keys = scored_keys.assign(year=scored_keys["year"] - 1)
     needed = (
-        pop[["gwno", "year"]]
+        pop[KEYS]
         .merge(pd.concat([scored_keys, prev_keys]), how="left", indicator=True)["_merge"]
         .eq("both")
+        .to_numpy()
     )
     in_sample = np.ones(len(pop), dtype=bool)
     if len(pop) > global_rows:
         in_sample[:] = False
         in_sample[np.random.default_rng(seed).choice(len(pop), global_rows, replace=False)] = True
-    rows = pop.loc[needed.to_numpy() | in_sample]
-    shap_parts, prob = [], {}
-    for h in horizons:
-        shap_parts.append(explain.shap_values(models[h], rows, rows[["gwno", "year"]], horizon=h))
-        prob[h] = np.asarray(models[h].predict_proba(pop), dtype=float)
-    shap_long = pd.concat(shap_parts, ignore_index=True)
-    shap_long["feature"] = shap_long["feature"].astype(str)
+    rows = pop.loc[needed | in_sample]
+    shap_long = explain.concat_shap(
+        [explain.shap_values(models[h], rows, rows[KEYS], horizon=h) for h in horizons]
+    )
     fam = explain.family_contributions(shap_long, fmap, families)
-    changes = explain.change_since_last_year(fam, year=as_of)
-    sample_keys = pop.loc[in_sample, ["gwno", "year"]]
     shap_global = (
-        shap_long.merge(sample_keys, on=["gwno", "year"]) if len(pop) > global_rows else shap_long
+        shap_long.merge(pop.loc[in_sample, KEYS], on=KEYS) if len(pop) > global_rows else shap_long
     )
-    importance = explain.global_importance(shap_global, fmap)
+    return Explanations(
+        shap=shap_long,
+        families=fam,
+        changes=explain.change_since_last_year(fam, year=scope.as_of),
+        shap_global=shap_global,
+        importance=explain.global_importance(shap_global, fmap),
+    )
 
-    scores = pop[["gwno", "year"]].copy()
+
+def _forecasts(
+    models: Mapping[int, Forecast],
+    scope: Scope,
+    horizons: list[int],
+    backtest: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """One row per reported country: ``p{h}``, last year's ``prev{h}``, the range
+    ``lo{h}``–``hi{h}`` and its neighbour count ``k{h}``, for every horizon."""
+    pop = scope.pop
+    scores = pop[KEYS].copy()
     for h in horizons:
-        scores[f"p{h}"] = prob[h]
+        scores[f"p{h}"] = np.asarray(models[h].predict_proba(pop), dtype=float)
     prev = scores.assign(year=scores["year"] + 1)
-    prev.columns = ["gwno", "year", *[f"prev{h}" for h in horizons]]
+    prev.columns = [*KEYS, *[f"prev{h}" for h in horizons]]
     latest = (
-        pop.loc[scored_mask, ["gwno", "iso3", "country", "year"]]
-        .merge(scores, on=["gwno", "year"])
-        .merge(prev, on=["gwno", "year"], how="left")
+        pop.loc[scope.scored, ["gwno", "iso3", "country", "year"]]
+        .merge(scores, on=KEYS)
+        .merge(prev, on=KEYS, how="left")
     )
-
-    intervals = {h: _intervals(latest[f"p{h}"].to_numpy(), backtest, h) for h in horizons}
     for h in horizons:
-        latest[f"lo{h}"], latest[f"hi{h}"], latest[f"k{h}"] = intervals[h]
-
-    shap_latest = shap_long.merge(latest[["gwno", "year"]], on=["gwno", "year"])
-    fam_latest = fam.merge(latest[["gwno", "year"]], on=["gwno", "year"])
-
-    headline = [_headline_table(latest, fam_latest, h, cuts) for h in horizons]
-    order = latest.sort_values(f"p{horizons[0]}", ascending=False)
-    countries = [
-        _country_section(
-            row,
-            pop,
-            panel,
-            shap_latest,
-            fam_latest,
-            changes,
-            backtest,
-            reg,
-            horizons,
-            cuts,
-            int(opts["top_features"]),
+        latest[f"lo{h}"], latest[f"hi{h}"], latest[f"k{h}"] = _intervals(
+            latest[f"p{h}"].to_numpy(), backtest, h
         )
-        for row in order.itertuples(index=False)
-    ]
-    model_info = _model_info(models, horizons, opts["model_version"], data_vintage)
-    return {
-        "title": title,
-        "as_of": as_of,
-        "generated": _dt.date.today().isoformat(),
-        "horizons": horizons,
-        "horizon_labels": {h: words.horizon_label(h) for h in horizons},
-        "bands": bands.legend(cuts.rates, cuts.multiples),
-        "summary": _summary(latest, horizons, cuts, as_of),
-        "headline": headline,
-        "not_scored": not_scored,
-        "countries": countries,
-        "drivers": {
-            **_drivers(shap_global, importance, reg, horizons, families),
-            "n_population": len(pop),
-        },
-        "skill": _skill(metrics, backtest, horizons),
-        "caveats": {
-            **_caveats(pop, scored_mask, reg, fmap, families, model_info, data_vintage),
-            "missing_share": _missing_share_text(shap_long, as_of),
-            "location_note": location_note or "",
-        },
-        "track_record": _track_record(track_record),
-        "model": model_info,
-        "interval_note": (
-            f'"Past forecasts this high came true": among the back-test\'s past forecasts '
-            f"closest in size to this one, the "
-            f"share that were followed by relapse ({INTERVAL_LEVEL:.0%} interval). It shows "
-            "how often forecasts like this one came true, not uncertainty specific to the "
-            "country, and is somewhat too narrow for multi-year horizons. A risk outside "
-            "its range means past forecasts of that size were over- (or under-) confident."
-            if backtest is not None
-            else "No range is shown: this report was built without back-test forecasts."
-        ),
-    }
+    return latest
+
+
+def _interval_note(with_backtest: bool) -> str:
+    """What the range beside each forecast means (or that there is none)."""
+    if not with_backtest:
+        return "No range is shown: this report was built without back-test forecasts."
+    return (
+        f'"Past forecasts this high came true": among the back-test\'s past forecasts '
+        f"closest in size to this one, the "
+        f"share that were followed by relapse ({INTERVAL_LEVEL:.0%} interval). It shows "
+        "how often forecasts like this one came true, not uncertainty specific to the "
+        "country, and is somewhat too narrow for multi-year horizons. A risk outside "
+        "its range means past forecasts of that size were over- (or under-) confident."
+    )
 
 
 # --------------------------------------------------------------------------------- pieces
@@ -242,34 +346,6 @@ class Banding:
         """Band index and label of ``p`` at horizon ``h``."""
         i = bands.band_index(p, self.rates[h], self.multiples)
         return i, bands.BAND_LABELS[i]
-
-
-def _options(options: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "horizons": None,
-        "countries": None,
-        "top_features": 5,
-        "risk_band_multiples": list(bands.DEFAULT_MULTIPLES),
-        "model_version": "champion",
-    }
-    if options is None:
-        return out
-    for key in out:
-        value = options.get(key) if isinstance(options, Mapping) else getattr(options, key, None)
-        if value is not None:
-            out[key] = (
-                list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
-            )
-    return out
-
-
-def _family_map(models: Mapping[int, Any], reg: pd.DataFrame) -> dict[str, str]:
-    fmap: dict[str, str] = {str(k): str(v) for k, v in reg["family"].items()}
-    for model in models.values():
-        own = getattr(model, "family_map", None)
-        if own:
-            fmap.update({str(k): str(v) for k, v in own.items()})
-    return fmap
 
 
 def _select_countries(
@@ -449,18 +525,20 @@ def _recorded_since(
     """For each feature missing in ``year``: the source's last year for the country before it."""
     from relapse.features import last_recorded_year
 
-    now = country_rows.loc[country_rows["year"] == year]
-    before = country_rows.loc[country_rows["year"] < year]
-    out: dict[str, int | None] = {}
-    for name in names:
-        if now.empty or now[name].notna().any():
-            continue
-        out[name] = last_recorded_year(
-            before.loc[before[name].notna(), "year"],
+    now = country_rows.loc[country_rows["year"] == year, list(names)]
+    if now.empty:
+        return {}
+    gone = [str(n) for n, missing in now.isna().all().items() if missing]
+    before = country_rows.loc[country_rows["year"] < year, ["year", *gone]]
+    recorded = before[gone].notna()
+    return {
+        name: last_recorded_year(
+            before.loc[recorded[name], "year"],
             _reg_int(reg, name, "lag"),
             _reg_int(reg, name, "max_age_years"),
         )
-    return out
+        for name in gone
+    }
 
 
 def _data_as_of(
@@ -702,8 +780,8 @@ def _country_section(
         "peace": peace,
         "horizons": per_h,
         "data_as_of": _data_as_of(country_rows, int(row.year), names, reg, since),
-        "risk_plot": plots.risk_over_time(history, current, conflict_years),
-        "waterfall_plot": plots.waterfalls(waterfalls),
+        "risk_plot": charts.risk_over_time(history, current, conflict_years),
+        "waterfall_plot": charts.waterfalls(waterfalls),
     }
 
 
@@ -754,13 +832,12 @@ def _skill(
             "well the model has done in the past. Do not use it for decisions "
             "until it has been back-tested.",
         }
-    # The training code names the gradient-boosted model "model"; older tables "lightgbm".
-    metrics = metrics.assign(model=metrics["model"].replace({"model": "lightgbm"}))
+    metrics = metrics.assign(model=metrics["model"].replace(LEGACY_MODEL_NAMES))
     tables = []
     for h in horizons:
         m = metrics.loc[metrics["horizon"] == h]
         base_rate = _base_rate(m, backtest, h)
-        models = [x for x in ("lightgbm", "history", "climatology") if x in set(m["model"])]
+        models = [x for x in ("model", "history", "climatology") if x in set(m["model"])]
         models += [
             x for x in dict.fromkeys(m["model"]) if x not in models and x != "difference_history"
         ]
@@ -852,31 +929,25 @@ def _verdict(m: pd.DataFrame, base_rate: float) -> dict[str, Any]:
     }
 
 
-def _model_info(
-    models: Mapping[int, Any], horizons: list[int], version: str, data_vintage: str | None
-) -> dict[str, Any]:
-    rows = []
-    for h in horizons:
-        m = models[h]
-        rows.append(
-            {
-                "horizon": h,
-                "name": str(getattr(m, "name", "") or f"model for h={h}"),
-                "version": str(getattr(m, "version", "") or version),
-                "run_id": str(getattr(m, "run_id", "") or ""),
-                "data_vintage": str(getattr(m, "data_vintage", "") or ""),
-                "calibration": _calibration_label(getattr(m, "calibration", None)),
-            }
-        )
-    return {"requested": str(version), "rows": rows}
+def _model_info(models: Mapping[int, Forecast], horizons: list[int], version: str) -> dict:
+    """Name, version, run, data vintage and recalibration of each horizon's model."""
+    rows = [
+        {
+            "horizon": h,
+            "name": models[h].name or f"model for h={h}",
+            "version": models[h].version or version,
+            "run_id": models[h].run_id,
+            "data_vintage": models[h].data_vintage or "",
+            "calibration": _calibration_label(models[h]),
+        }
+        for h in horizons
+    ]
+    return {"requested": version, "rows": rows}
 
 
-def _calibration_label(calibration: Any) -> str:
-    if not calibration or calibration == "none":
-        return "none"
-    if isinstance(calibration, Mapping):
-        return str(calibration.get("method", "yes"))
-    return str(calibration)
+def _calibration_label(model: Forecast) -> str:
+    """How the model's probabilities are recalibrated, in words (``none`` without)."""
+    return str(model.calibration["method"]) if model.calibration else "none"
 
 
 def _caveats(

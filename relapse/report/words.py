@@ -29,7 +29,7 @@ METRICS: dict[str, tuple[str, bool]] = {
 }
 
 MODEL_LABELS: dict[str, str] = {
-    "lightgbm": "This model",
+    "model": "This model",
     "history": "History baseline",
     "climatology": "Base-rate baseline",
 }

@@ -198,3 +198,15 @@ def metrics(bt: pd.DataFrame, model_wins: bool = True) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def forecast(booster, h: int, **provenance):
+    """A ``relapse.forecast.Forecast`` serving horizon ``h`` with a bare booster's scores."""
+    from relapse.explain import booster_forecast
+
+    return booster_forecast(booster, h, family_map(), **provenance)
+
+
+def forecasts(boosters: dict) -> dict:
+    """:func:`forecast` of each horizon's booster."""
+    return {h: forecast(b, h) for h, b in boosters.items()}
