@@ -74,7 +74,9 @@ class BoosterModel:
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Probabilities, shape ``(n,)``."""
-        return 1.0 / (1.0 + np.exp(-self.raw_score(X)))
+        from scipy.special import expit
+
+        return expit(self.raw_score(X))
 
     def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Exact TreeSHAP values (LightGBM ``pred_contrib``) and the base value."""

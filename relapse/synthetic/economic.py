@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from relapse.sources.economic import GAPMINDER_COLUMNS, WDI_YEARS
 from relapse.synthetic.context import Context
-from relapse.synthetic.world import sigmoid
 
 
 def gapminder(ctx: Context) -> pd.DataFrame:
@@ -25,10 +25,10 @@ def gapminder(ctx: Context) -> pd.DataFrame:
         "infant_mortality": np.round(np.clip(imr, 1, 999), 1),
         "under5_mortality": np.round(np.clip(imr * 1.45 * np.exp(ctx.noise(0.05)), 1, 999), 1),
         "basic_water_pct": np.where(
-            y >= 2000, np.round(100 * sigmoid(1.0 - 1.2 * z + ctx.noise(0.3)), 1), np.nan
+            y >= 2000, np.round(100 * expit(1.0 - 1.2 * z + ctx.noise(0.3)), 1), np.nan
         ),
         "basic_sanitation_pct": np.where(
-            y >= 2000, np.round(100 * sigmoid(0.3 - 1.3 * z + ctx.noise(0.3)), 1), np.nan
+            y >= 2000, np.round(100 * expit(0.3 - 1.3 * z + ctx.noise(0.3)), 1), np.nan
         ),
         "electricity_kwh_pc": np.where(
             y >= 1960, np.round(np.exp(6.5 - 1.2 * z + ctx.noise(0.4)), 1), np.nan
@@ -36,7 +36,7 @@ def gapminder(ctx: Context) -> pd.DataFrame:
         "life_expectancy": np.round(np.clip(80 - 0.15 * imr + ctx.noise(1.5), 20, 95), 1),
         "adult_literacy_pct": np.where(
             ctx.rng.random(n) < 0.15,
-            np.round(100 * sigmoid(1.0 - 1.5 * z + ctx.noise(0.3)), 1),
+            np.round(100 * expit(1.0 - 1.5 * z + ctx.noise(0.3)), 1),
             np.nan,
         ),
         "aid_pc_usd": np.round(ctx.noise(20) + 15, 2),
@@ -44,7 +44,7 @@ def gapminder(ctx: Context) -> pd.DataFrame:
         "milex_pct_gdp": np.round(np.exp(ctx.noise(0.5) + 0.7), 2),
         "armed_forces_pct_labour": np.round(np.clip(np.exp(ctx.noise(0.6)), 0, 100), 2),
         "oil_production_pc": np.where(oil, np.round(np.exp(ctx.noise(1.0) - 1), 3), np.nan),
-        "urban_pct": np.round(100 * sigmoid(ctx.noise(0.8) + 0.01 * (y - 1980)), 1),
+        "urban_pct": np.round(100 * expit(ctx.noise(0.8) + 0.01 * (y - 1980)), 1),
         "schooling_women_years": np.where(
             y <= 2009, np.round(np.clip(6 - 2.5 * z + ctx.noise(0.8), 0, 25), 1), np.nan
         ),

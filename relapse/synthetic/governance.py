@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from relapse.sources.governance import POLICE_IMPLEMENTATION, POLICE_PROVISIONS, WGI_INDICATORS
 from relapse.synthetic.context import Context, window
-from relapse.synthetic.world import sigmoid
 
 EPR_FIRST_YEAR = 1946
 """First year of EPR's country-year file."""
@@ -20,11 +20,11 @@ EPR_MAX_GROUPS = 8
 def governance_values(ctx: Context) -> dict[str, np.ndarray]:
     g = ctx.cy(ctx.world.governance)
     return {
-        "polyarchy": np.round(sigmoid(1.3 * g + ctx.noise(0.25)), 3),
-        "libdem": np.round(sigmoid(1.3 * g - 0.4 + ctx.noise(0.25)), 3),
-        "partipdem": np.round(sigmoid(1.0 * g - 0.6 + ctx.noise(0.3)), 3),
-        "delibdem": np.round(sigmoid(1.1 * g - 0.5 + ctx.noise(0.3)), 3),
-        "egaldem": np.round(sigmoid(1.2 * g - 0.3 + ctx.noise(0.25)), 3),
+        "polyarchy": np.round(expit(1.3 * g + ctx.noise(0.25)), 3),
+        "libdem": np.round(expit(1.3 * g - 0.4 + ctx.noise(0.25)), 3),
+        "partipdem": np.round(expit(1.0 * g - 0.6 + ctx.noise(0.3)), 3),
+        "delibdem": np.round(expit(1.1 * g - 0.5 + ctx.noise(0.3)), 3),
+        "egaldem": np.round(expit(1.2 * g - 0.3 + ctx.noise(0.25)), 3),
         "g": g,
     }
 
@@ -61,7 +61,7 @@ def vdem_econ_coups(ctx: Context, gv: dict[str, np.ndarray]) -> pd.DataFrame:
             "COWcode": ctx.gw[ctx.u].astype(float),
             "year": ctx.year,
             "e_pt_coup": np.where(ctx.year >= 1950, coup, np.nan),
-            "v2xpe_exlsocgr": np.round(sigmoid(-1.1 * gv["g"] + ctx.noise(0.4)), 3),
+            "v2xpe_exlsocgr": np.round(expit(-1.1 * gv["g"] + ctx.noise(0.4)), 3),
             "v2x_polyarchy": gv["polyarchy"],
             "e_total_fuel_income_pc": np.round(oil_income * 1.2, 1),
             "e_total_oil_income_pc": oil_income,
@@ -250,7 +250,7 @@ def epr(ctx: Context) -> pd.DataFrame:
     outside = rng.gamma(0.4, 1.0, U)  # population in no politically relevant group
     size = weight / (weight.sum(axis=1) + outside)[:, None]
     g0 = w.governance[np.arange(U), w.entry]
-    excluded0 = rng.random((U, G)) < sigmoid(-0.4 - 0.8 * g0)[:, None]
+    excluded0 = rng.random((U, G)) < expit(-0.4 - 0.8 * g0)[:, None]
     flips = np.cumsum(rng.random((U, G, T)) < 0.02, axis=2) % 2 == 1
     excluded = (excluded0[:, :, None] ^ flips) & exists[:, :, None]
     excluded[:, 0, :] = False  # the group in power

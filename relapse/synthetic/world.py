@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from relapse.sources.conflict import PROVISIONS
 from relapse.synthetic.codes import unit_codes
@@ -128,11 +129,6 @@ def ar1(rng: np.random.Generator, n: int, t: int, rho: float, sd: float) -> np.n
     for j in range(1, t):
         out[:, j] = rho * out[:, j - 1] + shocks[:, j]
     return out
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function."""
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def draw_economy(rng: np.random.Generator, n_units: int, n_years: int) -> Economy:
@@ -364,7 +360,7 @@ def _simulate_year(
     _end_episodes(h, s, d, np.flatnonzero(prev & ~cont), t - 1, agreements_from)
     candidates = s.in_system[:, t] & ~prev
     had = h.last_active > -(10**5)
-    starts = candidates & (d.start < sigmoid(_start_log_odds(h, s, t, e)))
+    starts = candidates & (d.start < expit(_start_log_odds(h, s, t, e)))
     new = starts & ~(had & (d.same < 0.5))
     for u in np.flatnonzero(new):
         cid = len(h.conflicts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from relapse.config import FAMILIES
 
@@ -88,7 +89,7 @@ def panel(n_countries: int = 80, n_years: int = 50, seed: int = 7) -> pd.DataFra
     out["active"] = active
     out["in_population"] = ~active
     out["years_since_conflict"] = pd.array(rng.integers(1, 11, n), dtype="Int64")
-    p = 1 / (1 + np.exp(-logit))
+    p = expit(logit)
     event = rng.random(n) < p
     for h in HORIZONS:
         label = pd.array((event | (rng.random(n) < 0.03 * (h - 1))).astype(int), dtype="Int8")
@@ -130,7 +131,7 @@ def backtest(frame: pd.DataFrame, boosters: dict) -> pd.DataFrame:
             frame["in_population"] & frame[f"relapse_h{h}"].notna() & (frame["year"] >= 2000)
         ]
         y = rows[f"relapse_h{h}"].astype(float).to_numpy()
-        hist = 1 / (1 + np.exp(-(-2.5 + 1.0 * rows["conflict_legacy_x1"].to_numpy())))
+        hist = expit(-2.5 + 1.0 * rows["conflict_legacy_x1"].to_numpy())
         parts.append(
             pd.DataFrame(
                 {
