@@ -49,7 +49,7 @@ def main() -> None:
         "--out", type=Path, default=Path("benchmarks/results/ablation_new_sources.csv")
     )
     args = parser.parse_args()
-    cfg = compose_config("train", ["model.not_at_war=false"])
+    cfg = compose_config(["model.not_at_war=false"])
     panel = build_panel(cfg).panel
     features = feats.feature_columns(cfg)
     full = backtest(panel, features, cfg).predictions

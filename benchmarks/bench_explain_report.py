@@ -38,7 +38,7 @@ def main(overrides: list[str]) -> None:
     from relapse.report import build_context, render_report, write_report
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-relapse-"))
-    cfg = compose_config("report", [f"paths.processed_dir={tmp}", *overrides])
+    cfg = compose_config([f"paths.processed_dir={tmp}", *overrides])
     panel = clock("build panel", lambda: build_panel(cfg).panel)
     names = feature_columns(cfg)
     fmap = family_map(cfg)

@@ -94,7 +94,7 @@ def _cfg(n_units: int, work: Path, threads: int, extra: list[str] | None = None)
     from relapse.config import compose_config
 
     return compose_config(
-        "train", [*_overrides(n_units, work), f"model.params.num_threads={threads}", *(extra or [])]
+        [*_overrides(n_units, work), f"model.params.num_threads={threads}", *(extra or [])]
     )
 
 

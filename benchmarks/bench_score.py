@@ -68,7 +68,7 @@ def train_standins(overrides: list[str], out: Path) -> dict:
     from relapse.config import compose_config
     from relapse.features import family_map, feature_columns
 
-    cfg = compose_config("score", overrides)
+    cfg = compose_config(overrides)
     panel = build_panel(cfg).panel
     feats = feature_columns(cfg)
     models = {}

@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
             f"paths.processed_dir={Path(tmp) / 'processed'}",
             *argv,
         ]
-        cfg = compose_config("train", overrides)
+        cfg = compose_config(overrides)
         start, cpu = time.perf_counter(), time.process_time()
         result = train(cfg)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu

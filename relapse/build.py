@@ -142,7 +142,7 @@ def build_panel(cfg: DictConfig, *, force: bool = False, progress: Any = None) -
     Parameters
     ----------
     cfg
-        Composed config (``compose_config("build")``).
+        Composed config (``compose_config()``).
     force
         Rebuild even if the cached panel's hash matches.
     progress

@@ -1,9 +1,9 @@
 """The ``relapse`` command line: ``relapse <command> [options] [hydra overrides]``.
 
-Every command composes its primary config from ``conf/`` with the given Hydra overrides
-(``key=value``, ``group=option``), so anything in the config can be changed from here, and a
-misspelt key fails before any work starts. Heavy libraries are imported inside the command
-that needs them, so ``relapse score`` starts quickly.
+Every command composes the one primary config ``conf/relapse.yaml`` with the given Hydra
+overrides (``key=value``, ``group=option``), so anything in the config can be changed from
+here, and a misspelt key fails before any work starts. Heavy libraries are imported inside
+the command that needs them, so ``relapse score`` starts quickly.
 
 Exit codes: 0 ok, 2 usage or configuration, 3 data, 4 model or registry, 5 outputs could not
 be written (see :mod:`relapse.errors`).
@@ -38,10 +38,10 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
-def _compose(name: str, overrides: Sequence[str]) -> Any:
+def _compose(overrides: Sequence[str]) -> Any:
     from relapse.config import compose_config
 
-    return compose_config(name, overrides)
+    return compose_config(overrides)
 
 
 def _print_cfg(cfg: Any) -> None:
@@ -58,7 +58,7 @@ def cmd_data_check(args: argparse.Namespace) -> int:
     from relapse.data_dir import ensure_data_dir
     from relapse.sources import check_all
 
-    cfg = _compose("data_check", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -131,7 +131,7 @@ def cmd_data_manifest(args: argparse.Namespace) -> int:
     from relapse.data_dir import ensure_data_dir
     from relapse.sources.manifest import describe, write_manifest
 
-    cfg = _compose("data_check", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -147,7 +147,7 @@ def cmd_data_manifest(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the country-year panel (cached by content hash) and print its summary."""
-    cfg = _compose("build", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -227,7 +227,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 
     from relapse.features import registry_table
 
-    cfg = _compose("features", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -289,7 +289,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from relapse.sweep import plain_overrides
 
         args.overrides = plain_overrides(args.overrides)
-    cfg = _compose("train", args.overrides)
+    cfg = _compose(args.overrides)
     if cfg.tune.enabled and not args.cfg:
         raise ConfigError(
             "hparams_search is a sweep: run it as relapse train -m hparams_search=optuna"
@@ -309,7 +309,7 @@ def _multirun_train(args: argparse.Namespace) -> int:
     """``relapse train -m``: a Hydra sweep (see :mod:`relapse.sweep`); print its runs."""
     from relapse.sweep import multirun, train_command
 
-    result = multirun("train", args.overrides)
+    result = multirun(args.overrides)
     runs = result.runs
     console = _console()
     shown = [
@@ -518,7 +518,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     registered model, feature-list mismatch, or MLflow unreachable (scores already written in
     that case); 5 outputs could not be written (previous outputs intact).
     """
-    cfg = _compose("score", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -537,7 +537,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """Explain the champion models on every post-conflict row; write the SHAP tables."""
-    cfg = _compose("explain", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -578,7 +578,7 @@ def _print_missing_share(shap_long: Any) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the analyst report (one self-contained HTML file) for the champion models."""
-    cfg = _compose("report", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0
@@ -614,7 +614,7 @@ def cmd_track_record(args: argparse.Namespace) -> int:
 
     from relapse.track_record import track_record, write_track_record
 
-    cfg = _compose("track_record", args.overrides)
+    cfg = _compose(args.overrides)
     if args.cfg:
         _print_cfg(cfg)
         return 0

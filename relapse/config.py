@@ -1,6 +1,6 @@
 """Typed configuration: dataclass schemas registered with Hydra, and one compose helper.
 
-Every primary config under ``conf/`` starts from :class:`RelapseConfig`, so a misspelt key
+The primary config ``conf/relapse.yaml`` starts from :class:`RelapseConfig`, so a misspelt key
 (in a YAML file or on the command line) fails when the config is composed instead of being
 silently ignored. :func:`compose_config` is the single entry point used by the command line,
 notebooks, tests and the batch job.
@@ -380,8 +380,12 @@ def config_dir() -> Path:
     raise ConfigError(f"cannot find the config directory (looked in {packaged} and {repo})")
 
 
-def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictConfig:
-    """Compose a primary config with Hydra overrides, validate it, and return it.
+PRIMARY_CONFIG = "relapse"
+"""The one primary config (``conf/relapse.yaml``) that every command composes."""
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose the primary config with Hydra overrides, validate it, and return it.
 
     A composition is cached (:func:`_cached_composition`): the same config files, schema and
     overrides give the same composed (unresolved) config, so it is composed by Hydra once and
@@ -389,8 +393,6 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
 
     Parameters
     ----------
-    name
-        Primary config under ``conf/`` (``build``, ``train``, ``score``, ``report``, ...).
     overrides
         Hydra override strings, e.g. ``["target.horizons=[1,5]", "data.vintage_year=2012"]``.
 
@@ -400,17 +402,19 @@ def compose_config(name: str = "build", overrides: Sequence[str] = ()) -> DictCo
         On an unknown config, group option or key, a value of the wrong type, or a value
         outside its allowed range (see :func:`validate_config`).
     """
-    key = _composition_key(name, list(overrides))
+    if isinstance(overrides, str):
+        raise TypeError(f"overrides must be a sequence of key=value strings, got {overrides!r}")
+    key = _composition_key(list(overrides))
     cfg = _cached_composition(key)
     if cfg is None:
-        cfg = _hydra_compose(name, list(overrides))
+        cfg = _hydra_compose(list(overrides))
         _store_composition(key, cfg)
     validate_config(cfg)
     return cfg
 
 
-def _hydra_compose(name: str, overrides: list[str]) -> DictConfig:
-    """Hydra's composition of a primary config (no caching, no validation)."""
+def _hydra_compose(overrides: list[str]) -> DictConfig:
+    """Hydra's composition of the primary config (no caching, no validation)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
@@ -420,7 +424,7 @@ def _hydra_compose(name: str, overrides: list[str]) -> DictConfig:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-            return compose(config_name=name, overrides=overrides)
+            return compose(config_name=PRIMARY_CONFIG, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as exc:
         message = _vocabulary_problem(exc) or _first_line(exc)
         raise ConfigError(f"invalid configuration: {message}") from exc
@@ -469,12 +473,12 @@ COMPOSE_CACHE_ENV = "RELAPSE_CACHE_DIR"
 _MEMO: dict[str, bytes] = {}
 
 
-def _composition_key(name: str, overrides: list[str]) -> str:
+def _composition_key(overrides: list[str]) -> str:
     """SHA-256 of everything a composition depends on.
 
     The config files (names and bytes), the schema's modules (this one and
     :mod:`relapse.bands`, whose multiples are a default), the Python, Hydra and OmegaConf
-    versions, the primary config and the overrides. Environment variables are not part of it:
+    versions and the overrides. Environment variables are not part of it:
     ``${oc.env:...}`` stays an unresolved interpolation in the composed config.
     """
     import json
@@ -484,7 +488,7 @@ def _composition_key(name: str, overrides: list[str]) -> str:
     import omegaconf
 
     digest = hashlib.sha256()
-    meta = [sys.version, version("hydra-core"), omegaconf.__version__, name, overrides]
+    meta = [sys.version, version("hydra-core"), omegaconf.__version__, overrides]
     digest.update(json.dumps(meta).encode())
     for module in ("config.py", "bands.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())

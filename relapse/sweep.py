@@ -254,13 +254,11 @@ def run_job(cfg: DictConfig) -> float:
     return sum(ap.values()) / len(ap)
 
 
-def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
-    """Run ``relapse <name> -m <overrides>`` through Hydra (sweeps, launchers) or the Optuna search.
+def multirun(overrides: Sequence[str]) -> SweepResult:
+    """Run ``relapse train -m <overrides>`` through Hydra (sweeps, launchers) or the Optuna search.
 
     Parameters
     ----------
-    name
-        Primary config (``train``).
     overrides
         Hydra overrides, sweeps included, e.g. ``["hparams_search=optuna"]`` or
         ``["hydra/launcher=joblib", "features.families=[a],[a,b]"]``.
@@ -280,10 +278,10 @@ def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
     from omegaconf.errors import OmegaConfBaseException
 
     from relapse import tracking
-    from relapse.config import compose_config, config_dir, register_configs
+    from relapse.config import PRIMARY_CONFIG, compose_config, config_dir, register_configs
 
     plain = plain_overrides(overrides)
-    base = compose_config(name, plain)
+    base = compose_config(plain)
     if base.tune.enabled and len(plain) != len(overrides):
         raise ConfigError(
             "hparams_search=optuna takes plain overrides only (no sweeps, launchers or hydra.* "
@@ -297,11 +295,13 @@ def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
         parent = _start_parent(base, experiment_id, sweep_id, overrides)
         extra.append(f"tune.parent_run_id={parent}")
     register_configs()
-    app = hydra.main(config_path=str(config_dir()), config_name=name, version_base="1.3")(run_job)
+    app = hydra.main(config_path=str(config_dir()), config_name=PRIMARY_CONFIG, version_base="1.3")(
+        run_job
+    )
     status = "FAILED"
     try:
         if base.tune.enabled:
-            search(name, base, [*plain, *extra], sweep_id)
+            search(base, [*plain, *extra], sweep_id)
         else:
             with _argv([sys.argv[0] if sys.argv else "relapse", "--multirun", *overrides, *extra]):
                 app()
@@ -315,7 +315,7 @@ def multirun(name: str, overrides: Sequence[str]) -> SweepResult:
     return result
 
 
-def search(name: str, base: DictConfig, overrides: Sequence[str], sweep_id: str) -> None:
+def search(base: DictConfig, overrides: Sequence[str], sweep_id: str) -> None:
     """Run ``hparams_search.n_trials`` tuning trials asked from the Optuna study.
 
     The study (``hparams_search.study_name``) is created in ``hparams_search.storage`` or
@@ -328,8 +328,6 @@ def search(name: str, base: DictConfig, overrides: Sequence[str], sweep_id: str)
 
     Parameters
     ----------
-    name
-        Primary config (``train``).
     base
         The composed config without trial parameters (holds ``hparams_search``).
     overrides
@@ -351,7 +349,7 @@ def search(name: str, base: DictConfig, overrides: Sequence[str], sweep_id: str)
         trial = study.ask(space)
         chosen = [f"{key}={value!r}" for key, value in trial.params.items()]
         try:
-            cfg = compose_config(name, [*overrides, *chosen, f"tune.trial_number={trial.number}"])
+            cfg = compose_config([*overrides, *chosen, f"tune.trial_number={trial.number}"])
             value = run_job(cfg)
         except BaseException:
             study.tell(trial, state=optuna.trial.TrialState.FAIL)

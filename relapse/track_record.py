@@ -221,7 +221,7 @@ def track_record(cfg: DictConfig) -> TrackRecordResult:
     Parameters
     ----------
     cfg
-        Composed config (``compose_config("track_record")``): ``paths``, ``data``, ``target``
+        Composed config (``compose_config()``): ``paths``, ``data``, ``target``
         (the outcome definitions) and ``track_record.top_k``.
 
     Returns

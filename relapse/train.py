@@ -252,7 +252,7 @@ def train(cfg: DictConfig, progress: Callable[[str], None] | None = None) -> Tra
     Parameters
     ----------
     cfg
-        ``compose_config("train", overrides)``.
+        ``compose_config(overrides)``.
     progress
         Optional callable receiving short progress messages.
 

@@ -8,18 +8,18 @@ from relapse import config
 from relapse.config import FAMILIES, compose_config, config_dir
 from relapse.errors import ConfigError
 
-PRIMARY = sorted(p.stem for p in config_dir().glob("*.yaml") if p.stem != "base")
+PRIMARY = sorted(p.stem for p in config_dir().glob("*.yaml"))
 
 
-@pytest.mark.parametrize("name", PRIMARY)
-def test_every_primary_config_composes(name: str) -> None:
-    cfg = compose_config(name)
+def test_the_one_primary_config_composes() -> None:
+    assert PRIMARY == [config.PRIMARY_CONFIG]  # every command composes conf/relapse.yaml
+    cfg = compose_config()
     assert cfg.target.horizons == [1, 2, 5]
     assert list(cfg.features.families) == list(FAMILIES)
 
 
 def test_every_registered_feature_has_one_known_family() -> None:
-    cfg = compose_config("build")
+    cfg = compose_config()
     assert cfg.features.registry, "the registry is empty"
     for name, spec in cfg.features.registry.items():
         assert spec.family in FAMILIES, name
@@ -45,20 +45,20 @@ def test_every_registered_feature_has_one_known_family() -> None:
 )
 def test_bad_config_is_rejected(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        compose_config("build", [override])
+        compose_config([override])
 
 
 def test_families_can_be_switched_off() -> None:
-    cfg = compose_config("build", ["features.families=[mission,economy]"])
+    cfg = compose_config(["features.families=[mission,economy]"])
     assert list(cfg.features.families) == ["mission", "economy"]
 
 
 def test_data_dir_follows_environment(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("RELAPSE_DATA_DIR", str(tmp_path))
-    assert compose_config("build").paths.data_dir == str(tmp_path)
+    assert compose_config().paths.data_dir == str(tmp_path)
     monkeypatch.delenv("RELAPSE_DATA_DIR")
-    assert compose_config("build").paths.data_dir == "data/raw"
-    assert compose_config("build", ["paths.data_dir=/x"]).paths.data_dir == "/x"
+    assert compose_config().paths.data_dir == "data/raw"
+    assert compose_config(["paths.data_dir=/x"]).paths.data_dir == "/x"
 
 
 def test_every_key_named_in_command_help_exists() -> None:
@@ -69,7 +69,7 @@ def test_every_key_named_in_command_help_exists() -> None:
 
     from relapse.cli import COMMAND_OPTIONS
 
-    cfg = compose_config("run")
+    cfg = compose_config()
     missing = object()
     keys = {
         k
@@ -86,8 +86,8 @@ EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_every_experiment_composes_and_overrides_only_what_it_names(name: str) -> None:
-    base = compose_config("train")
-    cfg = compose_config("train", [f"experiment={name}"])
+    base = compose_config()
+    cfg = compose_config([f"experiment={name}"])
     assert cfg.tags.experiment == name
     assert cfg.target == base.target and cfg.split == base.split  # experiments change models
 
@@ -114,7 +114,7 @@ def test_vocabulary_values_are_the_yaml_strings() -> None:
 
     from relapse.config import Calibration, TargetLevel
 
-    cfg = compose_config("build", ["target=conflict", "model.calibration=logistic"])
+    cfg = compose_config(["target=conflict", "model.calibration=logistic"])
     assert cfg.target.level is TargetLevel.conflict and cfg.target.level == "conflict"
     assert cfg.model.calibration is Calibration.logistic
     assert f"{cfg.model.calibration}" == "logistic" and repr(cfg.target.level) == "'conflict'"

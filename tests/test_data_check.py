@@ -140,5 +140,5 @@ def test_a_joined_source_is_verified_too(data_copy) -> None:
 def test_configured_files_default_to_the_loaders_paths(data) -> None:
     from relapse.config import compose_config
 
-    cfg = compose_config("data_check", [f"data={data}"])
+    cfg = compose_config([f"data={data}"])
     assert dict(cfg.data.files) == {k: s.path for k, s in SOURCES.items()}

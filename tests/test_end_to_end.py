@@ -30,7 +30,7 @@ def test_run_trains_registers_reports_and_scores(data_dir, tmp_path, capsys) -> 
 
     from relapse.registry import load_registered
 
-    cfg = compose_config("score", overrides)
+    cfg = compose_config(overrides)
     champions = {h: load_registered(cfg, h, "champion") for h in (1, 2, 5)}
     for h, model in champions.items():
         assert model.name == f"relapse-h{h}"

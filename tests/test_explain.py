@@ -124,7 +124,6 @@ def test_real_panel_additivity(tmp_path, data_dir):
     from relapse.features import family_map, feature_columns
 
     cfg = compose_config(
-        "explain",
         [
             "features.families=[conflict_legacy]",
             f"paths.processed_dir={tmp_path}",

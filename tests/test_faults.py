@@ -324,7 +324,7 @@ def test_champion_records_the_last_year_of_its_data(trained_2018):
     from relapse.config import compose_config
     from relapse.registry import champion_data_last_year, load_registered
 
-    cfg = compose_config("train", [*FAST, *tmp_overrides(trained_2018)])
+    cfg = compose_config([*FAST, *tmp_overrides(trained_2018)])
     assert champion_data_last_year(cfg, 1) == ("1", 2018)
     assert load_registered(cfg, 1).data_last_year == 2018
 
@@ -349,7 +349,6 @@ def test_allow_older_vintage_skips_the_check(trained_2018, monkeypatch):
         raise AssertionError("the registry must not be asked")
 
     cfg = compose_config(
-        "train",
         [*FAST, *tmp_overrides(trained_2018), "data.vintage_year=2017", "allow_older_vintage=true"],
     )
     monkeypatch.setattr("relapse.registry.champion_data_last_year", no_registry)

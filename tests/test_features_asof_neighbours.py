@@ -49,7 +49,7 @@ def test_assembled_panel_obeys_max_age(data_dir) -> None:
     from relapse.config import compose_config
     from relapse.features import age_features, max_age
 
-    cfg = compose_config("build", [f"paths.data_dir={data_dir}", "features.families=[services]"])
+    cfg = compose_config([f"paths.data_dir={data_dir}", "features.families=[services]"])
     panel = make_panel(cfg).frame
     limit = max(max_age(cfg, m) for m in age_features(cfg)["srv_data_age"])
     assert panel["srv_data_age"].max() <= limit

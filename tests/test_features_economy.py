@@ -17,7 +17,7 @@ from relapse.sources.base import cut_to_vintage
 
 @pytest.fixture(scope="module")
 def cfg():
-    return compose_config("build")
+    return compose_config()
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ LAST_YEAR = 2018
 
 @pytest.fixture(scope="module")
 def cfg():
-    return compose_config("build")
+    return compose_config()
 
 
 @pytest.fixture(scope="module")

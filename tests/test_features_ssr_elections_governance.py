@@ -31,7 +31,7 @@ def _keys() -> list[str]:
 
 @pytest.fixture(scope="module")
 def cfg():
-    return compose_config("build")
+    return compose_config()
 
 
 @pytest.fixture(scope="module")

@@ -259,7 +259,7 @@ def test_feature_order_comes_from_the_booster(registry):
     from relapse.build import build_panel
     from relapse.registry import load_registered
 
-    cfg = compose_config("score", overrides(registry))
+    cfg = compose_config(overrides(registry))
     model = load_registered(cfg, 1)
     for comp in model.model.relapse.components_.values():
         assert model.feature_names == list(comp.booster_.feature_name())
@@ -337,7 +337,7 @@ def test_failed_report_changes_no_champion(registry, capsys, monkeypatch):
 def test_a_run_is_promoted_all_horizons_or_none(registry):
     from relapse.registry import promote_run
 
-    cfg = compose_config("train", overrides(registry))
+    cfg = compose_config(overrides(registry))
     before = champions(registry)
     versions = {h: v for h, (v, _) in before.items()}
     # h1 would pass on its logged metric, h2 would not: neither moves.
@@ -643,7 +643,7 @@ def test_config_value_out_of_range_is_rejected_at_compose_time(override, message
     from relapse.errors import ConfigError
 
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
-        compose_config("train", [override])
+        compose_config([override])
 
 
 @pytest.mark.parametrize("command", ["train", "score"])

@@ -33,7 +33,7 @@ def panels(data_dir, tables) -> dict[str, pd.DataFrame]:
 
 
 def _cfg(data_dir, location: str):
-    return compose_config("build", [f"paths.data_dir={data_dir}", f"target.location={location}"])
+    return compose_config([f"paths.data_dir={data_dir}", f"target.location={location}"])
 
 
 def _status(panel: pd.DataFrame, gwno: int, year: int) -> str:

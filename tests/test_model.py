@@ -98,7 +98,7 @@ def test_intervals_learn_only_outcomes_known_at_the_origin(
         return original(self, X, y, validation=validation)
 
     monkeypatch.setattr(BoostedLogit, "fit", spy)
-    cfg = compose_config("train", FAST)
+    cfg = compose_config(FAST)
     model, scores = fit_origin(pop, 2005, FEATURES, cfg)
     assert model.n_train_ == dict(zip((1, 2, 5), seen, strict=True))
     before = pop.loc[pop["year"] < 2005]
@@ -232,9 +232,7 @@ def test_recalibration_uses_only_outcomes_known_at_the_origin() -> None:
 @pytest.mark.parametrize("calibration", ["none", "logistic"])
 def test_backtest_is_deterministic(calibration: str) -> None:
     panel = synthetic_panel(seed=4)
-    cfg = compose_config(
-        "train", [*FAST, "split.first_origin=2008", f"model.calibration={calibration}"]
-    )
+    cfg = compose_config([*FAST, "split.first_origin=2008", f"model.calibration={calibration}"])
     runs = [
         evaluate(backtest(panel, FEATURES, cfg).predictions, bootstrap_samples=20, seed=cfg.seed)
         for _ in range(2)
@@ -245,15 +243,14 @@ def test_backtest_is_deterministic(calibration: str) -> None:
 def test_the_default_model_does_not_depend_on_the_seed() -> None:
     panel = synthetic_panel(seed=2)
     preds = [
-        backtest(panel, FEATURES, compose_config("train", [*FAST, f"seed={s}"])).predictions
-        for s in (1, 2)
+        backtest(panel, FEATURES, compose_config([*FAST, f"seed={s}"])).predictions for s in (1, 2)
     ]
     np.testing.assert_array_equal(preds[0]["p_model"], preds[1]["p_model"])
 
 
 def test_planted_signal_beats_climatology_and_horizons_stay_consistent() -> None:
     panel = synthetic_panel(seed=7, signal=2.5)
-    cfg = compose_config("train", [*FAST, "split.first_origin=2005"])
+    cfg = compose_config([*FAST, "split.first_origin=2005"])
     preds = backtest(panel, FEATURES, cfg).predictions
     table = evaluate(preds, bootstrap_samples=50, seed=0)
     for h in (1, 2, 5):
@@ -267,7 +264,7 @@ def test_planted_signal_beats_climatology_and_horizons_stay_consistent() -> None
 
 
 def test_build_hazard_model_reads_the_config() -> None:
-    cfg = compose_config("train", ["seed=11", "target.horizons=[1,3]", "split.validation_years=2"])
+    cfg = compose_config(["seed=11", "target.horizons=[1,3]", "split.validation_years=2"])
     est = build_hazard_model(cfg)
     assert est.random_state == 11 and tuple(est.horizons) == (1, 3)
     assert est.validation_years == 2

@@ -55,7 +55,7 @@ def test_tuning_origins_end_before_the_first_evaluation_origin(
 ) -> None:
     from relapse.sweep import tuning_origins
 
-    cfg = compose_config("train", overrides)
+    cfg = compose_config(overrides)
     first, last = tuning_origins(cfg, horizon)
     assert (first, last) == expected
     assert last + horizon <= cfg.split.first_origin
@@ -70,13 +70,13 @@ def test_tuning_origins_end_before_the_first_evaluation_origin(
 )
 def test_tuning_origins_must_precede_evaluation(overrides: list[str], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
-        compose_config("train", overrides)
+        compose_config(overrides)
 
 
 def test_no_tuning_origin_left_for_a_long_horizon() -> None:
     from relapse.sweep import tuning_origins
 
-    cfg = compose_config("train", ["split.tune_first_origin=1998"])
+    cfg = compose_config(["split.tune_first_origin=1998"])
     with pytest.raises(ConfigError, match="no tuning origins for h=5"):
         tuning_origins(cfg, 5)
 
@@ -130,7 +130,7 @@ def test_optuna_sweep_logs_child_runs_scored_on_tuning_origins_only(
     out = capsys.readouterr().out
     assert "relapse train model.params.learning_rate=" in out
 
-    cfg = compose_config("train", overrides)
+    cfg = compose_config(overrides)
     client = client_for(cfg)
     experiment = client.get_experiment_by_name(cfg.mlflow.experiment_name)
     runs = client.search_runs([experiment.experiment_id])
@@ -190,7 +190,7 @@ def test_joblib_ablation_runs_two_training_jobs(
         == 0
     )
 
-    cfg = compose_config("train", overrides)
+    cfg = compose_config(overrides)
     client = client_for(cfg)
     experiment = client.get_experiment_by_name(cfg.mlflow.experiment_name)
     runs = client.search_runs([experiment.experiment_id])
@@ -216,9 +216,9 @@ def test_optuna_search_space_and_objective_origins() -> None:
 
     from relapse.sweep import SEARCHED, distributions
 
-    assert compose_config("train", ["hparams_search=optuna"]).tune.enabled
-    assert not compose_config("train").tune.enabled
-    cfg = compose_config("train", ["hparams_search=optuna"])
+    assert compose_config(["hparams_search=optuna"]).tune.enabled
+    assert not compose_config().tune.enabled
+    cfg = compose_config(["hparams_search=optuna"])
     assert cfg.hparams_search.n_trials == 8 and cfg.hparams_search.storage is None
     space = distributions(cfg.hparams_search.params)
     assert sorted(space) == sorted(f"model.params.{p}" for p in SEARCHED)

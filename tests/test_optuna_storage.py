@@ -39,9 +39,9 @@ def tiny_overrides(tmp: Path, data_dir: Path) -> list[str]:
 
 
 def test_storage_is_a_config_key() -> None:
-    cfg = compose_config("train", ["hparams_search.storage=sqlite:///study.db"])
+    cfg = compose_config(["hparams_search.storage=sqlite:///study.db"])
     assert cfg.hparams_search.storage == "sqlite:///study.db"
-    assert compose_config("train", []).hparams_search.storage is None
+    assert compose_config([]).hparams_search.storage is None
 
 
 def test_two_workers_share_one_study_without_losing_or_repeating_a_trial(
@@ -55,7 +55,7 @@ def test_two_workers_share_one_study_without_losing_or_repeating_a_trial(
     from relapse.sweep import OBJECTIVE
 
     overrides = tiny_overrides(tmp_path, data_dir)
-    cfg = compose_config("train", overrides)
+    cfg = compose_config(overrides)
     build_panel(cfg)  # the panel cache and the store exist before the workers start,
     tracking.ensure_experiment(cfg)  # as on machines sharing a tracking server
     storage = f"sqlite:///{tmp_path / 'study.db'}"

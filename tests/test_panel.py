@@ -62,7 +62,7 @@ def _codes() -> pd.DataFrame:
 
 
 def _panel(*overrides: str) -> pd.DataFrame:
-    cfg = compose_config("build", ["target.first_year=2000", "target.horizons=[1,2]", *overrides])
+    cfg = compose_config(["target.first_year=2000", "target.horizons=[1,2]", *overrides])
     tables = {"ucdp_acd": _acd(), "gw_states": _states(), "country_codes": _codes()}
     return build_base_panel(tables, cfg).frame.set_index(["gwno", "year"]).sort_index()
 
@@ -228,7 +228,7 @@ def test_battle_location_moves_conflict_years_to_where_the_battles_were() -> Non
 def test_location_choice_changes_population_and_is_listed() -> None:
     from relapse.panel import build_spine, location_changes
 
-    cfg = compose_config("build", ["target.first_year=2000", "target.horizons=[1,2]"])
+    cfg = compose_config(["target.first_year=2000", "target.horizons=[1,2]"])
     spine = build_spine(_states(), 2000, 2012, _codes())
     changes = location_changes(_acd_with_battle_abroad(), _brd(), spine, cfg.target, 2008)
     by_gw = changes.set_index("gwno")

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.snapshot, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def full_panel(data_dir) -> pd.DataFrame:
-    cfg = compose_config("build", [f"paths.data_dir={data_dir}"])
+    cfg = compose_config([f"paths.data_dir={data_dir}"])
     return make_panel(cfg).frame
 
 
@@ -26,7 +26,7 @@ def test_vintage_invariance(data_dir, full_panel, cut) -> None:
     This catches any feature computed from future rows (a centred window, a backfill, a
     scaler fitted on all years, an episode end read before it is known) in every family.
     """
-    cfg = compose_config("build", [f"paths.data_dir={data_dir}", f"data.vintage_year={cut}"])
+    cfg = compose_config([f"paths.data_dir={data_dir}", f"data.vintage_year={cut}"])
     early = make_panel(cfg).frame
     assert early["year"].max() == cut
     cols = ["in_population", "years_since_conflict", *feature_columns(cfg)]
@@ -56,7 +56,7 @@ def test_base_rates_within_literature_bounds(full_panel) -> None:
 
 
 def test_identifiers_are_not_features(full_panel) -> None:
-    cfg = compose_config("build")
+    cfg = compose_config()
     assert not {"gwno", "year", "iso3", "country"} & set(feature_columns(cfg))
 
 
@@ -102,6 +102,6 @@ def test_sri_lanka_last_episode_ended_in_government_victory(full_panel) -> None:
 
 
 def test_features_are_float_and_missing_is_nan(full_panel) -> None:
-    cfg = compose_config("build")
+    cfg = compose_config()
     for col in feature_columns(cfg):
         assert full_panel[col].dtype == np.float64, col

@@ -29,7 +29,6 @@ PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @cache
 def _cfg(window: int):  # type: ignore[no-untyped-def]
     return compose_config(
-        "build",
         [
             f"target.first_year={FIRST_YEAR}",
             f"target.horizons=[{','.join(map(str, HORIZONS))}]",

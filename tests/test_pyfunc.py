@@ -45,7 +45,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, data_dir: Path):  # type: 
 
     tmp = tmp_path_factory.mktemp("pyfunc")
     overrides = [*fast_overrides(tmp, data_dir), "report.on_train=false", "promote=true"]
-    cfg = compose_config("train", overrides)
+    cfg = compose_config(overrides)
     result = train(cfg)
     score = subprocess.run(
         [
@@ -201,4 +201,4 @@ def test_model_name_and_trial_counts_are_checked_at_compose_time(override: str) 
     from relapse.errors import ConfigError
 
     with pytest.raises(ConfigError, match=override.split("=")[0]):
-        compose_config("train", [override])
+        compose_config([override])

@@ -183,11 +183,10 @@ def test_make_report_end_to_end(tmp_path, frame, models):
     assert Path(path).stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("name", ["report", "explain"])
-def test_shipped_configs_compose(name):
+def test_shipped_configs_compose():
     from relapse.config import compose_config
 
-    cfg = compose_config(name, ["report.countries=[AFG,625]", "report.horizons=[1]"])
+    cfg = compose_config(["report.countries=[AFG,625]", "report.horizons=[1]"])
     assert list(cfg.report.countries) == ["AFG", "625"]
     assert cfg.report.model_version == "champion"
 

@@ -367,7 +367,7 @@ def test_active_missions_2018_and_2017(data_dir):
 
     from relapse.missions import active_missions, load_mission_tables
 
-    overrides = OmegaConf.to_container(compose_config("score", []).score.mission_hosts)
+    overrides = OmegaConf.to_container(compose_config([]).score.mission_hosts)
     tables = load_mission_tables(data_dir)
     r18 = active_missions(tables, 2018, overrides)
     hosts = r18.hosts.set_index("gwno")

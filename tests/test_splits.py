@@ -100,7 +100,6 @@ def real_panel(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tupl
 
     out = tmp_path_factory.mktemp("panel")
     cfg = compose_config(
-        "train",
         [
             "features.families=[conflict_legacy]",
             f"paths.data_dir={data_dir}",

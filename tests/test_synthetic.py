@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 FAST = ["model.params.num_threads=1", "split.bootstrap_samples=50"]
 
 
-def synthetic_cfg(tmp: Path, *overrides: str, name: str = "build"):
-    return compose_config(name, ["data=synthetic", f"paths.processed_dir={tmp}", *FAST, *overrides])
+def synthetic_cfg(tmp: Path, *overrides: str):
+    return compose_config(["data=synthetic", f"paths.processed_dir={tmp}", *FAST, *overrides])
 
 
 def manifest_hashes(directory: Path) -> dict[str, str]:
@@ -145,11 +145,11 @@ def test_codes_are_unique_and_never_real_or_special() -> None:
 )
 def test_bad_synthetic_sizes_are_rejected(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        compose_config("build", ["data=synthetic", override])
+        compose_config(["data=synthetic", override])
 
 
 def test_synthetic_run_is_isolated_from_the_real_one() -> None:
-    real, synthetic = compose_config("train"), compose_config("train", ["data=synthetic"])
+    real, synthetic = compose_config(), compose_config(["data=synthetic"])
     for key in ("processed_dir", "data_dir", "reports_dir", "scores_dir"):
         assert synthetic.paths[key] != real.paths[key], key
     assert synthetic.mlflow.model_name_prefix != real.mlflow.model_name_prefix
@@ -165,7 +165,7 @@ def planted(tmp_path_factory):
     from relapse.build import build_panel
 
     tmp = tmp_path_factory.mktemp("synthetic")
-    cfg = synthetic_cfg(tmp, "data.n_units=300", "seed=1", name="train")
+    cfg = synthetic_cfg(tmp, "data.n_units=300", "seed=1")
     return cfg, build_panel(cfg).panel
 
 

@@ -127,7 +127,7 @@ def test_forecasts_made_in_2012_scored_on_the_2018_release(tmp_path, data_dir) -
     from relapse.config import compose_config
     from relapse.track_record import outcomes
 
-    labels = outcomes(compose_config("track_record", base), [1, 2])
+    labels = outcomes(compose_config(base), [1, 2])
     for r in record.itertuples(index=False):
         h = r.horizon_years
         rows = archived.loc[(archived.horizon_years == h) & (archived.status == "scored")]

@@ -18,7 +18,6 @@ HTTP = (
 
 def _cfg(tmp_path, *extra: str):  # type: ignore[no-untyped-def]
     return compose_config(
-        "score",
         [
             f"mlflow.embedded_store={tmp_path / 'mlflow.db'}",
             f"mlflow.artifact_root={tmp_path / 'mlartifacts'}",

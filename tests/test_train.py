@@ -58,7 +58,7 @@ def test_train_registers_promotes_and_loads(
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     overrides = fast_overrides(tmp_path, data_dir)
-    cfg = compose_config("train", overrides)
+    cfg = compose_config(overrides)
 
     with pytest.raises(ModelError, match="no champion for relapse-h1; run relapse train"):
         load_registered(cfg, 1)
@@ -116,7 +116,6 @@ def test_unreachable_server_is_a_model_error(tmp_path: Path) -> None:
     from relapse.registry import load_registered
 
     cfg = compose_config(
-        "train",
         [
             f"mlflow.tracking_uri=http://127.0.0.1:{free_port()}",
             "mlflow.request_timeout_s=2",
@@ -194,7 +193,6 @@ def test_train_and_score_over_http(
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     cfg = compose_config(
-        "train",
         [
             *fast_overrides(tmp_path, data_dir),
             "target.horizons=[1]",

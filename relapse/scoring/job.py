@@ -68,7 +68,7 @@ def score(
     Parameters
     ----------
     cfg
-        Composed config (``compose_config("score", overrides)``).
+        Composed config (``compose_config(overrides)``).
     load_model
         ``(cfg, horizon, version) -> model``; default ``relapse.registry.load_registered``.
     log_run

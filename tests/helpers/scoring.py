@@ -50,7 +50,6 @@ class StandInModel:
 def make_cfg(tmp: Path, processed: Path, *extra: str) -> Any:
     """The score config with conflict-legacy features, outputs and MLflow under ``tmp``."""
     return compose_config(
-        "score",
         [
             FAMILIES,
             f"paths.scores_dir={tmp / 'scores'}",
