@@ -148,6 +148,18 @@ def test_bad_synthetic_sizes_are_rejected(override: str, message: str) -> None:
         compose_config(["data=synthetic", override])
 
 
+def test_a_world_too_small_for_every_source_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
+    from relapse.cli import main
+
+    data = tmp_path / "synthetic"
+    code = main(["build", "data=synthetic", f"paths.data_dir={data}", "data.n_units=1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "data.n_units=1 (seed 20190101) is too small" in err and "no peace agreement" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not data.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_synthetic_run_is_isolated_from_the_real_one() -> None:
     real, synthetic = compose_config(), compose_config(["data=synthetic"])
     for key in ("processed_dir", "data_dir", "reports_dir", "scores_dir"):

@@ -36,17 +36,41 @@ def simulate(cfg: Any) -> dict[str, pd.DataFrame]:
     ------
     DataError
         If a registered source has no writer.
+    ConfigError
+        If the world is too small to hold every kind of event the sources record.
     """
     data = cfg.data
     world = simulate_world(
         int(data.n_units), int(data.n_years), int(data.first_year), int(cfg.seed)
     )
+    require_every_event(world, int(data.n_units), int(cfg.seed))
     by_key = tables_by_source(Context(world, int(cfg.seed)))
     missing = sorted(set(SOURCES) - set(by_key))
     if missing:
         raise DataError(f"synthetic data: no generator for source(s) {missing}")
     files = resolve_files(cfg.data.get("files", {}))
     return {files[key]: by_key[key] for key in SOURCES}
+
+
+def require_every_event(world: Any, n_units: int, seed: int) -> None:
+    """:class:`~relapse.errors.ConfigError` unless the world drew at least one conflict, peace
+    agreement and mission (a source file with no rows cannot be written or validated)."""
+    from relapse.errors import ConfigError
+
+    empty = [
+        kind
+        for kind, table in (
+            ("conflict", world.conflict_info),
+            ("peace agreement", world.agreements),
+            ("peacekeeping mission", world.missions),
+        )
+        if not len(table)
+    ]
+    if empty:
+        raise ConfigError(
+            f"data.n_units={n_units} (seed {seed}) is too small: the simulated world drew no "
+            f"{', no '.join(empty)}; use more units (the default is 60)"
+        )
 
 
 def tables_by_source(ctx: Context) -> dict[str, pd.DataFrame]:
