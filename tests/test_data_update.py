@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.faults import tmp_overrides
 from sklearn.metrics import average_precision_score
 
 from relapse.cli import main
@@ -34,12 +35,7 @@ def overrides(tmp: Path, data_dir: Path) -> list[str]:
         "model.num_boost_round=60",
         "model.params.num_threads=1",
         "report.on_train=false",
-        f"paths.processed_dir={tmp / 'processed'}",
-        f"paths.scores_dir={tmp / 'scores'}",
-        f"paths.reports_dir={tmp / 'reports'}",
-        f"paths.output_dir={tmp / 'outputs'}",
-        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+        *tmp_overrides(tmp),
     ]
 
 

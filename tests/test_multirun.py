@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers.faults import tmp_overrides
 
 from relapse.config import compose_config
 from relapse.errors import ConfigError
@@ -22,11 +23,7 @@ def small_overrides(tmp: Path, data_dir: Path) -> list[str]:
         "model.early_stopping_rounds=20",
         "report.on_train=false",
         f"paths.data_dir={data_dir}",
-        f"paths.processed_dir={tmp / 'processed'}",
-        f"paths.output_dir={tmp / 'outputs'}",
-        f"paths.reports_dir={tmp / 'reports'}",
-        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+        *tmp_overrides(tmp),
     ]
 
 

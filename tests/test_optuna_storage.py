@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.faults import tmp_overrides
 
 from relapse.config import compose_config
 
@@ -30,11 +31,7 @@ def tiny_overrides(tmp: Path, data_dir: Path) -> list[str]:
         "model.early_stopping_rounds=10",
         "report.on_train=false",
         f"paths.data_dir={data_dir}",
-        f"paths.processed_dir={tmp / 'processed'}",
-        f"paths.output_dir={tmp / 'outputs'}",
-        f"paths.reports_dir={tmp / 'reports'}",
-        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+        *tmp_overrides(tmp),
     ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from helpers.faults import tmp_overrides
+
 
 def fast_overrides(tmp: Path, data_dir: Path) -> list[str]:
     """Small but real: two horizons, origins from 2008, few rounds and resamples.
@@ -20,11 +22,7 @@ def fast_overrides(tmp: Path, data_dir: Path) -> list[str]:
         "model.num_boost_round=100",
         "model.early_stopping_rounds=20",
         f"paths.data_dir={data_dir}",
-        f"paths.processed_dir={tmp / 'processed'}",
-        f"paths.output_dir={tmp / 'outputs'}",
-        f"paths.reports_dir={tmp / 'reports'}",
-        f"mlflow.embedded_store={tmp / 'mlflow.db'}",
-        f"mlflow.artifact_root={tmp / 'mlartifacts'}",
+        *tmp_overrides(tmp),
     ]
 
 
