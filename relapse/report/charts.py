@@ -50,9 +50,10 @@ def _font(points: float) -> Any:
 
 
 def logit(p: float) -> float:
-    """Log-odds of ``p``, clipped to [1e-6, 1 − 1e-6]."""
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
+    """Log-odds of ``p`` (scipy's ``logit``), ``p`` clipped to [1e-6, 1 − 1e-6]."""
+    from scipy.special import logit as log_odds
+
+    return float(log_odds(min(max(p, 1e-6), 1 - 1e-6)))
 
 
 def probability_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
