@@ -522,9 +522,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.cfg:
         _print_cfg(cfg)
         return 0
-    from relapse.scoring.job import score
+    from relapse.mlflow_worker import MlflowWorker
 
-    result = score(cfg)
+    with MlflowWorker(cfg) as worker:  # MLflow starts loading while pandas is imported
+        from relapse.scoring.job import score
+
+        result = score(cfg, worker=worker)
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n)
     models = "; ".join(f"h{h} {n} v{v}" for h, (n, v) in sorted(result.models.items()))
     print(
@@ -541,15 +544,22 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.cfg:
         _print_cfg(cfg)
         return 0
-    from pathlib import Path
-
-    from relapse.explain import explain_panel
-    from relapse.features import family_map
+    from relapse.mlflow_worker import MlflowWorker, ModelFetch
     from relapse.report.inputs import champion_models, report_horizons
-    from relapse.report.render import write_parquet
 
-    panel = _build(cfg).panel
-    models = champion_models(cfg, report_horizons(cfg))
+    horizons = report_horizons(cfg)
+    with MlflowWorker(cfg) as worker:  # the champions load while the panel is read
+        fetch = ModelFetch(worker, cfg, horizons, cfg.report.model_version)
+        from pathlib import Path
+
+        from relapse.explain import explain_panel
+        from relapse.features import family_map
+        from relapse.report.render import write_parquet
+
+        panel = _build(cfg).panel
+        import relapse.model  # noqa: F401  (LightGBM, while the worker fetches)
+
+        models = champion_models(cfg, horizons, fetch.load)
     fmap = family_map(cfg)
     for model in models.values():
         fmap.update(model.family_map or {})
@@ -582,15 +592,22 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.cfg:
         _print_cfg(cfg)
         return 0
-    from pathlib import Path
-
-    from relapse.features import registry_table
-    from relapse.report import build_context, render_report, write_report
+    from relapse.mlflow_worker import MlflowWorker, ModelFetch
     from relapse.report.inputs import champion_models, report_horizons, report_notes, run_tables
 
-    built = _build(cfg)
-    models = champion_models(cfg, report_horizons(cfg))
-    metrics, backtest, problems = run_tables(cfg, models)
+    horizons = report_horizons(cfg)
+    with MlflowWorker(cfg) as worker:  # the champions load while the panel is read
+        fetch = ModelFetch(worker, cfg, horizons, cfg.report.model_version)
+        from pathlib import Path
+
+        from relapse.features import registry_table
+        from relapse.report import build_context, render_report, write_report
+
+        built = _build(cfg)
+        import relapse.model  # noqa: F401  (LightGBM, while the worker fetches)
+
+        models = champion_models(cfg, horizons, fetch.load)
+        metrics, backtest, problems = run_tables(cfg, models, worker)
     for problem in problems:
         _console(stderr=True).print(f"[yellow]warning:[/yellow] {problem}")
     context = build_context(

@@ -257,6 +257,10 @@ class MlflowConfig:
     # Overall bound of one tracking step (a lookup, a registration, a download), retries
     # included: then exit 4, however many retries are left.
     deadline_s: float = 120.0
+    # relapse score/explain/report: MLflow's import, the store and the downloads run in a
+    # second process while the command builds its panel (relapse.mlflow_worker); false runs
+    # them in the command's own process (a debugger, a profiler, one core).
+    worker_process: bool = True
 
 
 def _default_band_multiples() -> list[float]:

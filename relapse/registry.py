@@ -430,17 +430,47 @@ RegisteredModel = Forecast
 """A registered model read back from the registry: a :class:`relapse.forecast.Forecast`."""
 
 
-def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Forecast:
-    """Load a registered model of ``horizon`` by alias (``champion``) or version number.
+LOADED_PARTS = ("MLmodel", f"{ARTIFACTS_DIR}/model")
+"""What loading a version downloads and checks: ``MLmodel`` and the relapse model directory.
 
-    The downloaded files are checked against the checksums recorded at registration before
-    anything parses them (:func:`verify_artifacts`), then read by :func:`read_artifacts`.
+The copy of the package's code and the environment files that a pyfunc model carries for
+``mlflow.pyfunc.load_model`` and ``mlflow models serve`` are not read by relapse's own
+commands, so they are not fetched (each version holds ≈ 75 of them)."""
+
+
+@dataclass(frozen=True)
+class FetchedVersion:
+    """A registered version's downloaded files and what the registry records of it.
+
+    Plain values only: it is what the MLflow worker process (:mod:`relapse.mlflow_worker`)
+    hands back; :func:`open_fetched` turns it into a :class:`~relapse.forecast.Forecast`.
+    """
+
+    name: str
+    version: str
+    run_id: str
+    horizon: int
+    local: str
+    """The folder holding :data:`LOADED_PARTS` as downloaded (not yet checked)."""
+    tags: dict[str, str]
+    """The model version's tags (:data:`ARTIFACT_SHA256`, :data:`DATA_LAST_YEAR`)."""
+    data_vintage: str | None
+    metrics: dict[str, float]
+    """The run's metrics of this horizon (``*_h<h>``, with their ``_lo``/``_hi`` bounds)."""
+
+
+def fetch_registered(
+    cfg: Any, horizon: int, version: str | int, dest: str | Path
+) -> FetchedVersion:
+    """Resolve a registered version (alias or number) and download :data:`LOADED_PARTS`.
+
+    Talks to MLflow only; nothing downloaded is parsed here (:func:`open_fetched` checks the
+    files against their recorded checksums first).
 
     Raises
     ------
     ModelError
-        If the model or alias does not exist, the registry cannot be reached, or an artifact
-        is missing, altered or invalid (the message names it).
+        The model or alias does not exist, or the registry cannot be reached.
     """
     uri = configure(cfg)
     name = model_name(cfg, horizon)
@@ -453,37 +483,97 @@ def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Fo
             if mv is None:
                 what = "no champion" if str(version) == CHAMPION else f"no alias {version!r}"
                 raise ModelError(f"{what} for {name}; run relapse train")
-        label = f"{name} v{mv.version}"
-        with tempfile.TemporaryDirectory() as tmp:
-            local = _download_model(name, str(mv.version), tmp)
-            verify_artifacts(local, (mv.tags or {}).get(ARTIFACT_SHA256), label)
-            model, families = read_artifacts(local, label)
+        local = Path(dest)
+        local.mkdir(parents=True, exist_ok=True)
+        _download_parts(name, str(mv.version), local)
         run = client.get_run(str(mv.run_id))
     suffix = f"_h{int(horizon)}"
-    metrics = {
-        k: float(v)
-        for k, v in run.data.metrics.items()
-        if k.endswith(suffix) or k.endswith((suffix + "_lo", suffix + "_hi"))
-    }
-    if int(horizon) not in model.horizons_:
-        raise ModelError(f"{name} v{mv.version} does not forecast {horizon}-year relapse")
-    return Forecast(
-        model=model,
-        horizon=int(horizon),
-        family_map={str(k): str(v) for k, v in families.items()},
+    return FetchedVersion(
         name=name,
         version=str(mv.version),
         run_id=str(mv.run_id),
+        horizon=int(horizon),
+        local=str(local),
+        tags={str(k): str(v) for k, v in (mv.tags or {}).items()},
         data_vintage=run.data.tags.get("data_vintage"),
-        metrics=metrics,
-        data_last_year=_int_or_none((mv.tags or {}).get(DATA_LAST_YEAR)),
+        metrics={
+            k: float(v)
+            for k, v in run.data.metrics.items()
+            if k.endswith(suffix) or k.endswith((suffix + "_lo", suffix + "_hi"))
+        },
     )
 
 
-def verify_artifacts(local: Path, recorded: str | None, label: str) -> None:
+def _download_parts(name: str, version: str, dst: Path) -> None:
+    """Download those of :data:`LOADED_PARTS` the version holds into ``dst`` (a missing one
+    is reported by :func:`verify_artifacts`, naming it)."""
+    import mlflow
+
+    root = f"models:/{name}/{version}"
+    present = {f.path for f in mlflow.artifacts.list_artifacts(artifact_uri=root)}
+    for part in LOADED_PARTS:
+        if part.split("/")[0] in present:
+            mlflow.artifacts.download_artifacts(artifact_uri=f"{root}/{part}", dst_path=str(dst))
+
+
+def open_fetched(fetched: FetchedVersion) -> Forecast:
+    """Check a fetched version's files against its recorded checksums, then read them.
+
+    Raises
+    ------
+    ModelError
+        A file is missing, altered, unexpected or invalid (the message names it), or the
+        version does not forecast its horizon.
+    """
+    label = f"{fetched.name} v{fetched.version}"
+    local = Path(fetched.local)
+    try:
+        verify_artifacts(local, fetched.tags.get(ARTIFACT_SHA256), label, parts=LOADED_PARTS)
+    except OSError as exc:
+        raise ModelError(
+            f"{label}: the downloaded files cannot be read: {first_line(exc)}"
+        ) from exc
+    model, families = read_artifacts(local, label)
+    if fetched.horizon not in model.horizons_:
+        raise ModelError(f"{label} does not forecast {fetched.horizon}-year relapse")
+    return Forecast(
+        model=model,
+        horizon=fetched.horizon,
+        family_map={str(k): str(v) for k, v in families.items()},
+        name=fetched.name,
+        version=fetched.version,
+        run_id=fetched.run_id,
+        data_vintage=fetched.data_vintage,
+        metrics=dict(fetched.metrics),
+        data_last_year=_int_or_none(fetched.tags.get(DATA_LAST_YEAR)),
+    )
+
+
+def load_registered(cfg: Any, horizon: int, version: str | int = CHAMPION) -> Forecast:
+    """Load a registered model of ``horizon`` by alias (``champion``) or version number.
+
+    :func:`fetch_registered` then :func:`open_fetched`, in this process: the downloaded files
+    are checked against the checksums recorded at registration before anything parses them
+    (:func:`verify_artifacts`), then read by :func:`read_artifacts`. The commands fetch in
+    the MLflow worker instead (:class:`relapse.mlflow_worker.ModelFetch`).
+
+    Raises
+    ------
+    ModelError
+        If the model or alias does not exist, the registry cannot be reached, or an artifact
+        is missing, altered or invalid (the message names it).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        return open_fetched(fetch_registered(cfg, horizon, version, tmp))
+
+
+def verify_artifacts(
+    local: Path, recorded: str | None, label: str, parts: tuple[str, ...] | None = None
+) -> None:
     """Check the files under ``local`` against the :data:`ARTIFACT_SHA256` tag ``recorded``.
 
-    Every recorded file must be present with its digest, and no other file may be there.
+    Every recorded file must be present with its digest, and no other file may be there;
+    with ``parts`` (paths of files or folders), only the recorded files inside them count.
 
     Raises
     ------
@@ -501,6 +591,8 @@ def verify_artifacts(local: Path, recorded: str | None, label: str) -> None:
         assert isinstance(expected, dict) and expected
     except (ValueError, AssertionError):
         raise ModelError(f"{label}: the {ARTIFACT_SHA256} tag is not a checksum table") from None
+    if parts is not None:
+        expected = {p: d for p, d in expected.items() if _inside(p, parts)}
     actual = artifact_digests(local)
     for path in sorted(set(expected) | set(actual)):
         if path not in actual:
@@ -512,6 +604,11 @@ def verify_artifacts(local: Path, recorded: str | None, label: str) -> None:
         else:
             continue
         raise ModelError(f"{label}: artifact {path} {problem}; refusing to load the model")
+
+
+def _inside(path: str, parts: tuple[str, ...]) -> bool:
+    """Whether the artifact ``path`` is one of ``parts`` or lies in one of them."""
+    return any(path == part or path.startswith(part + "/") for part in parts)
 
 
 def read_artifacts(local: Path, label: str) -> tuple[Any, dict[str, str]]:

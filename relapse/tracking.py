@@ -230,6 +230,28 @@ def configure(cfg: Any) -> str:
     return uri
 
 
+SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+"""Tracking URI schemes MLflow serves with its SQLAlchemy store."""
+
+
+def import_store(cfg: Any) -> None:
+    """Import MLflow and the store module the configured URI needs, opening nothing.
+
+    The MLflow worker's first call (:mod:`relapse.mlflow_worker`): importing is most of what
+    a store costs, and unlike opening it cannot fail on a broken store, whose error is then
+    reported once, by the call that uses it.
+    """
+    import importlib
+
+    modules = ["mlflow"]
+    if tracking_uri(cfg).split(":", 1)[0].split("+", 1)[0] in SQL_SCHEMES:
+        modules += [
+            f"mlflow.store.{kind}.sqlalchemy_store" for kind in ("tracking", "model_registry")
+        ]
+    for module in modules:
+        importlib.import_module(module)
+
+
 def ensure_experiment(cfg: Any) -> str:
     """The id of ``mlflow.experiment_name``, created if needed (embedded: local artifacts).
 

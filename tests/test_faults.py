@@ -150,7 +150,7 @@ def test_full_disk_on_score_exits_5_and_keeps_the_previous_scores(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real(path, data)
 
-    monkeypatch.setattr(score_job, "_registered_loader", lambda: lambda c, h, v: models[h])
+    monkeypatch.setattr(score_job, "_registered_loader", lambda *_: lambda c, h, v: models[h])
     monkeypatch.setattr(score_outputs, "_write_file", half_then_full)
     overrides = [
         FAMILIES,

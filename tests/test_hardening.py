@@ -270,6 +270,58 @@ def test_feature_order_comes_from_the_booster(registry):
     )
 
 
+def test_loading_fetches_and_checks_only_the_files_it_reads(registry, tmp_path):
+    """MLmodel and the model directory, each checked; not the pyfunc's copy of the code."""
+    from relapse.registry import ARTIFACT_SHA256, LOADED_PARTS, artifact_digests, fetch_registered
+
+    cfg = compose_config(overrides(registry))
+    fetched = fetch_registered(cfg, 1, "champion", tmp_path / "h1")
+    recorded = json.loads(fetched.tags[ARTIFACT_SHA256])
+    wanted = {p: d for p, d in recorded.items() if p == "MLmodel" or p.startswith(MODEL + "/")}
+    assert LOADED_PARTS == ("MLmodel", MODEL)
+    assert artifact_digests(Path(fetched.local)) == wanted
+    assert any(p.startswith("code/") for p in recorded)  # there, but not fetched
+
+
+SCORE_AND_REPORT_MODULES = textwrap.dedent("""
+    import sys
+    from relapse.cli import main
+    code = main(["score", *sys.argv[1:]])
+    print("mlflow" in sys.modules, "sqlalchemy" in sys.modules, code)
+""")
+
+
+def test_score_through_the_worker_equals_score_in_process(registry, tmp_path):
+    """The MLflow worker changes where MLflow runs, not a byte of the scores; with it, the
+    command's own process never imports MLflow or SQLAlchemy."""
+    worker, here = tmp_path / "worker", tmp_path / "here"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SCORE_AND_REPORT_MODULES,
+            *overrides(registry),
+            f"paths.scores_dir={worker}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.stdout.split()[-3:] == ["False", "False", "0"], proc.stderr[-2000:]
+    code = main(
+        ["score", *overrides(registry), f"paths.scores_dir={here}", "mlflow.worker_process=false"]
+    )
+    assert code == 0
+    for name in ("scores.csv", "scores.parquet"):
+        a, b = worker / "as_of=2018" / name, here / "as_of=2018" / name
+        assert a.read_bytes() == b.read_bytes(), name
+    assert len(client(registry).search_runs([_scoring_experiment(registry)])) >= 2
+
+
+def _scoring_experiment(tmp: Path) -> str:
+    return str(client(tmp).get_experiment_by_name("relapse-scoring").experiment_id)
+
+
 # --------------------------------------------------------------------------- atomic training
 
 KILL_AFTER_FIRST_REGISTRATION = textwrap.dedent("""

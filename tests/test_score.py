@@ -302,7 +302,7 @@ def test_feature_mismatch_is_refused_with_exit_4(
         [*good.feature_names[1:], "mis_troops_per_capita"],
         good.family_map,
     )
-    monkeypatch.setattr(score_job, "_registered_loader", lambda: lambda c, h, v: bad)
+    monkeypatch.setattr(score_job, "_registered_loader", lambda *_: lambda c, h, v: bad)
     overrides = [
         FAMILIES,
         f"paths.scores_dir={tmp_path / 'scores'}",
@@ -320,7 +320,7 @@ def test_missing_champion_is_exit_4(tmp_path, processed_dir, monkeypatch):
     def no_champion(cfg, h, v):
         raise ModelError(f"no model relapse-h{h} with alias {v!r}")
 
-    monkeypatch.setattr(score_job, "_registered_loader", lambda: no_champion)
+    monkeypatch.setattr(score_job, "_registered_loader", lambda *_: no_champion)
     assert (
         cli.main(
             [
@@ -406,11 +406,13 @@ def test_active_missions_2018_and_2017(data_dir):
 
 
 @pytest.mark.slow
-def test_run_is_logged_to_mlflow(tmp_path, processed_dir, models):
+def test_run_is_logged_to_mlflow(tmp_path, processed_dir, models, monkeypatch):
     import mlflow
 
     cfg = make_cfg(tmp_path, processed_dir)
     result = score(cfg, load_model=lambda c, h, v: models[h])
+    # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: monkeypatch takes it back after.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["relapse-scoring"])
     assert len(runs) == 1

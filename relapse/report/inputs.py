@@ -6,12 +6,16 @@ objects, so it can be tested without MLflow.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when used: the commands start the MLflow worker first
+    import pandas as pd
+
+    from relapse.mlflow_worker import MlflowWorker
 
 METRICS_ARTIFACT = "metrics.csv"
 PREDICTIONS_ARTIFACT = "backtest_predictions.parquet"
@@ -22,27 +26,74 @@ def report_horizons(cfg: Any) -> list[int]:
     return [int(h) for h in (cfg.report.horizons or cfg.target.horizons)]
 
 
-def champion_models(cfg: Any, horizons: Sequence[int]) -> dict[int, Any]:
-    """``relapse.registry.load_registered`` for each horizon at ``report.model_version``,
-    all from one training run (:func:`relapse.registry.require_one_run`)."""
+def champion_models(
+    cfg: Any, horizons: Sequence[int], load: Callable[[Any, int, str], Any] | None = None
+) -> dict[int, Any]:
+    """The models of ``horizons`` at ``report.model_version``, all from one training run
+    (:func:`relapse.registry.require_one_run`).
+
+    ``load`` is ``(cfg, horizon, version) -> Forecast``: the commands pass
+    :meth:`relapse.mlflow_worker.ModelFetch.load`; default
+    :func:`relapse.registry.load_registered` (in this process).
+    """
     from relapse.registry import load_registered, require_one_run
 
-    models = {int(h): load_registered(cfg, int(h), cfg.report.model_version) for h in horizons}
+    version = str(cfg.report.model_version)
+    models = {int(h): (load or load_registered)(cfg, int(h), version) for h in horizons}
     require_one_run(models)
     return models
 
 
 def run_tables(
-    cfg: Any, models: dict[int, Any]
+    cfg: Any, models: Mapping[int, Any], worker: MlflowWorker | None = None
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[str]]:
     """The back-test metrics and predictions logged by the runs that produced ``models``.
 
     Each horizon's rows come from the run of that horizon's model. A missing artifact is not
     fatal (the report then says it has no back-test); its message is returned in ``problems``.
+    The files are downloaded by ``worker`` (:func:`download_run_tables`; default: in this
+    process) and read here.
 
     Returns
     -------
     metrics, predictions, problems
+    """
+    import pandas as pd
+
+    by_run: dict[str, list[int]] = {}
+    for h, model in models.items():
+        by_run.setdefault(str(model.run_id), []).append(int(h))
+    with contextlib.ExitStack() as stack:
+        if worker is None:
+            dest = stack.enter_context(tempfile.TemporaryDirectory())
+            files, problems = download_run_tables(cfg, by_run, dest)
+        else:
+            dest = str(worker.scratch / "run_tables")
+            call = worker.submit(f"{__name__}:download_run_tables", cfg, by_run, dest)
+            files, problems = worker.result(call)
+        tables: dict[str, list[pd.DataFrame]] = {METRICS_ARTIFACT: [], PREDICTIONS_ARTIFACT: []}
+        readers = {METRICS_ARTIFACT: pd.read_csv, PREDICTIONS_ARTIFACT: pd.read_parquet}
+        for artifact, run_id, local in files:
+            table = readers[artifact](Path(local))
+            tables[artifact].append(table.loc[table["horizon"].isin(by_run[run_id])])
+    metrics, predictions = tables[METRICS_ARTIFACT], tables[PREDICTIONS_ARTIFACT]
+    return (
+        pd.concat(metrics, ignore_index=True) if metrics else None,
+        pd.concat(predictions, ignore_index=True) if predictions else None,
+        problems,
+    )
+
+
+def download_run_tables(
+    cfg: Any, by_run: Mapping[str, Sequence[int]], dest: str
+) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Download each run's back-test metrics and predictions into ``dest`` (MLflow only).
+
+    Returns
+    -------
+    files, problems
+        ``(artifact, run id, local path)`` of every file downloaded, and the message of each
+        one that could not be (a :class:`~relapse.errors.ModelError`'s).
     """
     import mlflow
 
@@ -50,33 +101,25 @@ def run_tables(
     from relapse.errors import ModelError
 
     uri = tracking.configure(cfg)
-    metrics: list[pd.DataFrame] = []
-    predictions: list[pd.DataFrame] = []
+    files: list[tuple[str, str, str]] = []
     problems: list[str] = []
-    by_run: dict[str, list[int]] = {}
-    for h, model in models.items():
-        by_run.setdefault(str(model.run_id), []).append(int(h))
-    for run_id, horizons in by_run.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            for artifact, sink, read in (
-                (METRICS_ARTIFACT, metrics, pd.read_csv),
-                (PREDICTIONS_ARTIFACT, predictions, pd.read_parquet),
-            ):
-                try:
-                    with tracking.mlflow_errors(f"downloading {artifact} of run {run_id}", uri):
-                        local = mlflow.artifacts.download_artifacts(
-                            run_id=run_id, artifact_path=artifact, dst_path=tmp, tracking_uri=uri
-                        )
-                        table = read(Path(local))
-                except ModelError as exc:
-                    problems.append(str(exc))
-                    continue
-                sink.append(table.loc[table["horizon"].isin(horizons)])
-    return (
-        pd.concat(metrics, ignore_index=True) if metrics else None,
-        pd.concat(predictions, ignore_index=True) if predictions else None,
-        problems,
-    )
+    for run_id in by_run:
+        folder = Path(dest) / run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for artifact in (METRICS_ARTIFACT, PREDICTIONS_ARTIFACT):
+            try:
+                with tracking.mlflow_errors(f"downloading {artifact} of run {run_id}", uri):
+                    local = mlflow.artifacts.download_artifacts(
+                        run_id=run_id,
+                        artifact_path=artifact,
+                        dst_path=str(folder),
+                        tracking_uri=uri,
+                    )
+            except ModelError as exc:
+                problems.append(str(exc))
+                continue
+            files.append((artifact, run_id, str(local)))
+    return files, problems
 
 
 def report_notes(cfg: Any, panel: pd.DataFrame) -> dict[str, Any]:

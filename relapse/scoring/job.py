@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from relapse import bands
 from relapse.errors import ConfigError, DataError, ModelError, output_dir
 from relapse.forecast import Forecast
+from relapse.mlflow_worker import MlflowWorker
 from relapse.scoring.table import STATUSES
 
 EXPERIMENT = "relapse-scoring"
@@ -62,6 +63,7 @@ def score(
     *,
     load_model: ModelLoader | None = None,
     log_run: RunLogger | None = None,
+    worker: MlflowWorker | None = None,
 ) -> ScoreResult:
     """Score the configured scope with the registered models and write the outputs.
 
@@ -70,10 +72,14 @@ def score(
     cfg
         Composed config (``compose_config(overrides)``).
     load_model
-        ``(cfg, horizon, version) -> model``; default ``relapse.registry.load_registered``.
+        ``(cfg, horizon, version) -> model``; default: the registered models, fetched by the
+        MLflow worker (:class:`relapse.mlflow_worker.ModelFetch`).
     log_run
         ``(cfg, result) -> None`` called after the outputs are written; default logs to
-        MLflow (:func:`log_to_mlflow`).
+        MLflow through the worker (:func:`log_to_mlflow`).
+    worker
+        The MLflow worker to use (``relapse score`` starts it before importing pandas);
+        default: one started here when the defaults above need it, and ended on return.
 
     Raises
     ------
@@ -105,40 +111,52 @@ def score(
             f"more than score.lock_timeout_s={timeout:g}s); try again when it has finished"
         ) from None
     try:
-        result = compute_scores(cfg, load_model=load_model)
-        files = render_files(result)
-        result.out_dir = write_outputs(files, scores_dir, result.as_of)
-        (log_run or log_to_mlflow)(cfg, result)
+        with contextlib.ExitStack() as owned:
+            if worker is None and (load_model is None or log_run is None):
+                worker = owned.enter_context(MlflowWorker(cfg))
+            loader = load_model or _registered_loader(cfg, cast(MlflowWorker, worker))
+            result = compute_scores(cfg, load_model=loader)
+            files = render_files(result)
+            result.out_dir = write_outputs(files, scores_dir, result.as_of)
+            if log_run is None:
+                log_to_mlflow(cfg, result, cast(MlflowWorker, worker))
+            else:
+                log_run(cfg, result)
     finally:
         lock.release()
     return result
 
 
 def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) -> ScoreResult:
-    """Everything but writing: models, panel, scope, probabilities, drivers, conflict facts."""
+    """Everything but writing: models, panel, scope, probabilities, drivers, conflict facts.
+
+    ``load_model`` defaults to :func:`relapse.registry.load_registered` (in this process).
+    The panel work comes before the models are needed, so that a loader fetching them in the
+    MLflow worker (:func:`score`) is not waited for while this process has work; only a
+    panel that must be rebuilt waits for them first, so that a refused run leaves the cached
+    panel as it was.
+    """
     from omegaconf import OmegaConf
 
+    # LightGBM and scikit-learn (the models' code): imported now, while they are fetched.
+    import relapse.model  # noqa: F401
     from relapse.build import build_panel, data_last_year, read_scoring_inputs, scoring_inputs
     from relapse.features import feature_columns
     from relapse.missions import active_missions
-    from relapse.registry import require_one_run
     from relapse.scoring.scope import conflict_facts, location_words, mission_notes, select_scope
     from relapse.scoring.table import score_table
 
     horizons = [int(h) for h in cfg.target.horizons]
     version = str(cfg.score.model_version)
-    loader = load_model or _registered_loader()
-    models = {h: loader(cfg, h, version) for h in horizons}
-    require_one_run(models)
+    loader = load_model or _in_process_loader()
     features = feature_columns(cfg)
-    for h, model in models.items():
-        check_features(model, features, h)
-    # Refusals come before the build, so a refused run leaves the cached panel as it was.
     cached = read_scoring_inputs(cfg)
-    check_data_year(models, cached.data_last_year if cached else data_last_year(cfg))
+    models: dict[int, Forecast] | None = None
+    if cached is None:  # the panel is (re)built below: refuse before that
+        models = load_models(cfg, loader, horizons, version, features)
+        check_data_year(models, data_last_year(cfg))
     built = build_panel(cfg)
     panel = built.panel
-    check_data_year(models, int(panel["year"].max()))
     inputs = scoring_inputs(cfg, built, cached)
     as_of = resolve_as_of(cfg, panel)
     overrides = cast(dict, OmegaConf.to_container(cfg.score.mission_hosts, resolve=True))
@@ -150,6 +168,9 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
     previous, prev_note = previous_scores(Path(cfg.paths.scores_dir), as_of)
     rates = bands.base_rates(panel, horizons)
     multiples = [float(m) for m in cfg.report.risk_band_multiples]
+    if models is None:
+        models = load_models(cfg, loader, horizons, version, features)
+    check_data_year(models, int(panel["year"].max()))
     table = score_table(
         panel, targets, models, as_of, vintage, rates, multiples, facts=facts, previous=previous
     )
@@ -169,6 +190,24 @@ def compute_scores(cfg: DictConfig, *, load_model: ModelLoader | None = None) ->
         multiples=multiples,
         previous=previous,
     )
+
+
+def load_models(
+    cfg: DictConfig,
+    loader: ModelLoader,
+    horizons: Sequence[int],
+    version: str,
+    features: Sequence[str],
+) -> dict[int, Forecast]:
+    """The models of ``horizons`` from ``loader``: of one training run, each with exactly the
+    built ``features`` (:class:`ModelError` otherwise)."""
+    from relapse.registry import require_one_run
+
+    models = {h: loader(cfg, h, version) for h in horizons}
+    require_one_run(models)
+    for h, model in models.items():
+        check_features(model, features, h)
+    return models
 
 
 def previous_scores(scores_dir: Path, as_of: int) -> tuple[pd.DataFrame | None, str]:
@@ -199,7 +238,16 @@ def skill_verdict(metrics: Mapping[str, float], h: int) -> dict[str, Any]:
     return {"available": True, "beats": verdict["verdict"] == "beats", "text": verdict["text"]}
 
 
-def _registered_loader() -> ModelLoader:
+def _registered_loader(cfg: DictConfig, worker: MlflowWorker) -> ModelLoader:
+    """The registered models of ``target.horizons`` at ``score.model_version``, whose fetch
+    by ``worker`` starts now."""
+    from relapse.mlflow_worker import ModelFetch
+
+    horizons = [int(h) for h in cfg.target.horizons]
+    return ModelFetch(worker, cfg, horizons, str(cfg.score.model_version)).load
+
+
+def _in_process_loader() -> ModelLoader:
     try:
         from relapse.registry import load_registered
     except ImportError as exc:
@@ -249,42 +297,26 @@ def resolve_as_of(cfg: DictConfig, panel: pd.DataFrame) -> int:
     return as_of
 
 
-def log_to_mlflow(cfg: DictConfig, result: ScoreResult) -> None:
-    """Log the run to the ``relapse-scoring`` experiment; :class:`ModelError` on failure.
+def log_to_mlflow(cfg: DictConfig, result: ScoreResult, worker: MlflowWorker) -> None:
+    """Log the run to the ``relapse-scoring`` experiment through ``worker``
+    (:func:`log_scoring_run`); :class:`ModelError` on failure.
 
     The store is the one :func:`relapse.tracking.configure` points at; a failure (within
     ``mlflow.deadline_s``) names the written scores, which are kept.
     """
     from relapse import tracking
 
-    uri = tracking.configure(cfg)
     try:
-        with tracking.mlflow_errors("logging the scoring run", uri):
-            _log_run(cfg, result, uri)
+        worker.result(worker.submit(f"{__name__}:log_scoring_run", cfg, scoring_run(cfg, result)))
     except Exception as exc:
-        cause = exc.__cause__ if isinstance(exc, ModelError) and exc.__cause__ else exc
         raise ModelError(
-            f"scores were written to {result.out_dir}, but logging the run to MLflow at {uri} "
-            f"failed: {tracking.first_line(cause)}"
+            f"scores were written to {result.out_dir}, but logging the run to MLflow at "
+            f"{tracking.tracking_uri(cfg)} failed: {tracking.first_line(exc)}"
         ) from exc
 
 
-def _log_run(cfg: DictConfig, result: ScoreResult, uri: str) -> None:
-    """One run of :data:`EXPERIMENT`: parameters, row counts and ``scores.csv``."""
-    from relapse import tracking
-
-    client = tracking.mlflow_client(uri)
-    experiment = client.get_experiment_by_name(EXPERIMENT)
-    if experiment is not None:
-        experiment_id = str(experiment.experiment_id)
-    else:
-        local = uri.startswith(("sqlite:", "file:")) or "://" not in uri
-        location = Path(cfg.mlflow.artifact_root).resolve().as_uri() if local else None
-        experiment_id = str(client.create_experiment(EXPERIMENT, artifact_location=location))
-    run = client.create_run(
-        experiment_id, run_name=f"score as_of={result.as_of}", tags=tracking.context_tags()
-    )
-    run_id = run.info.run_id
+def scoring_run(cfg: DictConfig, result: ScoreResult) -> dict[str, Any]:
+    """What :func:`log_scoring_run` logs of ``result`` (plain values: they go to the worker)."""
     params = {
         "as_of": result.as_of,
         "scope": str(cfg.score.scope),
@@ -295,9 +327,50 @@ def _log_run(cfg: DictConfig, result: ScoreResult, uri: str) -> None:
     }
     metrics = {f"rows_{s}": float(n) for s, n in result.counts.items()}
     metrics["rows"] = float(len(result.table))
+    return {
+        "name": f"score as_of={result.as_of}",
+        "params": params,
+        "metrics": metrics,
+        "artifact": str(result.out_dir / "scores.csv"),
+    }
+
+
+def log_scoring_run(cfg: DictConfig, run: Mapping[str, Any]) -> None:
+    """One run of :data:`EXPERIMENT`: parameters, row counts and ``scores.csv`` (in the
+    MLflow worker).
+
+    Raises
+    ------
+    ModelError
+        Whose message is the reason alone (the store's own error where there is one).
+    """
+    from relapse import tracking
+
+    uri = tracking.configure(cfg)
     try:
-        tracking.log_batch(client, run_id, params, metrics)
-        client.log_artifact(run_id, str(result.out_dir / "scores.csv"))
+        with tracking.mlflow_errors("logging the scoring run", uri):
+            _log_run(cfg, run, uri)
+    except Exception as exc:
+        cause = exc.__cause__ if isinstance(exc, ModelError) and exc.__cause__ else exc
+        raise ModelError(tracking.first_line(cause)) from None
+
+
+def _log_run(cfg: DictConfig, run: Mapping[str, Any], uri: str) -> None:
+    from relapse import tracking
+
+    client = tracking.mlflow_client(uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    if experiment is not None:
+        experiment_id = str(experiment.experiment_id)
+    else:
+        local = uri.startswith(("sqlite:", "file:")) or "://" not in uri
+        location = Path(cfg.mlflow.artifact_root).resolve().as_uri() if local else None
+        experiment_id = str(client.create_experiment(EXPERIMENT, artifact_location=location))
+    created = client.create_run(experiment_id, run_name=run["name"], tags=tracking.context_tags())
+    run_id = created.info.run_id
+    try:
+        tracking.log_batch(client, run_id, run["params"], run["metrics"])
+        client.log_artifact(run_id, run["artifact"])
     except BaseException:
         with contextlib.suppress(Exception):
             client.set_terminated(run_id, "FAILED")
