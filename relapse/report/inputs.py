@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported when used: the commands start the MLflow worker first
     import pandas as pd
 
+    from relapse.build import BuildResult
     from relapse.mlflow_worker import MlflowWorker
 
 METRICS_ARTIFACT = "metrics.csv"
@@ -122,18 +123,23 @@ def download_run_tables(
     return files, problems
 
 
-def report_notes(cfg: Any, panel: pd.DataFrame) -> dict[str, Any]:
+def report_notes(cfg: Any, built: BuildResult) -> dict[str, Any]:
     """The report's ``location_note`` and ``track_record`` arguments of ``build_context``.
 
     The location note is for the report's forecast year (the panel's last post-conflict year,
-    :func:`relapse.scoring.scope.location_note`); the track record is the last written
-    ``${paths.scores_dir}/track_record.csv`` (None when there is none yet).
+    :func:`relapse.scoring.scope.location_words`), from the location changes cached beside
+    the panel (:func:`relapse.build.scoring_inputs`, computed and cached if they are not);
+    the track record is the last written ``${paths.scores_dir}/track_record.csv`` (None when
+    there is none yet).
     """
-    from relapse.scoring.scope import load_conflict_tables, location_note
+    from relapse.build import read_scoring_inputs, scoring_inputs
+    from relapse.scoring.scope import location_words
     from relapse.track_record import read_track_record
 
+    panel = built.panel
     as_of = int(panel.loc[panel["in_population"].astype(bool), "year"].max())
+    changes = scoring_inputs(cfg, built, read_scoring_inputs(cfg)).changes_in(as_of)
     return {
-        "location_note": location_note(cfg, panel, load_conflict_tables(cfg), as_of),
+        "location_note": location_words(cfg, changes, as_of),
         "track_record": read_track_record(cfg.paths.scores_dir),
     }

@@ -5,7 +5,7 @@
 at war, the post-conflict population, or a list of ISO3/GW codes (:func:`resolve_countries`).
 Countries at war carry their UCDP conflicts (:func:`conflict_facts`); the brief's caveats on
 mission coverage and on the conflict location come from :func:`mission_notes` and
-:func:`location_note`.
+:func:`location_words`.
 """
 
 from __future__ import annotations
@@ -117,18 +117,6 @@ def mission_notes(missions: Any, as_of: int) -> list[str]:
     return notes
 
 
-def load_conflict_tables(cfg: DictConfig) -> dict[str, pd.DataFrame]:
-    """The ACD and battle-death tables (validated loaders), cut like the panel's sources."""
-    from relapse.sources import load_tables
-
-    return load_tables(
-        ["ucdp_acd", "ucdp_brd"],
-        cfg.paths.data_dir,
-        verify=bool(cfg.data.verify_checksums),
-        vintage_year=cfg.data.vintage_year,
-    )
-
-
 def conflict_facts(
     panel: pd.DataFrame, conflict: Mapping[str, pd.DataFrame], cfg: DictConfig, as_of: int
 ) -> pd.DataFrame:
@@ -177,19 +165,9 @@ def _incompatibility(territory: Any) -> str:
     return territory if isinstance(territory, str) and territory else "government"
 
 
-def location_note(
-    cfg: DictConfig, panel: pd.DataFrame, conflict: Mapping[str, pd.DataFrame], as_of: int
-) -> str:
-    """Which conflict location is used and which countries the other choice would change."""
-    from relapse.panel import location_changes
-
-    spine = panel[["gwno", "year", "iso3", "country"]]
-    changes = location_changes(conflict["ucdp_acd"], conflict["ucdp_brd"], spine, cfg.target, as_of)
-    return location_words(cfg, changes, as_of)
-
-
 def location_words(cfg: DictConfig, changes: pd.DataFrame, as_of: int) -> str:
-    """:func:`location_note` from the countries whose status differs in ``as_of``
+    """Which conflict location is used and which countries the other choice would change:
+    ``changes`` are the countries whose status differs in ``as_of``
     (:func:`relapse.panel.location_changes`)."""
     used = str(cfg.target.location)
     other = "battle" if used == "government" else "government"
