@@ -484,13 +484,13 @@ def _top_features(
         rows.loc[~missing, "feature_value"].to_numpy(dtype=float)[:k],
         strict=True,
     ):
-        spec = reg.loc[name] if name in reg.index else None
+        known = name in reg.index
         drivers.append(
             {
                 "description": _description(reg, name),
-                "family": words.family_label(str(spec["family"])) if spec is not None else "",
+                "family": words.family_label(str(reg.at[name, "family"])) if known else "",
                 "value": words.format_value(
-                    float(feature_value), str(spec["unit"]) if spec is not None else ""
+                    float(feature_value), str(reg.at[name, "unit"]) if known else ""
                 ),
                 "effect": f"{words.strength(value)} {words.direction(value)}"
                 if abs(value) > 1e-9
@@ -509,14 +509,14 @@ def _description(reg: pd.DataFrame, name: str) -> str:
     """A feature's registry description without its final full stop (its name if unknown)."""
     if name not in reg.index:
         return name
-    return str(reg.loc[name, "description"]).strip().rstrip(".")
+    return str(reg.at[name, "description"]).strip().rstrip(".")
 
 
 def _reg_int(reg: pd.DataFrame, name: str, column: str) -> int:
     """An integer registry field of a feature (0 when the registry lacks it)."""
-    if column not in reg.columns or name not in reg.index or pd.isna(reg.loc[name, column]):
+    if column not in reg.columns or name not in reg.index or pd.isna(reg.at[name, column]):
         return 0
-    return int(reg.loc[name, column])
+    return int(reg.at[name, column])
 
 
 def _recorded_since(
@@ -568,7 +568,7 @@ def _data_as_of(
     by_family: dict[str, list[str]] = {}
     for name in names:
         if name in reg.index and not (isinstance(age_of.get(name), str) and age_of.get(name)):
-            by_family.setdefault(str(reg.loc[name, "family"]), []).append(name)
+            by_family.setdefault(str(reg.at[name, "family"]), []).append(name)
     out = []
     for family in [f for f in FAMILIES if f in by_family] + [
         f for f in by_family if f not in FAMILIES

@@ -89,8 +89,9 @@ def beeswarm(
     features = [str(f) for f in mean_abs.index[:top]][::-1]
     cmap = matplotlib.colormaps["coolwarm"]
     xs, ys, colours = [], [], []
+    positions = feature.groupby(feature, sort=False).indices  # each feature's rows, in order
     for i, name in enumerate(features):
-        rows = shap_long.loc[feature == name]
+        rows = shap_long.iloc[positions[name]]
         if len(rows) > max_points:
             rows = rows.iloc[np.sort(rng.choice(len(rows), max_points, replace=False))]
         vals = rows["value"].to_numpy()
