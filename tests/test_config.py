@@ -109,6 +109,17 @@ def test_every_family_has_a_builder_a_registry_file_and_a_label() -> None:
     assert sorted(d for d in defaults if d != "_self_") == sorted(f"registry/{f}" for f in families)
 
 
+@pytest.mark.parametrize(
+    "families", [None, "[conflict_legacy,mission]", "[economy,conflict_legacy,elections]"]
+)
+def test_feature_columns_are_the_enabled_rows_of_the_registry_table(families) -> None:
+    from relapse.features import feature_columns, registry_table
+
+    cfg = compose_config([] if families is None else [f"features.families={families}"])
+    table = registry_table(cfg)
+    assert feature_columns(cfg) == table.loc[table["enabled"], "name"].tolist()
+
+
 def test_vocabulary_values_are_the_yaml_strings() -> None:
     from omegaconf import OmegaConf
 

@@ -116,9 +116,13 @@ def registry_table(cfg: DictConfig) -> pd.DataFrame:
 
 
 def feature_columns(cfg: DictConfig) -> list[str]:
-    """Model feature names of the enabled families, in registry order."""
-    table = registry_table(cfg)
-    return table.loc[table["enabled"], "name"].tolist() if len(table) else []
+    """Model feature names of the enabled families, in registry order (family, then name:
+    the order of :func:`registry_table`)."""
+    enabled = set(cfg.features.families)
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    families = {str(name): str(spec.family) for name, spec in cfg.features.registry.items()}
+    named = [(order[f], n) for n, f in families.items() if f in enabled]
+    return [n for _, n in sorted(named)]
 
 
 def family_map(cfg: DictConfig) -> dict[str, str]:

@@ -140,8 +140,10 @@ def conflict_facts(
     for gwno, g in rows.groupby("gwno", sort=True):
         g = g.drop_duplicates("conflict_id").sort_values("conflict_id")
         names = [
-            f"{r.location}: {_incompatibility(r.territory_name)} ({r.side_a} vs {r.side_b})"
-            for r in g.itertuples(index=False)
+            f"{location}: {_incompatibility(territory)} ({side_a} vs {side_b})"
+            for location, territory, side_a, side_b in zip(
+                g["location"], g["territory_name"], g["side_a"], g["side_b"], strict=True
+            )
         ]
         ids = [int(c) for c in g["conflict_id"]]
         known = [c for c in ids if c in deaths.index]
