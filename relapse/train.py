@@ -553,5 +553,5 @@ def write_training_report(
         options=cfg.report,
         data_vintage=built.data_vintage,
         seed=int(cfg.seed),
-        **report_notes(cfg, built.panel),
+        **report_notes(cfg, built),
     )

@@ -86,3 +86,23 @@ def test_location_changes_of_every_year_hold_each_year(data_dir, tables) -> None
     for year in (1995, 2008, 2015, 2018):
         one = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target, year)
         pd.testing.assert_frame_equal(inputs.changes_in(year), one)
+
+
+def test_report_note_from_the_scoring_cache_equals_the_note_computed(tmp_path, processed_dir):
+    """The report reads the location changes relapse score cached beside the panel, or
+    computes that year's without writing anything: both give the same note."""
+    import shutil
+
+    from relapse.build import SCORING_DIR, build_panel, scoring_inputs
+    from relapse.report.inputs import report_notes
+
+    local = tmp_path / "processed"
+    cfg = compose_config(["features.families=[conflict_legacy]", f"paths.processed_dir={local}"])
+    shutil.copytree(processed_dir, local, ignore=shutil.ignore_patterns(SCORING_DIR))
+    built = build_panel(cfg)
+    computed = report_notes(cfg, built)["location_note"]
+    assert not (local / SCORING_DIR).exists()  # nothing written
+    scoring_inputs(cfg, built)  # what relapse score caches
+    assert (local / SCORING_DIR).is_dir()
+    assert report_notes(cfg, built)["location_note"] == computed
+    assert "target.location=government" in computed

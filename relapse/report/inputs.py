@@ -127,19 +127,40 @@ def report_notes(cfg: Any, built: BuildResult) -> dict[str, Any]:
     """The report's ``location_note`` and ``track_record`` arguments of ``build_context``.
 
     The location note is for the report's forecast year (the panel's last post-conflict year,
-    :func:`relapse.scoring.scope.location_words`), from the location changes cached beside
-    the panel (:func:`relapse.build.scoring_inputs`, computed and cached if they are not);
-    the track record is the last written ``${paths.scores_dir}/track_record.csv`` (None when
-    there is none yet).
+    :func:`relapse.scoring.scope.location_words`): read from the location changes cached
+    beside the panel when ``relapse score`` has cached them (:func:`relapse.build.
+    read_scoring_inputs`), else computed for that year from the conflict tables; nothing is
+    written. The track record is the last written ``${paths.scores_dir}/track_record.csv``
+    (None when there is none yet).
     """
-    from relapse.build import read_scoring_inputs, scoring_inputs
+    from relapse.build import read_scoring_inputs
     from relapse.scoring.scope import location_words
     from relapse.track_record import read_track_record
 
     panel = built.panel
     as_of = int(panel.loc[panel["in_population"].astype(bool), "year"].max())
-    changes = scoring_inputs(cfg, built, read_scoring_inputs(cfg)).changes_in(as_of)
+    cached = read_scoring_inputs(cfg)
+    if cached is not None and cached.input_hash == built.input_hash:
+        changes = cached.changes_in(as_of)
+    else:
+        changes = _location_changes(cfg, panel, as_of)
     return {
         "location_note": location_words(cfg, changes, as_of),
         "track_record": read_track_record(cfg.paths.scores_dir),
     }
+
+
+def _location_changes(cfg: Any, panel: pd.DataFrame, as_of: int) -> pd.DataFrame:
+    """:func:`relapse.panel.location_changes` of ``as_of``, from the validated ACD and
+    battle-death tables (cut like the panel's sources)."""
+    from relapse.panel import location_changes
+    from relapse.sources import load_tables
+
+    conflict = load_tables(
+        ["ucdp_acd", "ucdp_brd"],
+        cfg.paths.data_dir,
+        verify=bool(cfg.data.verify_checksums),
+        vintage_year=cfg.data.vintage_year,
+    )
+    spine = panel[["gwno", "year", "iso3", "country"]]
+    return location_changes(conflict["ucdp_acd"], conflict["ucdp_brd"], spine, cfg.target, as_of)
