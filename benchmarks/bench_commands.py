@@ -11,7 +11,8 @@ the batch job's target (cold ``relapse score`` ≤ 2× it); then ``score``, ``re
 cache first (``--commands`` picks which of them to time). Prints the median and minimum wall
 time of each and the 1-minute load average read before it (the machine is shared); asserts
 nothing. ``--importtime`` also prints the ten
-slowest top-level imports of ``relapse score`` (``python -X importtime``).
+slowest top-level imports of ``relapse score`` (``python -X importtime``; the MLflow worker
+process inherits the flag, so its ``mlflow``/``sqlalchemy`` imports are listed too).
 """
 
 from __future__ import annotations
