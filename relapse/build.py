@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,12 +223,13 @@ def read_cached(path: Path, digest: str) -> tuple[pd.DataFrame | None, str | Non
         return None, f"{PANEL_FILE} is unreadable ({type(exc).__name__})"
 
 
-def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = None) -> Panel:
-    """Load the sources and assemble the panel in memory (no caching, no writing)."""
+def load_configured(cfg: DictConfig, keys: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """The validated tables of ``keys`` as the config reads them: from ``paths.data_dir``
+    (made ready by :func:`relapse.data_dir.ensure_data_dir` first), checksums checked when
+    ``data.verify_checksums``, cut at ``data.vintage_year``."""
     from relapse.sources import load_tables
 
-    keys = keys or source_keys(cfg)
-    tables = dict(
+    return dict(
         load_tables(
             keys,
             cfg.paths.data_dir,
@@ -235,6 +237,11 @@ def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = N
             vintage_year=cfg.data.vintage_year,
         )
     )
+
+
+def make_panel(cfg: DictConfig, keys: list[str] | None = None, progress: Any = None) -> Panel:
+    """Load the sources and assemble the panel in memory (no caching, no writing)."""
+    tables = load_configured(cfg, keys or source_keys(cfg))
     if progress:
         progress("sources")
     base = build_base_panel(tables, cfg)
@@ -408,16 +415,8 @@ def scoring_inputs(
     if cached is not None and cached.input_hash == built.input_hash:
         return cached
     from relapse.panel import location_changes
-    from relapse.sources import load_tables
 
-    tables = dict(
-        load_tables(
-            SCORING_SOURCES,
-            cfg.paths.data_dir,
-            verify=bool(cfg.data.verify_checksums),
-            vintage_year=cfg.data.vintage_year,
-        )
-    )
+    tables = load_configured(cfg, SCORING_SOURCES)
     spine = built.panel[["gwno", "year", "iso3", "country"]]
     changes = location_changes(tables["ucdp_acd"], tables["ucdp_brd"], spine, cfg.target)
     inputs = ScoringInputs(tables, changes, int(tables["ucdp_acd"]["year"].max()), built.input_hash)

@@ -109,17 +109,12 @@ def archived_scores(scores_dir: Path | str) -> pd.DataFrame:
 
 def outcomes(cfg: DictConfig, horizons: list[int]) -> pd.DataFrame:
     """``relapse_h{h}`` per (gwno, year) from the current data, for ``horizons``."""
-    from relapse.build import BASE_SOURCES
+    from relapse.build import BASE_SOURCES, load_configured
     from relapse.data_dir import ensure_data_dir
     from relapse.panel import build_base_panel, label_columns
-    from relapse.sources import load_tables
 
-    tables = load_tables(
-        BASE_SOURCES,
-        ensure_data_dir(cfg),
-        verify=bool(cfg.data.verify_checksums),
-        vintage_year=cfg.data.vintage_year,
-    )
+    ensure_data_dir(cfg)
+    tables = load_configured(cfg, BASE_SOURCES)
     target = OmegaConf.to_container(cfg.target, resolve=True)
     assert isinstance(target, dict)
     labelled = OmegaConf.create({"target": {**target, "horizons": sorted(horizons)}})

@@ -153,14 +153,9 @@ def report_notes(cfg: Any, built: BuildResult) -> dict[str, Any]:
 def _location_changes(cfg: Any, panel: pd.DataFrame, as_of: int) -> pd.DataFrame:
     """:func:`relapse.panel.location_changes` of ``as_of``, from the validated ACD and
     battle-death tables (cut like the panel's sources)."""
+    from relapse.build import load_configured
     from relapse.panel import location_changes
-    from relapse.sources import load_tables
 
-    conflict = load_tables(
-        ["ucdp_acd", "ucdp_brd"],
-        cfg.paths.data_dir,
-        verify=bool(cfg.data.verify_checksums),
-        vintage_year=cfg.data.vintage_year,
-    )
+    conflict = load_configured(cfg, ["ucdp_acd", "ucdp_brd"])
     spine = panel[["gwno", "year", "iso3", "country"]]
     return location_changes(conflict["ucdp_acd"], conflict["ucdp_brd"], spine, cfg.target, as_of)
